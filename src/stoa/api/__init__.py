@@ -1,0 +1,1 @@
+"""HTTP layer: parse, authorise, call one domain action, serialise. No SQL here."""

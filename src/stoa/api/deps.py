@@ -1,0 +1,120 @@
+"""Request dependencies: the domain context and who is asking (OAuth bearer tokens, scopes)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from stoa.api.params import Params
+from stoa.social import oauth
+from stoa.social.context import Context
+from stoa.social.errors import Forbidden, Unauthorized
+from stoa.social.streaming import Broker
+
+TOKEN_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Auth:
+    token_id: int
+    account_id: int | None
+    app_id: int | None
+    scopes: frozenset[str]
+
+    @property
+    def user(self) -> int:
+        if self.account_id is None:
+            raise Unauthorized("This method requires an authenticated user")
+        return self.account_id
+
+
+class TokenCache:
+    """A few seconds of memory for token lookups, dropped at once on revocation."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Auth]] = {}
+
+    def get(self, token: str) -> Auth | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, auth: Auth) -> None:
+        if len(self._entries) > 50_000:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic() + TOKEN_CACHE_SECONDS, auth)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(token, None)
+
+    def forget_account(self, account_id: int) -> None:
+        for token, (_, auth) in list(self._entries.items()):
+            if auth.account_id == account_id:
+                del self._entries[token]
+
+
+def get_ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def get_broker(request: Request) -> Broker:
+    broker: Broker = request.app.state.broker
+    return broker
+
+
+async def get_params(request: Request) -> Params:
+    cached: Params | None = getattr(request.state, "params", None)
+    if cached is None:
+        cached = await Params.read(request)
+        request.state.params = cached
+    return cached
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.query_params.get("access_token") or None
+
+
+async def resolve(request: Request, token: str) -> Auth:
+    cache: TokenCache = request.app.state.token_cache
+    auth = cache.get(token)
+    if auth is None:
+        ctx = get_ctx(request)
+        async with ctx.db.read() as conn:
+            info = await oauth.resolve_token(conn, token)
+        auth = Auth(info.token_id, info.account_id, info.app_id, info.scopes)
+        cache.put(token, auth)
+    return auth
+
+
+async def optional_auth(request: Request) -> Auth | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return await resolve(request, token)
+
+
+def require(scope: str, user: bool = True) -> Callable[..., Awaitable[Auth]]:
+    """A dependency: a valid token whose scopes cover ``scope`` (and, by default, a user)."""
+
+    async def dependency(auth: Auth | None = Depends(optional_auth)) -> Auth:
+        if auth is None:
+            raise Unauthorized("The access token is invalid")
+        if not oauth.scope_allows(set(auth.scopes), scope):
+            raise Forbidden("This action is outside the authorized scopes")
+        if user and auth.account_id is None:
+            raise Unauthorized("This method requires an authenticated user")
+        return auth
+
+    return dependency
+
+
+def viewer(auth: Auth | None) -> int | None:
+    return auth.account_id if auth is not None else None

@@ -1,0 +1,1 @@
+"""The Mastodon client API (https://docs.joinmastodon.org/methods/), served by Stoa."""

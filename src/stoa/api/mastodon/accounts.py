@@ -1,0 +1,274 @@
+"""/api/v1/accounts and the lists around them (blocks, mutes)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
+from stoa.api.mastodon import serializers as ser
+from stoa.api.pagination import paginated
+from stoa.api.params import Params, parse_id
+from stoa.api.responses import JSON
+from stoa.media.images import process_profile_image
+from stoa.media.storage import LocalStorage
+from stoa.social import accounts, oauth, relationships, timelines
+from stoa.social.context import Context
+from stoa.social.errors import Forbidden, ValidationFailed
+from stoa.social.views import load_accounts
+
+router = APIRouter()
+
+
+def account_json(ctx: Context, row: Any, source: Any = None) -> dict[str, Any]:
+    return ser.account(row, ctx.base_url, ctx.domain, source=source)
+
+
+async def accounts_page(request: Request, ctx: Context, pairs: list[tuple[int, int]]) -> JSON:
+    async with ctx.db.read() as conn:
+        rows = await load_accounts(conn, {a for _, a in pairs})
+    items = [account_json(ctx, rows[a]) for _, a in pairs if a in rows and rows[a].suspended_at is None]
+    return paginated(request, items, [p for p, _ in pairs], ctx.base_url)
+
+
+@router.post("/api/v1/accounts")
+async def register(request: Request, auth: Auth = Depends(require("write:accounts", user=False)),
+                   ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    if not ctx.settings.registrations_open:
+        raise Forbidden("Registrations are closed on this server")
+    if auth.account_id is not None:
+        raise Forbidden("You are already signed in")
+    if not params.flag("agreement", False):
+        raise ValidationFailed("Agreement must be accepted")
+    new = accounts.NewAccount(
+        username=params.required_str("username", 64),
+        email=params.required_str("email", 255),
+        password=params.required_str("password", 1024),
+        display_name=params.text("display_name", "", 200) or "",
+        locale=params.text("locale", "en", 16) or "en",
+        region=params.text("region", None, 32),
+        sign_up_ip=request.client.host if request.client else None,
+    )
+    if new.region is not None:
+        ctx.store.region(new.region)  # unknown region -> 422
+    accounts.validate_new_account(new)
+    password_hash = await accounts.hash_password(new.password)
+    async with ctx.db.write() as conn:
+        account_id = await accounts.create_account(conn, new, default_region=ctx.store.default_region,
+                                                   password_hash=password_hash)
+        scopes = sorted(set(auth.scopes) & {"read", "write", "follow", "push"}) or ["read"]
+        token = await oauth.issue_token(conn, auth.app_id, account_id, scopes)
+    ctx.db.wake()
+    import time
+
+    return JSON({"access_token": token, "token_type": "Bearer", "scope": " ".join(scopes),
+                 "created_at": int(time.time())})
+
+
+@router.get("/api/v1/accounts/verify_credentials")
+async def verify_credentials(auth: Auth = Depends(require("read:accounts")),
+                             ctx: Context = Depends(get_ctx)) -> JSON:
+    async with ctx.db.read() as conn:
+        row = await accounts.get_account(conn, auth.user)
+        user = await accounts.get_user(conn, auth.user)
+    return JSON(account_json(ctx, row, source=user))
+
+
+async def _store_image(ctx: Context, upload: Any, kind: str) -> str:
+    data = await upload.read(ctx.settings.max_avatar_bytes + 1)
+    box, crop = ((400, 400), True) if kind == "avatars" else ((1500, 500), False)
+    encoded = await asyncio.to_thread(process_profile_image, data, ctx.settings.max_avatar_bytes, box, crop)
+    storage = LocalStorage(ctx.settings.media_root)
+    return await asyncio.to_thread(storage.put, encoded.data, encoded.extension, kind)
+
+
+@router.patch("/api/v1/accounts/update_credentials")
+async def update_credentials(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
+                             params: Params = Depends(get_params)) -> JSON:
+    changes = accounts.ProfileChanges(
+        display_name=params.text("display_name", None, 200),
+        note=params.text("note", None, 1000),
+        locked=params.flag("locked"),
+        bot=params.flag("bot"),
+        discoverable=params.flag("discoverable"),
+    )
+    fields = params.raw("fields_attributes")
+    if fields is not None:
+        if isinstance(fields, dict):
+            fields = [fields[k] for k in sorted(fields, key=lambda k: int(k) if str(k).isdigit() else 0)]
+        if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+            raise ValidationFailed("fields_attributes must be a list of {name, value}")
+        changes.fields = [{"name": str(f.get("name", "")), "value": str(f.get("value", ""))}
+                          for f in fields if f.get("name") or f.get("value")]
+    source = params.raw("source")
+    if isinstance(source, dict):
+        changes.default_visibility = source.get("privacy")
+        if source.get("sensitive") is not None:
+            changes.default_sensitive = str(source["sensitive"]).lower() in ("true", "1")
+        changes.default_language = source.get("language")
+    # Decode and validate both images before anything is written.
+    for kind, key in (("avatars", "avatar"), ("headers", "header")):
+        upload = params.file(key)
+        if upload is not None:
+            setattr(changes, key, await _store_image(ctx, upload, kind))
+    async with ctx.db.write() as conn:
+        await accounts.update_profile(conn, auth.user, changes)
+    ctx.db.wake()
+    async with ctx.db.read() as conn:
+        row = await accounts.get_account(conn, auth.user)
+        user = await accounts.get_user(conn, auth.user)
+    return JSON(account_json(ctx, row, source=user))
+
+
+@router.get("/api/v1/accounts/lookup")
+async def lookup(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
+                 params: Params = Depends(get_params)) -> JSON:
+    async with ctx.db.read() as conn:
+        row = await accounts.lookup(conn, params.required_str("acct", 300), ctx.domain)
+    return JSON(account_json(ctx, row))
+
+
+@router.get("/api/v1/accounts/relationships")
+async def get_relationships(auth: Auth = Depends(require("read:follows")), ctx: Context = Depends(get_ctx),
+                            params: Params = Depends(get_params)) -> JSON:
+    ids = []
+    for raw in params.items("id", max_items=100):
+        if raw.isdigit() and len(raw) <= 19:
+            ids.append(int(raw))
+    async with ctx.db.read() as conn:
+        rels = await relationships.relationships(conn, auth.user, list(dict.fromkeys(ids)))
+    return JSON([ser.relationship(r) for r in rels])
+
+
+@router.get("/api/v1/accounts/search")
+async def search_accounts(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx),
+                          params: Params = Depends(get_params)) -> JSON:
+    from stoa.social.search import search
+
+    results = await search(ctx, auth.user, params.required_str("q", 500), "accounts",
+                           params.integer("limit", 40, 1, 80) or 40, params.integer("offset", 0, 0, 10_000) or 0)
+    return JSON([account_json(ctx, a) for a in results.accounts])
+
+
+@router.get("/api/v1/accounts/{account_id}")
+async def get_account(account_id: str, ctx: Context = Depends(get_ctx)) -> JSON:
+    async with ctx.db.read() as conn:
+        row = await accounts.get_account(conn, parse_id(account_id))
+    if row.suspended_at is not None:
+        from stoa.social.errors import NotFound
+
+        raise NotFound()
+    return JSON(account_json(ctx, row))
+
+
+@router.get("/api/v1/accounts/{account_id}/statuses")
+async def account_statuses(request: Request, account_id: str, auth: Auth | None = Depends(optional_auth),
+                           ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    from stoa.api.mastodon.statuses import statuses_page
+
+    views = await timelines.account_statuses(
+        ctx, viewer(auth), parse_id(account_id), params.page(),
+        pinned=bool(params.flag("pinned", False)), exclude_replies=bool(params.flag("exclude_replies", False)),
+        exclude_reblogs=bool(params.flag("exclude_reblogs", False)), tagged=params.text("tagged", None, 100))
+    return statuses_page(request, ctx, views)
+
+
+@router.get("/api/v1/accounts/{account_id}/followers")
+async def followers(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
+                    params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await relationships.list_follows(ctx, parse_id(account_id), "followers", page.max_id, page.since_id,
+                                             page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+@router.get("/api/v1/accounts/{account_id}/following")
+async def following(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
+                    params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await relationships.list_follows(ctx, parse_id(account_id), "following", page.max_id, page.since_id,
+                                             page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+async def _relationship(ctx: Context, viewer_id: int, target: int) -> JSON:
+    async with ctx.db.read() as conn:
+        rel = (await relationships.relationships(conn, viewer_id, [target]))[0]
+    return JSON(ser.relationship(rel))
+
+
+@router.post("/api/v1/accounts/{account_id}/follow")
+async def follow(account_id: str, auth: Auth = Depends(require("write:follows")), ctx: Context = Depends(get_ctx),
+                 params: Params = Depends(get_params)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.follow(ctx, auth.user, target, params.flag("reblogs"), params.flag("notify"))
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/unfollow")
+async def unfollow(account_id: str, auth: Auth = Depends(require("write:follows")),
+                   ctx: Context = Depends(get_ctx)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.unfollow(ctx, auth.user, target)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/remove_from_followers")
+async def remove_from_followers(account_id: str, auth: Auth = Depends(require("write:follows")),
+                                ctx: Context = Depends(get_ctx)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.remove_follower(ctx, auth.user, target)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/block")
+async def block(account_id: str, auth: Auth = Depends(require("write:blocks")),
+                ctx: Context = Depends(get_ctx)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.block(ctx, auth.user, target)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/unblock")
+async def unblock(account_id: str, auth: Auth = Depends(require("write:blocks")),
+                  ctx: Context = Depends(get_ctx)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.unblock(ctx, auth.user, target)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/mute")
+async def mute(account_id: str, auth: Auth = Depends(require("write:mutes")), ctx: Context = Depends(get_ctx),
+               params: Params = Depends(get_params)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.mute(ctx, auth.user, target, params.flag("notifications", True) is not False,
+                             params.integer("duration", 0, 0, 10 * 365 * 86400) or 0)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.post("/api/v1/accounts/{account_id}/unmute")
+async def unmute(account_id: str, auth: Auth = Depends(require("write:mutes")),
+                 ctx: Context = Depends(get_ctx)) -> JSON:
+    target = parse_id(account_id)
+    await relationships.unmute(ctx, auth.user, target)
+    return await _relationship(ctx, auth.user, target)
+
+
+@router.get("/api/v1/blocks")
+async def list_blocks(request: Request, auth: Auth = Depends(require("read:blocks")),
+                      ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "blocks", page.max_id, page.since_id,
+                                                     page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+@router.get("/api/v1/mutes")
+async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes")),
+                     ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "mutes", page.max_id, page.since_id,
+                                                     page.limit)
+    return await accounts_page(request, ctx, pairs)

@@ -1,0 +1,111 @@
+"""/api/v1/instance, /api/v2/instance, custom emojis, and the small endpoints clients probe at start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+
+from stoa import __version__
+from stoa.api.deps import get_ctx
+from stoa.api.responses import JSON
+from stoa.social.context import Context
+from stoa.store.schema import accounts, statuses
+
+router = APIRouter()
+MASTODON_COMPAT = "4.3.0"
+
+
+def version() -> str:
+    return f"{MASTODON_COMPAT} (compatible; Stoa {__version__})"
+
+
+def _configuration(ctx: Context) -> dict[str, Any]:
+    return {
+        "urls": {"streaming": ctx.base_url.replace("http", "ws", 1)},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "statuses": {"max_characters": ctx.settings.max_status_chars, "max_media_attachments": 4,
+                     "characters_reserved_per_url": 23},
+        "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0,
+                              "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+        "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+        "translation": {"enabled": False},
+    }
+
+
+async def _stats(ctx: Context) -> dict[str, int]:
+    async with ctx.db.read() as conn:
+        users = (await conn.execute(select(func.count()).select_from(accounts)
+                                    .where(accounts.c.domain.is_(None)))).scalar_one()
+        posts = (await conn.execute(select(func.count()).select_from(statuses)
+                                    .where(statuses.c.deleted_at.is_(None)))).scalar_one()
+    return {"user_count": int(users), "status_count": int(posts), "domain_count": 0}
+
+
+@router.get("/api/v1/instance")
+async def instance_v1(ctx: Context = Depends(get_ctx)) -> JSON:
+    s = ctx.settings
+    return JSON({
+        "uri": ctx.domain,
+        "title": s.instance_title,
+        "short_description": s.instance_description,
+        "description": s.instance_description,
+        "email": s.contact_email,
+        "version": version(),
+        "urls": {"streaming_api": ctx.base_url.replace("http", "ws", 1)},
+        "stats": await _stats(ctx),
+        "thumbnail": None,
+        "languages": ["en", "it", "fr"],
+        "registrations": s.registrations_open,
+        "approval_required": False,
+        "invites_enabled": False,
+        "configuration": _configuration(ctx),
+        "contact_account": None,
+        "rules": [],
+    })
+
+
+@router.get("/api/v2/instance")
+async def instance_v2(ctx: Context = Depends(get_ctx)) -> JSON:
+    s = ctx.settings
+    return JSON({
+        "domain": ctx.domain,
+        "title": s.instance_title,
+        "version": version(),
+        "source_url": "https://github.com/stoa-social/stoa",
+        "description": s.instance_description,
+        "usage": {"users": {"active_month": (await _stats(ctx))["user_count"]}},
+        "thumbnail": {"url": ctx.base_url + "/static/thumbnail.png"},
+        "languages": ["en", "it", "fr"],
+        "configuration": _configuration(ctx),
+        "registrations": {"enabled": s.registrations_open, "approval_required": False, "message": None},
+        "api_versions": {"mastodon": 2},
+        "contact": {"email": s.contact_email, "account": None},
+        "rules": [],
+        "stoa": {"regions": ctx.store.region_names, "default_region": ctx.store.default_region},
+    })
+
+
+@router.get("/api/v1/custom_emojis")
+async def custom_emojis() -> JSON:
+    return JSON([])
+
+
+@router.get("/api/v1/preferences")
+async def preferences() -> JSON:
+    return JSON({"posting:default:visibility": "public", "posting:default:sensitive": False,
+                 "posting:default:language": None, "reading:expand:media": "default",
+                 "reading:expand:spoilers": False})
+
+
+@router.get("/api/v1/filters")
+@router.get("/api/v2/filters")
+@router.get("/api/v1/lists")
+@router.get("/api/v1/announcements")
+@router.get("/api/v1/follow_requests")
+@router.get("/api/v1/conversations")
+@router.get("/api/v1/trends/tags")
+async def empty_lists() -> JSON:
+    """Features Stoa does not have yet answer with an empty list, as a fresh Mastodon server would."""
+    return JSON([])

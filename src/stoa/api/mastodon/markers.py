@@ -1,0 +1,37 @@
+"""/api/v1/markers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.mastodon import serializers as ser
+from stoa.api.params import Params
+from stoa.api.responses import JSON
+from stoa.social import markers
+from stoa.social.context import Context
+from stoa.social.errors import ValidationFailed
+
+router = APIRouter()
+
+
+@router.get("/api/v1/markers")
+async def get_markers(auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
+                      params: Params = Depends(get_params)) -> JSON:
+    found = await markers.get_markers(ctx, auth.user, params.items("timeline", 2))
+    return JSON({name: ser.marker(row) for name, row in found.items()})
+
+
+@router.post("/api/v1/markers")
+async def save_markers(auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
+                       params: Params = Depends(get_params)) -> JSON:
+    positions: dict[str, int] = {}
+    for timeline in markers.TIMELINES:
+        value = params.raw(timeline)
+        if isinstance(value, dict) and value.get("last_read_id") is not None:
+            raw = str(value["last_read_id"])
+            if not raw.isdigit() or len(raw) > 19:
+                raise ValidationFailed(f"{timeline}[last_read_id] must be a numeric id")
+            positions[timeline] = int(raw)
+    saved = await markers.save_markers(ctx, auth.user, positions)
+    return JSON({name: ser.marker(row) for name, row in saved.items()})

@@ -1,0 +1,231 @@
+"""Apps and OAuth 2: registration, the authorize page, tokens (code + PKCE, password, client credentials)."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.params import Params
+from stoa.api.responses import JSON, error
+from stoa.social import accounts, oauth
+from stoa.social.context import Context
+from stoa.social.errors import BadRequest, DomainError, Unauthorized
+
+router = APIRouter()
+
+
+def _app_json(row: dict[str, object] | object, with_secret: bool = True) -> dict[str, object]:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    uris = str(get("redirect_uris")).split("\n")
+    data: dict[str, object] = {
+        "id": str(get("id")),
+        "name": get("name"),
+        "website": get("website"),
+        "scopes": str(get("scopes")).split(),
+        "redirect_uri": "\n".join(uris),
+        "redirect_uris": uris,
+        "vapid_key": "",
+    }
+    if with_secret:
+        data["client_id"] = get("client_id")
+        data["client_secret"] = get("client_secret")
+        data["client_secret_expires_at"] = 0
+    return data
+
+
+@router.post("/api/v1/apps")
+async def create_app(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    if isinstance(params.raw("redirect_uris"), list):
+        redirect_uris = " ".join(params.items("redirect_uris"))
+    else:
+        redirect_uris = params.text("redirect_uris", None, 4096) or oauth.OOB
+    async with ctx.db.write() as conn:
+        row = await oauth.create_app(conn, params.required_str("client_name", 255), redirect_uris,
+                                     params.text("scopes", "read", 1024), params.text("website", None, 1024))
+    return JSON(_app_json(row))
+
+
+@router.get("/api/v1/apps/verify_credentials")
+async def verify_app(auth: Auth = Depends(require("read", user=False)),
+                     ctx: Context = Depends(get_ctx)) -> JSON:
+    from sqlalchemy import select
+
+    from stoa.store.schema import apps
+
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(apps).where(apps.c.id == auth.app_id))).first()
+    if row is None:
+        raise Unauthorized("The access token is invalid")
+    return JSON(_app_json(row, with_secret=False))
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def authorization_server(ctx: Context = Depends(get_ctx)) -> JSON:
+    base = ctx.base_url
+    return JSON({
+        "issuer": base + "/",
+        "service_documentation": "https://docs.joinmastodon.org/",
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "app_registration_endpoint": f"{base}/api/v1/apps",
+        "scopes_supported": sorted(oauth.all_scopes()),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+    })
+
+
+AUTHORIZE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Authorize {app} – Stoa</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}}
+label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;box-sizing:border-box}}
+button{{margin-top:1rem;padding:.6rem 1.2rem}}.error{{color:#b00020}}</style></head>
+<body><h1>Authorize {app}</h1>
+<p><strong>{app}</strong> asks to use your Stoa account with these permissions: <code>{scopes}</code>.</p>
+{message}
+<form method="post" action="/oauth/authorize">
+{hidden}
+<label for="username">Username or e-mail</label><input id="username" name="username" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Authorize</button>
+</form></body></html>"""
+
+AUTH_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
+               "response_type")
+
+
+def _authorize_page(app_name: str, params: Params, message: str = "", status: int = 200) -> HTMLResponse:
+    hidden = "\n".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(params.text(name) or "")}">'
+        for name in AUTH_FIELDS if params.text(name) is not None
+    )
+    body = AUTHORIZE_PAGE.format(
+        app=html.escape(app_name), scopes=html.escape(params.text("scope") or "read"),
+        hidden=hidden, message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "")
+    return HTMLResponse(body, status_code=status)
+
+
+async def _checked_request(ctx: Context, params: Params) -> tuple[object, str, list[str]]:
+    if (params.text("response_type") or "code") != "code":
+        raise BadRequest("The authorization server does not support this response type.")
+    async with ctx.db.read() as conn:
+        app = await oauth.find_app(conn, params.text("client_id"))
+    redirect_uri = params.text("redirect_uri") or oauth.OOB
+    oauth.check_redirect_uri(app, redirect_uri)
+    scopes = oauth.narrow_scopes(app, params.text("scope"))
+    return app, redirect_uri, scopes
+
+
+@router.get("/oauth/authorize")
+async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
+    try:
+        app, _, _ = await _checked_request(ctx, params)
+    except DomainError as exc:
+        return HTMLResponse(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1>"
+                            f"<p>{html.escape(str(exc))}</p>", status_code=400)
+    return _authorize_page(getattr(app, "name", "an app"), params)
+
+
+@router.post("/oauth/authorize")
+async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
+    try:
+        app, redirect_uri, scopes = await _checked_request(ctx, params)
+    except DomainError as exc:
+        return HTMLResponse(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1>"
+                            f"<p>{html.escape(str(exc))}</p>", status_code=400)
+    try:
+        async with ctx.db.read() as conn:
+            account_id = await accounts.authenticate(conn, params.text("username", "", 255) or "",
+                                                     params.text("password", "", 1024) or "")
+    except Unauthorized as exc:
+        return _authorize_page(getattr(app, "name", "an app"), params, str(exc), status=401)
+    async with ctx.db.write() as conn:
+        code = await oauth.issue_code(conn, app, account_id, redirect_uri, scopes,
+                                      params.text("code_challenge", None, 128),
+                                      params.text("code_challenge_method", None, 16))
+    if redirect_uri == oauth.OOB:
+        return HTMLResponse(f"<!doctype html><title>Authorization code</title><h1>Authorization code</h1>"
+                            f"<p>Copy this code into the app:</p><pre id=\"code\">{html.escape(code)}</pre>")
+    query = {"code": code}
+    if params.text("state"):
+        query["state"] = params.text("state") or ""
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + separator + urlencode(query), status_code=302)
+
+
+def _client_credentials(request: Request, params: Params) -> tuple[str | None, str | None]:
+    import base64
+
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return client_id, secret
+        except (ValueError, UnicodeDecodeError):
+            return None, None
+    return params.text("client_id", None, 255), params.text("client_secret", None, 255)
+
+
+@router.post("/oauth/token")
+async def token(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
+    grant = params.text("grant_type")
+    client_id, client_secret = _client_credentials(request, params)
+    try:
+        async with ctx.db.read() as conn:
+            if grant == "authorization_code" and not client_secret:
+                app = await oauth.find_app(conn, client_id)  # public client: PKCE stands in for the secret
+            else:
+                app = await oauth.authenticate_client(conn, client_id, client_secret)
+    except Unauthorized as exc:
+        return error(401, "invalid_client", str(exc))
+    try:
+        if grant == "authorization_code":
+            async with ctx.db.write() as conn:
+                account_id, scopes = await oauth.redeem_code(
+                    conn, app, params.text("code", None, 255), params.text("redirect_uri", None, 4096),
+                    params.text("code_verifier", None, 255), require_pkce=not client_secret)
+                access = await oauth.issue_token(conn, app.id, account_id, scopes)
+        elif grant == "password":
+            scopes = oauth.narrow_scopes(app, params.text("scope"))
+            async with ctx.db.read() as conn:
+                account_id = await accounts.authenticate(conn, params.text("username", "", 255) or "",
+                                                         params.text("password", "", 1024) or "")
+            async with ctx.db.write() as conn:
+                access = await oauth.issue_token(conn, app.id, account_id, scopes)
+        elif grant == "client_credentials":
+            scopes = oauth.narrow_scopes(app, params.text("scope"))
+            async with ctx.db.write() as conn:
+                access = await oauth.issue_token(conn, app.id, None, scopes)
+        else:
+            return error(400, "unsupported_grant_type",
+                         "The authorization grant type is not supported by the authorization server.")
+    except Unauthorized as exc:
+        return error(400, "invalid_grant", str(exc))
+    except DomainError as exc:
+        return error(400, "invalid_grant" if grant == "authorization_code" else "invalid_request", str(exc))
+    import time
+
+    return JSON({"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
+                 "created_at": int(time.time())})
+
+
+@router.post("/oauth/revoke")
+async def revoke(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
+    client_id, client_secret = _client_credentials(request, params)
+    try:
+        async with ctx.db.write() as conn:
+            app = await oauth.authenticate_client(conn, client_id, client_secret)
+            await oauth.revoke_token(conn, app, params.required_str("token", 255))
+    except Unauthorized as exc:
+        return error(401, "invalid_client", str(exc))
+    request.app.state.token_cache.forget(params.text("token") or "")
+    return JSON({})

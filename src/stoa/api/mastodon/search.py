@@ -1,0 +1,36 @@
+"""/api/v2/search."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, viewer
+from stoa.api.mastodon import serializers as ser
+from stoa.api.params import Params
+from stoa.api.responses import JSON
+from stoa.social.context import Context
+from stoa.social.errors import ValidationFailed
+from stoa.social.search import search
+
+router = APIRouter()
+KINDS = {"accounts", "hashtags", "statuses"}
+
+
+@router.get("/api/v2/search")
+async def search_v2(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
+                    params: Params = Depends(get_params)) -> JSON:
+    kind = params.text("type", None, 16) or None
+    if kind is not None and kind not in KINDS:
+        raise ValidationFailed("type must be accounts, hashtags or statuses")
+    offset = params.integer("offset", 0, 0, 10_000) or 0
+    if auth is None and offset:
+        from stoa.social.errors import Unauthorized
+
+        raise Unauthorized("Search queries with offset require an access token")
+    results = await search(ctx, viewer(auth), params.required_str("q", 500), kind,
+                           params.integer("limit", 20, 1, 40) or 20, offset, params.id("account_id"))
+    return JSON({
+        "accounts": [ser.account(a, ctx.base_url, ctx.domain) for a in results.accounts],
+        "statuses": [ser.status(v, ctx.base_url, ctx.domain) for v in results.statuses],
+        "hashtags": [ser.tag(t, ctx.base_url) for t in results.hashtags],
+    })

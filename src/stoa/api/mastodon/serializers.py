@@ -1,0 +1,191 @@
+"""One function per Mastodon entity: domain read models -> the JSON clients expect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from stoa.social.accounts import note_html
+from stoa.social.notifications import NotificationView
+from stoa.social.relationships import Relationship
+from stoa.social.views import StatusView
+
+DEFAULT_AVATAR = "/static/avatar.png"
+DEFAULT_HEADER = "/static/header.png"
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_date(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment is not None else None
+
+
+def _media_url(base_url: str, path: str | None, default: str) -> str:
+    if not path:
+        return base_url + default
+    return f"{base_url}/media/{path}"
+
+
+def account(a: Any, base_url: str, domain: str, *, source: Any = None) -> dict[str, Any]:
+    acct = a.username if a.domain is None else f"{a.username}@{a.domain}"
+    avatar = _media_url(base_url, a.avatar, DEFAULT_AVATAR)
+    header = _media_url(base_url, a.header, DEFAULT_HEADER)
+    created = a.created_at
+    data: dict[str, Any] = {
+        "id": str(a.id),
+        "username": a.username,
+        "acct": acct,
+        "display_name": a.display_name,
+        "locked": bool(a.locked),
+        "bot": bool(a.bot),
+        "discoverable": bool(a.discoverable),
+        "indexable": bool(a.discoverable),
+        "group": False,
+        "created_at": iso(created.replace(hour=0, minute=0, second=0, microsecond=0)),
+        "note": note_html(a.note),
+        "url": f"{base_url}/@{a.username}",
+        "uri": f"{base_url}/users/{a.username}",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": int(a.followers_count),
+        "following_count": int(a.following_count),
+        "statuses_count": int(a.statuses_count),
+        "last_status_at": iso_date(a.last_status_at),
+        "hide_collections": False,
+        "noindex": False,
+        "emojis": [],
+        "roles": [],
+        "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+                   for f in (a.fields or [])],
+        "stoa": {"region": a.region, "home_domain": a.domain or domain},
+    }
+    if a.suspended_at is not None:
+        data["suspended"] = True
+    if source is not None:
+        data["source"] = {
+            "privacy": source.default_visibility,
+            "sensitive": bool(source.default_sensitive),
+            "language": source.default_language or "",
+            "note": a.note,
+            "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+                       for f in (a.fields or [])],
+            "follow_requests_count": 0,
+            "hide_collections": False,
+            "discoverable": bool(a.discoverable),
+            "indexable": bool(a.discoverable),
+        }
+        data["role"] = {"id": "0", "name": source.role, "color": "", "permissions": "0", "highlighted": False}
+    return data
+
+
+def status(view: StatusView, base_url: str, domain: str) -> dict[str, Any]:
+    r = view.row
+    author = account(view.account, base_url, domain)
+    data: dict[str, Any] = {
+        "id": str(r.id),
+        "uri": f"{base_url}/users/{view.account.username}/statuses/{r.id}",
+        "url": f"{base_url}/@{view.account.username}/{r.id}",
+        "created_at": iso(r.created_at),
+        "edited_at": iso(r.edited_at),
+        "account": author,
+        "content": r.content,
+        "visibility": r.visibility,
+        "sensitive": bool(r.sensitive),
+        "spoiler_text": r.spoiler_text,
+        "media_attachments": [],
+        "application": ({"name": view.application.name, "website": view.application.website}
+                        if view.application is not None else None),
+        "mentions": [{"id": str(m.id), "username": m.username, "acct": m.username,
+                      "url": f"{base_url}/@{m.username}"} for m in view.mentions],
+        "tags": [{"name": t.lower(), "url": f"{base_url}/tags/{t.lower()}"} for t in view.tags],
+        "emojis": [],
+        "reblogs_count": int(r.reblogs_count),
+        "favourites_count": int(r.favourites_count),
+        "replies_count": int(r.replies_count),
+        "quotes_count": 0,
+        "in_reply_to_id": str(r.in_reply_to_id) if r.in_reply_to_id is not None else None,
+        "in_reply_to_account_id": (str(r.in_reply_to_account_id)
+                                   if r.in_reply_to_account_id is not None else None),
+        "reblog": status(view.reblog, base_url, domain) if view.reblog is not None else None,
+        "poll": None,
+        "card": None,
+        "language": r.language,
+        "text": None,
+        "favourited": view.favourited,
+        "reblogged": view.reblogged,
+        "muted": False,
+        "bookmarked": view.bookmarked,
+        "filtered": [],
+    }
+    if view.pinned is not None:
+        data["pinned"] = view.pinned
+    if view.reblog is not None:
+        # A boost reports the viewer's state of the boosted post, as Mastodon does.
+        data["content"] = ""
+        data["favourited"] = view.reblog.favourited
+        data["reblogged"] = view.reblog.reblogged
+        data["bookmarked"] = view.reblog.bookmarked
+    return data
+
+
+def status_edit(edit: Any, author: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": bool(edit.sensitive),
+        "created_at": iso(edit.created_at),
+        "account": author,
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def relationship(rel: Relationship) -> dict[str, Any]:
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": rel.notifying,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": rel.domain_blocking,
+        "endorsed": rel.endorsed,
+        "note": rel.note,
+    }
+
+
+def notification(view: NotificationView, base_url: str, domain: str) -> dict[str, Any]:
+    r = view.row
+    return {
+        "id": str(r.id),
+        "type": r.type,
+        "group_key": f"ungrouped-{r.id}",
+        "created_at": iso(r.created_at),
+        "account": account(view.account, base_url, domain),
+        "status": status(view.status, base_url, domain) if view.status is not None else None,
+    }
+
+
+def tag(row: Any, base_url: str) -> dict[str, Any]:
+    return {"name": row.name_lower, "url": f"{base_url}/tags/{row.name_lower}", "history": [],
+            "following": False}
+
+
+def marker(row: Any) -> dict[str, Any]:
+    return {"last_read_id": str(row.last_read_id), "version": int(row.version),
+            "updated_at": iso(row.updated_at)}

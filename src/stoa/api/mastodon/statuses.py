@@ -1,0 +1,237 @@
+"""/api/v1/statuses: posting, editing, deleting, and every action on a post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
+from stoa.api.mastodon import serializers as ser
+from stoa.api.mastodon.accounts import accounts_page
+from stoa.api.pagination import paginated
+from stoa.api.params import Params, parse_id
+from stoa.api.responses import JSON
+from stoa.social import statuses, timelines
+from stoa.social.context import Context
+from stoa.social.errors import NotFound, ValidationFailed
+from stoa.social.views import StatusView, load_accounts, ordered
+
+router = APIRouter()
+
+
+def status_json(ctx: Context, view: StatusView) -> dict[str, Any]:
+    return ser.status(view, ctx.base_url, ctx.domain)
+
+
+def statuses_page(request: Request, ctx: Context, views: list[StatusView]) -> JSON:
+    return paginated(request, [status_json(ctx, v) for v in views], [int(v.row.id) for v in views], ctx.base_url)
+
+
+async def render_one(ctx: Context, viewer_id: int | None, status_id: int) -> JSON:
+    async with ctx.db.read() as conn:
+        views = await ordered(conn, viewer_id, [status_id])
+    if not views:
+        raise NotFound()
+    return JSON(status_json(ctx, views[0]))
+
+
+def _draft_fields(params: Params, ctx: Context) -> dict[str, Any]:
+    if params.raw("poll") is not None:
+        raise ValidationFailed("Polls are not supported yet on this server")
+    if params.raw("scheduled_at"):
+        raise ValidationFailed("Scheduled posts are not supported yet on this server")
+    return {
+        "text": params.text("status", "", ctx.settings.max_status_chars * 4) or "",
+        "spoiler_text": params.text("spoiler_text", "", ctx.settings.max_status_chars) or "",
+        "sensitive": params.flag("sensitive"),
+        "language": (params.text("language", None, 16) or None),
+        "media_ids": params.items("media_ids", max_items=4),
+    }
+
+
+@router.post("/api/v1/statuses")
+async def create(request: Request, auth: Auth = Depends(require("write:statuses")),
+                 ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    fields = _draft_fields(params, ctx)
+    reply_to = params.raw("in_reply_to_id")
+    draft = statuses.Draft(
+        **fields,
+        visibility=params.text("visibility", None, 16) or None,
+        in_reply_to_id=parse_reply_id(reply_to),
+        idempotency_key=request.headers.get("idempotency-key"),
+        app_id=auth.app_id,
+    )
+    status_id = await statuses.post_status(ctx, auth.user, draft)
+    return await render_one(ctx, auth.user, status_id)
+
+
+def parse_reply_id(raw: Any) -> int | None:
+    if raw is None or raw == "":
+        return None
+    text = str(raw)
+    if not text.isdigit() or len(text) > 19:
+        raise ValidationFailed("The post you are replying to does not exist or is not visible")
+    return int(text)
+
+
+@router.get("/api/v1/statuses")
+async def get_many(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
+                   params: Params = Depends(get_params)) -> JSON:
+    ids = [int(i) for i in params.items("id", max_items=40) if i.isdigit() and len(i) <= 19]
+    out = []
+    async with ctx.db.read() as conn:
+        for view in await ordered(conn, viewer(auth), ids):
+            if await statuses.can_see(conn, viewer(auth), view.row):
+                out.append(status_json(ctx, view))
+    return JSON(out)
+
+
+@router.get("/api/v1/statuses/{status_id}")
+async def get_one(status_id: str, auth: Auth | None = Depends(optional_auth),
+                  ctx: Context = Depends(get_ctx)) -> JSON:
+    sid = parse_id(status_id)
+    async with ctx.db.read() as conn:
+        await statuses.get_visible(conn, viewer(auth), sid)
+    return await render_one(ctx, viewer(auth), sid)
+
+
+@router.delete("/api/v1/statuses/{status_id}")
+async def delete(status_id: str, auth: Auth = Depends(require("write:statuses")),
+                 ctx: Context = Depends(get_ctx)) -> JSON:
+    sid = parse_id(status_id)
+    async with ctx.db.read() as conn:
+        views = await ordered(conn, auth.user, [sid])
+    row = await statuses.delete_status(ctx, auth.user, sid)
+    if not views:
+        raise NotFound()
+    data = status_json(ctx, views[0])
+    data["text"] = row.text  # "delete and redraft"
+    return JSON(data)
+
+
+@router.put("/api/v1/statuses/{status_id}")
+async def edit(status_id: str, auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
+               params: Params = Depends(get_params)) -> JSON:
+    sid = parse_id(status_id)
+    fields = _draft_fields(params, ctx)
+    await statuses.edit_status(ctx, auth.user, sid, fields["text"], params.text("spoiler_text", None, 500),
+                               fields["sensitive"], fields["language"], fields["media_ids"])
+    return await render_one(ctx, auth.user, sid)
+
+
+@router.get("/api/v1/statuses/{status_id}/history")
+async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
+                  ctx: Context = Depends(get_ctx)) -> JSON:
+    sid = parse_id(status_id)
+    versions = await statuses.history(ctx, viewer(auth), sid)
+    async with ctx.db.read() as conn:
+        authors = await load_accounts(conn, {int(v.account_id) for v in versions})
+    return JSON([ser.status_edit(v, ser.account(authors[int(v.account_id)], ctx.base_url, ctx.domain))
+                 for v in versions])
+
+
+@router.get("/api/v1/statuses/{status_id}/source")
+async def source(status_id: str, auth: Auth = Depends(require("read:statuses")),
+                 ctx: Context = Depends(get_ctx)) -> JSON:
+    row = await statuses.source(ctx, auth.user, parse_id(status_id))
+    return JSON({"id": str(row.id), "text": row.text, "spoiler_text": row.spoiler_text})
+
+
+@router.get("/api/v1/statuses/{status_id}/context")
+async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
+                 ctx: Context = Depends(get_ctx)) -> JSON:
+    found = await statuses.context(ctx, viewer(auth), parse_id(status_id))
+    async with ctx.db.read() as conn:
+        ancestors = await ordered(conn, viewer(auth), found.ancestors)
+        descendants = await ordered(conn, viewer(auth), found.descendants)
+    return JSON({"ancestors": [status_json(ctx, v) for v in ancestors],
+                 "descendants": [status_json(ctx, v) for v in descendants]})
+
+
+@router.post("/api/v1/statuses/{status_id}/reblog")
+async def reblog(status_id: str, auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
+                 params: Params = Depends(get_params)) -> JSON:
+    boost_id = await statuses.reblog(ctx, auth.user, parse_id(status_id), params.text("visibility", None, 16))
+    return await render_one(ctx, auth.user, int(boost_id))
+
+
+@router.post("/api/v1/statuses/{status_id}/unreblog")
+async def unreblog(status_id: str, auth: Auth = Depends(require("write:statuses")),
+                   ctx: Context = Depends(get_ctx)) -> JSON:
+    original = await statuses.unreblog(ctx, auth.user, parse_id(status_id))
+    return await render_one(ctx, auth.user, original)
+
+
+@router.post("/api/v1/statuses/{status_id}/favourite")
+async def favourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
+                    ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.favourite(ctx, auth.user, parse_id(status_id))
+    return await render_one(ctx, auth.user, target)
+
+
+@router.post("/api/v1/statuses/{status_id}/unfavourite")
+async def unfavourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
+                      ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.unfavourite(ctx, auth.user, parse_id(status_id))
+    return await render_one(ctx, auth.user, target)
+
+
+@router.post("/api/v1/statuses/{status_id}/bookmark")
+async def bookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
+                   ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), True)
+    return await render_one(ctx, auth.user, target)
+
+
+@router.post("/api/v1/statuses/{status_id}/unbookmark")
+async def unbookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
+                     ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), False)
+    return await render_one(ctx, auth.user, target)
+
+
+@router.post("/api/v1/statuses/{status_id}/pin")
+async def pin(status_id: str, auth: Auth = Depends(require("write:accounts")),
+              ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), True)
+    return await render_one(ctx, auth.user, target)
+
+
+@router.post("/api/v1/statuses/{status_id}/unpin")
+async def unpin(status_id: str, auth: Auth = Depends(require("write:accounts")),
+                ctx: Context = Depends(get_ctx)) -> JSON:
+    target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), False)
+    return await render_one(ctx, auth.user, target)
+
+
+@router.get("/api/v1/statuses/{status_id}/favourited_by")
+async def favourited_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
+                        ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "favourited_by",
+                                                page.max_id, page.since_id, page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+@router.get("/api/v1/statuses/{status_id}/reblogged_by")
+async def reblogged_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
+                       ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "reblogged_by",
+                                                page.max_id, page.since_id, page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+@router.get("/api/v1/favourites")
+async def list_favourites(request: Request, auth: Auth = Depends(require("read:favourites")),
+                          ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    pairs = await timelines.favourites_of(ctx, auth.user, params.page())
+    return paginated(request, [status_json(ctx, v) for _, v in pairs], [p for p, _ in pairs], ctx.base_url)
+
+
+@router.get("/api/v1/bookmarks")
+async def list_bookmarks(request: Request, auth: Auth = Depends(require("read:bookmarks")),
+                         ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    pairs = await timelines.bookmarks_of(ctx, auth.user, params.page())
+    return paginated(request, [status_json(ctx, v) for _, v in pairs], [p for p, _ in pairs], ctx.base_url)

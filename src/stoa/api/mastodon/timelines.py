@@ -1,0 +1,36 @@
+"""/api/v1/timelines: home, public, hashtag."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
+from stoa.api.mastodon.statuses import statuses_page
+from stoa.api.params import Params
+from stoa.api.responses import JSON
+from stoa.social import timelines
+from stoa.social.context import Context
+
+router = APIRouter()
+
+
+@router.get("/api/v1/timelines/home")
+async def home(request: Request, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
+               params: Params = Depends(get_params)) -> JSON:
+    return statuses_page(request, ctx, await timelines.home(ctx, auth.user, params.page()))
+
+
+@router.get("/api/v1/timelines/public")
+async def public(request: Request, auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
+                 params: Params = Depends(get_params)) -> JSON:
+    views = await timelines.public(ctx, viewer(auth), params.page(), local=bool(params.flag("local", False)),
+                                   remote=bool(params.flag("remote", False)))
+    return statuses_page(request, ctx, views)
+
+
+@router.get("/api/v1/timelines/tag/{hashtag}")
+async def tag(request: Request, hashtag: str, auth: Auth | None = Depends(optional_auth),
+              ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    views = await timelines.hashtag(ctx, viewer(auth), hashtag.lstrip("#")[:100], params.page(),
+                                    local=bool(params.flag("local", False)), any_tags=params.items("any", 10))
+    return statuses_page(request, ctx, views)

@@ -1,0 +1,85 @@
+"""The ASGI application: routes, middleware, and the in-process event consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+from starlette.responses import PlainTextResponse
+from starlette.staticfiles import StaticFiles
+
+from stoa import __version__
+from stoa.api import errors
+from stoa.api.deps import TokenCache
+from stoa.api.mastodon import accounts, instance, markers, notifications, oauth, search, statuses, streaming, timelines
+from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
+from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
+from stoa.config import Settings
+from stoa.social.consumers import all_consumers
+from stoa.social.context import Context
+from stoa.social.streaming import Broker
+from stoa.store.events import run_consumers
+from stoa.store.regions import Store
+from stoa.web import landing
+
+log = structlog.get_logger(__name__)
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = Store(settings)
+    broker = Broker()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if settings.run_workers:
+            for name in store.region_names:
+                tasks.append(asyncio.create_task(
+                    run_consumers(store.region(name), all_consumers(store.region(name), broker),
+                                  settings.worker_poll_seconds)))
+        log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
+                 workers=settings.run_workers, version=__version__)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await store.dispose()
+
+    app = FastAPI(title="Stoa", version=__version__, lifespan=lifespan, docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.broker = broker
+    app.state.ctx = Context(store=store, settings=settings)
+    app.state.token_cache = TokenCache()
+
+    errors.install(app)
+    for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming):
+        app.include_router(module.router)
+    app.include_router(landing.router)
+    app.add_route("/metrics", metrics_endpoint)
+
+    async def health(_request: object) -> PlainTextResponse:
+        await store.db.ping()
+        return PlainTextResponse("OK")
+
+    app.add_route("/health", health)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_root, check_dir=False), name="media")
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitMiddleware, per_token=settings.rate_limit_per_token,
+                           per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds)
+    app.add_middleware(MetricsMiddleware)
+    return app

@@ -1,0 +1,276 @@
+"""The `stoa` command: run the server, migrate the store, load demo data, manage users and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stoa.config import Settings, load_settings
+from stoa.logs import configure
+
+app = typer.Typer(help="Stoa: an open, self-hostable public square with a Mastodon-compatible API.",
+                  no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="Manage local accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="Issue access tokens for scripts and first-party tools.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+console = Console()
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure(settings.log_level, settings.log_json)
+    return settings
+
+
+def _run(factory: Callable[[Any], Coroutine[Any, Any, T]], settings: Settings) -> T:
+    """Run one coroutine against a fresh store, disposing of connections afterwards."""
+    from stoa.store.regions import Store
+
+    async def main() -> T:
+        store = Store(settings)
+        try:
+            return await factory(store)
+        finally:
+            await store.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Create the store, or upgrade an existing one to the current schema, keeping all data."""
+    from stoa.store.migrate import current_revision, upgrade
+
+    settings = _settings()
+    before = current_revision(settings)
+    upgrade(settings)
+    after = current_revision(settings)
+    console.print(f"[green]Store at {settings.resolved_database_url.split('@')[-1]}: "
+                  f"schema {before or 'empty'} -> {after}[/green]")
+
+
+async def _load_demo(store: Any, settings: Settings, size: Any, quiet: bool = False) -> dict[str, int] | None:
+    from sqlalchemy import func, select
+
+    from stoa.social.accounts import hash_password
+    from stoa.social.community import DEMO_PASSWORD, generate
+    from stoa.store.schema import accounts
+
+    async with store.db.read() as conn:
+        if (await conn.execute(select(func.count()).select_from(accounts))).scalar_one():
+            if not quiet:
+                console.print("The store already has accounts: demo data not loaded.")
+            return None
+    password_hash = await hash_password(DEMO_PASSWORD)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=max(total, 1))
+            progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+        counts = await generate(store.db, size, region=store.default_region, base_url=settings.base_url,
+                                password_hash=password_hash, progress=report)
+    console.print(f"[green]Demo community loaded:[/green] {counts}. "
+                  f"Sign in as [bold]demo[/bold] / [bold]{DEMO_PASSWORD}[/bold].")
+    return counts
+
+
+@app.command()
+def demo(
+    accounts: Annotated[int, typer.Option(help="How many accounts to generate")] = 300,
+    posts: Annotated[int, typer.Option(help="How many posts to generate")] = 3000,
+    follows: Annotated[int, typer.Option(help="Average accounts each account follows")] = 20,
+) -> None:
+    """Load a generated community (power-law follows; posts in English, Italian, French) into an empty store."""
+    from stoa.social.community import CommunitySize
+    from stoa.store.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    size = CommunitySize(accounts=accounts, posts=posts, follows_per_account=follows)
+    _run(lambda store: _load_demo(store, settings, size), settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default STOA_HOST or 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default STOA_PORT or 8000)")] = None,
+    with_demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data into an empty store")] = False,
+    workers: Annotated[bool, typer.Option("--workers/--no-workers",
+                                          help="Run the event consumers in this process")] = True,
+) -> None:
+    """Migrate the store, optionally load the demo community, and serve Stoa over HTTP."""
+    import uvicorn
+
+    from stoa.app import create_app
+    from stoa.social.community import DEMO
+    from stoa.store.migrate import upgrade
+
+    overrides: dict[str, Any] = {"run_workers": workers}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    configure(settings.log_level, settings.log_json)
+    upgrade(settings)
+    if with_demo:
+        _run(lambda store: _load_demo(store, settings, DEMO, quiet=True), settings)
+    console.print(f"Stoa is serving on [bold]{settings.base_url}[/bold]")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                proxy_headers=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run the event consumers (fan-out, notifications, search) without serving HTTP."""
+    from stoa.social.consumers import all_consumers
+    from stoa.social.streaming import Broker
+    from stoa.store.events import run_consumers
+
+    settings = _settings()
+
+    async def main(store: Any) -> None:
+        await asyncio.gather(*(run_consumers(store.region(name), all_consumers(store.region(name), Broker()),
+                                             settings.worker_poll_seconds) for name in store.region_names))
+
+    console.print("Stoa worker running; Ctrl-C to stop.")
+    _run(main, settings)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: Annotated[str, typer.Option(help="E-mail address (used to sign in)")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="Password (prompted if not given)")],
+    role: Annotated[str, typer.Option(help="user, moderator or admin")] = "user",
+    region: Annotated[str | None, typer.Option(help="Home region (default: the instance's)")] = None,
+) -> None:
+    """Create a local account."""
+    from stoa.social.accounts import NewAccount, create_account
+    from stoa.social.errors import DomainError
+    from stoa.store.migrate import upgrade
+
+    if role not in ("user", "moderator", "admin"):
+        raise typer.BadParameter("role must be user, moderator or admin")
+    settings = _settings()
+    upgrade(settings)
+
+    async def main(store: Any) -> int:
+        if region is not None:
+            store.region(region)
+        async with store.db.write() as conn:
+            return await create_account(conn, NewAccount(username=username, email=email, password=password,
+                                                         role=role, region=region),
+                                        default_region=store.default_region)
+
+    try:
+        account_id = _run(main, settings)
+    except (DomainError, LookupError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"Created @{username} (id {account_id}).")
+
+
+@user_app.command("list")
+def user_list(limit: Annotated[int, typer.Option(help="How many to show")] = 50) -> None:
+    """List local accounts, newest first."""
+    from sqlalchemy import select
+
+    from stoa.store.schema import accounts, users
+
+    settings = _settings()
+
+    async def main(store: Any) -> list[Any]:
+        async with store.db.read() as conn:
+            return list((await conn.execute(
+                select(accounts.c.id, accounts.c.username, users.c.email, users.c.role, accounts.c.region,
+                       accounts.c.suspended_at, accounts.c.statuses_count)
+                .join(users, users.c.account_id == accounts.c.id)
+                .order_by(accounts.c.id.desc()).limit(limit))).all())
+
+    table = Table("id", "username", "email", "role", "region", "posts", "suspended")
+    for row in _run(main, settings):
+        table.add_row(str(row.id), row.username, row.email, row.role, row.region, str(row.statuses_count),
+                      "yes" if row.suspended_at else "")
+    console.print(table)
+
+
+def _set_suspended(username: str, suspended: bool) -> None:
+    from stoa.social.accounts import lookup_any, set_suspended
+    from stoa.social.errors import DomainError
+
+    settings = _settings()
+
+    async def main(store: Any) -> None:
+        async with store.db.write() as conn:
+            row = await lookup_any(conn, username)
+            await set_suspended(conn, row.id, suspended)
+
+    try:
+        _run(main, settings)
+    except DomainError:
+        console.print(f"[red]No account @{username}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"@{username} is {'suspended' if suspended else 'active again'}.")
+
+
+@user_app.command("suspend")
+def user_suspend(username: str) -> None:
+    """Suspend an account: it can no longer sign in, its tokens stop working, its posts are hidden."""
+    _set_suspended(username, True)
+
+
+@user_app.command("unsuspend")
+def user_unsuspend(username: str) -> None:
+    """Lift a suspension."""
+    _set_suspended(username, False)
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    scopes: Annotated[str, typer.Option(help="Space-separated OAuth scopes")] = "read write follow",
+    app_name: Annotated[str, typer.Option(help="Name of the app the token is issued to")] = "stoa-cli",
+) -> None:
+    """Issue an access token for a user (printed once; only its hash is stored)."""
+    from stoa.social import oauth
+    from stoa.social.errors import DomainError
+
+    settings = _settings()
+
+    async def main(store: Any) -> str:
+        from sqlalchemy import select
+
+        from stoa.store.schema import accounts
+
+        async with store.db.write() as conn:
+            row = (await conn.execute(select(accounts.c.id).where(
+                accounts.c.username_lower == username.lower().lstrip("@")))).first()
+            if row is None:
+                raise oauth.Unauthorized(f"No account @{username}")
+            granted = oauth.parse_scopes(scopes)
+            created = await oauth.create_app(conn, app_name, oauth.OOB, " ".join(granted), None)
+            return await oauth.issue_token(conn, int(created["id"]), int(row.id), granted)
+
+    try:
+        token = _run(main, settings)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    print(token)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,70 @@
+"""Settings, read from the environment (``STOA_*``) with embedded defaults.
+
+With nothing set, Stoa runs on one SQLite file under ``./stoa-data`` and
+serves http://127.0.0.1:8000. One setting, ``STOA_DATABASE_URL``, moves the
+store to PostgreSQL (``postgresql+asyncpg://...``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STOA_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("stoa-data"), description="Where the embedded store and media live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
+    region: str = Field(default="local", description="Name of this deployment's default region")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(default="", description="External base URL; defaults to http://host:port")
+    instance_title: str = "Stoa"
+    instance_description: str = "An open public square: open algorithms, your data in your region."
+    contact_email: str = "admin@stoa.invalid"
+    registrations_open: bool = True
+
+    # Limits (Mastodon's defaults).
+    max_status_chars: int = 500
+    max_request_bytes: int = 16 * 1024 * 1024
+    max_avatar_bytes: int = 8 * 1024 * 1024
+    rate_limit_per_token: int = Field(default=300, description="Requests per window per access token")
+    rate_limit_per_ip: int = Field(default=7500, description="Requests per window per client IP")
+    rate_limit_window_seconds: int = 300
+    rate_limit_enabled: bool = True
+
+    # Event consumers run inside `stoa serve` unless disabled (then `stoa worker` runs them).
+    run_workers: bool = True
+    worker_poll_seconds: float = 0.5
+    log_level: str = "info"
+    log_json: bool = False
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.region}.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        return self.base_url.split("://", 1)[1]
+
+    @property
+    def media_root(self) -> Path:
+        return self.data_dir / "media" / self.region
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Media: images (and, with issue #4, video) — decoded, cleaned, stored."""

@@ -1,0 +1,1 @@
+"""The social domain: accounts, posts, follows, timelines. Plain Python, no HTTP."""

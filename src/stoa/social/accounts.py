@@ -1,0 +1,237 @@
+"""Accounts: sign-up, sign-in, profiles, suspension."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, or_, select
+
+from stoa.social import text as post_text
+from stoa.social.errors import NotFound, Unauthorized, ValidationFailed
+from stoa.store.database import Connection
+from stoa.store.events import emit
+from stoa.store.ids import new_id
+from stoa.store.schema import accounts, users
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+RESERVED = {"admin", "root", "api", "oauth", "media", "tags", "about", "settings", "stoa", "web", "well_known"}
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def check_password(stored_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    email: str
+    password: str
+    display_name: str = ""
+    locale: str = "en"
+    region: str | None = None
+    role: str = "user"
+    sign_up_ip: str | None = None
+
+
+def validate_new_account(new: NewAccount) -> None:
+    if not USERNAME_RE.match(new.username):
+        raise ValidationFailed("Username must be 1-30 letters, digits or underscores")
+    if new.username.lower() in RESERVED:
+        raise ValidationFailed("Username is reserved")
+    if not EMAIL_RE.match(new.email) or len(new.email) > 255:
+        raise ValidationFailed("Email is invalid")
+    if not (MIN_PASSWORD <= len(new.password) <= MAX_PASSWORD):
+        raise ValidationFailed(f"Password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    if len(new.display_name) > 100:
+        raise ValidationFailed("Display name is too long (maximum is 100 characters)")
+
+
+async def create_account(
+    conn: Connection, new: NewAccount, *, default_region: str, password_hash: str | None = None
+) -> int:
+    """Create a local account and its user; returns the account id. Validates first."""
+    validate_new_account(new)
+    taken = (
+        await conn.execute(
+            select(func.count())
+            .select_from(accounts)
+            .where(accounts.c.username_lower == new.username.lower())
+        )
+    ).scalar_one()
+    if taken:
+        raise ValidationFailed("Username has already been taken")
+    email_taken = (
+        await conn.execute(select(func.count()).select_from(users).where(users.c.email == new.email.lower()))
+    ).scalar_one()
+    if email_taken:
+        raise ValidationFailed("Email has already been taken")
+    now = datetime.now(UTC)
+    account_id = new_id()
+    region = new.region or default_region
+    await conn.execute(
+        accounts.insert().values(
+            id=account_id,
+            username=new.username,
+            username_lower=new.username.lower(),
+            display_name=new.display_name,
+            note="",
+            fields=[],
+            region=region,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await conn.execute(
+        users.insert().values(
+            account_id=account_id,
+            email=new.email.lower(),
+            password_hash=password_hash or await hash_password(new.password),
+            role=new.role,
+            locale=new.locale,
+            sign_up_ip=new.sign_up_ip,
+            created_at=now,
+        )
+    )
+    await emit(conn, "account.created", account_id=account_id, region=region)
+    return account_id
+
+
+async def authenticate(conn: Connection, login: str, password: str) -> int:
+    """Username or e-mail plus password -> account id, or Unauthorized."""
+    login = login.strip().lower()
+    row = (
+        await conn.execute(
+            select(users.c.account_id, users.c.password_hash, accounts.c.suspended_at)
+            .join(accounts, accounts.c.id == users.c.account_id)
+            .where(or_(users.c.email == login, accounts.c.username_lower == login))
+        )
+    ).first()
+    if row is None:
+        await hash_password(password)  # spend the same time as a real check
+        raise Unauthorized("Invalid username or password")
+    if not await check_password(row.password_hash, password):
+        raise Unauthorized("Invalid username or password")
+    if row.suspended_at is not None:
+        raise Unauthorized("This account is suspended")
+    return int(row.account_id)
+
+
+async def get_account(conn: Connection, account_id: int) -> Any:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def lookup(conn: Connection, acct: str, local_domain: str) -> Any:
+    name, _, domain = acct.lstrip("@").partition("@")
+    if domain and domain.lower() != local_domain.lower():
+        raise NotFound()
+    row = (await conn.execute(select(accounts).where(accounts.c.username_lower == name.lower()))).first()
+    if row is None or row.suspended_at is not None:
+        raise NotFound()
+    return row
+
+
+async def lookup_any(conn: Connection, username: str) -> Any:
+    """A local account by username, suspended or not (for operator tools)."""
+    row = (await conn.execute(select(accounts).where(
+        accounts.c.username_lower == username.lstrip("@").lower()))).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+@dataclass
+class ProfileChanges:
+    display_name: str | None = None
+    note: str | None = None
+    locked: bool | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    fields: list[dict[str, str]] | None = None
+    avatar: str | None = None
+    header: str | None = None
+    default_visibility: str | None = None
+    default_sensitive: bool | None = None
+    default_language: str | None = None
+
+
+async def update_profile(conn: Connection, account_id: int, changes: ProfileChanges) -> None:
+    values: dict[str, Any] = {}
+    if changes.display_name is not None:
+        if len(changes.display_name) > 100:
+            raise ValidationFailed("Display name is too long (maximum is 100 characters)")
+        values["display_name"] = changes.display_name
+    if changes.note is not None:
+        if len(changes.note) > 500:
+            raise ValidationFailed("Note is too long (maximum is 500 characters)")
+        values["note"] = changes.note
+    for flag in ("locked", "bot", "discoverable", "avatar", "header"):
+        if getattr(changes, flag) is not None:
+            values[flag] = getattr(changes, flag)
+    if changes.fields is not None:
+        if len(changes.fields) > 4:
+            raise ValidationFailed("Fields: at most 4")
+        for field in changes.fields:
+            if len(field.get("name", "")) > 255 or len(field.get("value", "")) > 255:
+                raise ValidationFailed("Fields: name and value are limited to 255 characters")
+        values["fields"] = changes.fields
+    user_values: dict[str, Any] = {}
+    if changes.default_visibility is not None:
+        if changes.default_visibility not in {"public", "unlisted", "private", "direct"}:
+            raise ValidationFailed("Default visibility is not one of public, unlisted, private, direct")
+        user_values["default_visibility"] = changes.default_visibility
+    if changes.default_sensitive is not None:
+        user_values["default_sensitive"] = changes.default_sensitive
+    if changes.default_language is not None:
+        user_values["default_language"] = changes.default_language or None
+    if values:
+        values["updated_at"] = datetime.now(UTC)
+        await conn.execute(accounts.update().where(accounts.c.id == account_id).values(**values))
+    if user_values:
+        await conn.execute(users.update().where(users.c.account_id == account_id).values(**user_values))
+    if values or user_values:
+        await emit(conn, "account.updated", account_id=account_id)
+
+
+def note_html(note: str) -> str:
+    return post_text.plain(note) if note else ""
+
+
+async def set_suspended(conn: Connection, account_id: int, suspended: bool) -> None:
+    await get_account(conn, account_id)
+    await conn.execute(
+        accounts.update()
+        .where(accounts.c.id == account_id)
+        .values(suspended_at=datetime.now(UTC) if suspended else None)
+    )
+    await emit(conn, "account.suspended" if suspended else "account.unsuspended", account_id=account_id)
+
+
+async def get_user(conn: Connection, account_id: int) -> Any:
+    row = (await conn.execute(select(users).where(users.c.account_id == account_id))).first()
+    if row is None:
+        raise NotFound()
+    return row

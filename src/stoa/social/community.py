@@ -1,0 +1,336 @@
+"""Generated communities: the demo (a few hundred people) and benchmark-sized ones.
+
+People follow each other along a power law (a few are followed by many,
+most by few — preferential attachment, as on every real network); they post
+in English, Italian and French with hashtags, reply, boost and like. Rows
+are written in bulk and derived state (home timelines, notifications, the
+search index) is built in bulk too, so that a million posts load in minutes
+and the result is exactly what the event consumers would have produced.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from stoa.social import search_text
+from stoa.social import text as post_text
+from stoa.store.database import Database
+from stoa.store.ids import historical_id
+from stoa.store.schema import (
+    accounts,
+    consumer_cursors,
+    events,
+    favourites,
+    follows,
+    notifications,
+    status_search,
+    status_tags,
+    statuses,
+    tags,
+    users,
+)
+
+HOME_FEED_DEPTH = 400  # posts kept per home timeline when built in bulk (Mastodon keeps 400 too)
+DEMO_PASSWORD = "stoa-demo-password"
+
+TOPICS = {
+    "en": [("cycling", "Rode {n} km along the river this morning, legs still burning"),
+           ("coffee", "Third espresso of the day and the {n}th bug fixed"),
+           ("opensource", "Just merged my {n}th pull request to an open source project"),
+           ("photography", "Golden hour over the old harbour, shot {n} frames"),
+           ("music", "This album has been on repeat {n} times this week"),
+           ("climate", "Our town planted {n} trees in the park today"),
+           ("football", "What a match, {n} minutes of pure tension")],
+    "it": [("ciclismo", "Oggi {n} km in bici sulle colline, che fatica"),
+           ("cucina", "Ho provato la ricetta della nonna per la {n}a volta, finalmente perfetta"),
+           ("calcio", "Partita incredibile, {n} minuti di emozioni"),
+           ("musica", "Questo disco lo ascolto da {n} giorni di fila"),
+           ("fotografia", "Tramonto sul lago, ho scattato {n} foto"),
+           ("viaggi", "Il treno per Napoli era in ritardo di {n} minuti, come sempre")],
+    "fr": [("vélo", "J'ai fait {n} km à vélo le long de la Loire ce matin"),
+           ("cuisine", "La tarte tatin réussie après {n} essais, enfin"),
+           ("cinéma", "Vu {n} films ce mois-ci, le dernier était magnifique"),
+           ("musique", "Ce concert était génial, {n} rappels"),
+           ("photographie", "Les quais de Paris à l'aube, {n} photos"),
+           ("lecture", "Fini mon {n}e roman de l'année, quel plaisir")],
+}
+FIRST_NAMES = ["alice", "bruno", "chiara", "david", "elena", "francois", "giulia", "hugo", "ines", "jack",
+               "karim", "lucia", "marco", "nina", "oscar", "paola", "quentin", "rosa", "samuel", "teresa",
+               "ugo", "valerie", "walter", "xenia", "yann", "zoe"]
+
+
+@dataclass(frozen=True)
+class CommunitySize:
+    accounts: int
+    posts: int
+    follows_per_account: int = 20
+    likes_per_post: float = 2.0
+    reply_share: float = 0.15
+    boost_share: float = 0.05
+
+
+DEMO = CommunitySize(accounts=300, posts=3000)
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+class _Ids:
+    """Strictly increasing ids for rows dated at (non-decreasing) millisecond times."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def at(self, ms: int) -> int:
+        self.last = max(self.last + 1, historical_id(ms, 0))
+        return self.last
+
+
+def _power_law_targets(rng: random.Random, n_accounts: int, follows_each: int) -> list[set[int]]:
+    """Preferential attachment: each account follows others with probability ~ their popularity."""
+    weights = [1.0 / (rank + 1) ** 1.1 for rank in range(n_accounts)]  # Zipf-like popularity
+    following: list[set[int]] = []
+    for me in range(n_accounts):
+        k = max(1, min(n_accounts - 1, int(rng.expovariate(1 / follows_each)) + 1))
+        chosen = set(rng.choices(range(n_accounts), weights=weights, k=k + 2))
+        chosen.discard(me)
+        following.append(chosen)
+    return following
+
+
+async def generate(db: Database, size: CommunitySize, *, region: str, base_url: str, password_hash: str,
+                   seed: int = 7, progress: Progress = _no_progress, days: int = 30) -> dict[str, int]:
+    """Fill an empty store with a community; returns counts of what was written."""
+    rng = random.Random(seed)
+    async with db.read() as conn:
+        if (await conn.execute(select(func.count()).select_from(accounts))).scalar_one():
+            raise RuntimeError("The store already has accounts; a community is only generated into an empty store")
+    now = datetime.now(UTC)
+    start = now - timedelta(days=days)
+    span_ms = int((now - start).total_seconds() * 1000)
+    start_ms = int(start.timestamp() * 1000)
+    batch = 5000
+
+    # Accounts, with a named demo account first.
+    account_rows, user_rows = [], []
+    names = ["demo"] + [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(1, size.accounts)]
+    languages = list(TOPICS)
+    account_language = [rng.choice(languages) for _ in range(size.accounts)]
+    account_ids = [historical_id(start_ms - size.accounts + i, i) for i in range(size.accounts)]
+    for i, name in enumerate(names):
+        created = start - timedelta(minutes=size.accounts - i)
+        account_rows.append({
+            "id": account_ids[i], "username": name, "username_lower": name.lower(),
+            "display_name": name.capitalize(), "note": f"Demo account ({account_language[i]})", "fields": [],
+            "locked": False, "bot": False, "discoverable": True, "region": region, "followers_count": 0,
+            "following_count": 0, "statuses_count": 0, "created_at": created, "updated_at": created,
+        })
+        user_rows.append({
+            "account_id": account_ids[i], "email": f"{name}@demo.stoa.invalid", "password_hash": password_hash,
+            "role": "admin" if i == 0 else "user", "locale": account_language[i],
+            "default_visibility": "public", "default_sensitive": False, "created_at": created,
+        })
+    async with db.write() as conn:
+        for i in range(0, len(account_rows), batch):
+            await conn.execute(accounts.insert(), account_rows[i:i + batch])
+            await conn.execute(users.insert(), user_rows[i:i + batch])
+            progress("accounts", min(i + batch, size.accounts), size.accounts)
+
+    # Follow graph.
+    graph = _power_law_targets(rng, size.accounts, size.follows_per_account)
+    follow_rows = []
+    follow_ids = _Ids()
+    for me, targets in enumerate(graph):
+        for t in targets:
+            follow_rows.append({"id": follow_ids.at(start_ms), "account_id": account_ids[me],
+                                "target_account_id": account_ids[t], "show_reblogs": True, "notify": False,
+                                "created_at": start})
+    async with db.write() as conn:
+        for i in range(0, len(follow_rows), batch):
+            await conn.execute(follows.insert(), follow_rows[i:i + batch])
+            progress("follows", min(i + batch, len(follow_rows)), len(follow_rows))
+
+    # Posts: authors drawn by popularity, times spread over the period, in order.
+    popularity = [1.0 / (rank + 1) ** 0.8 for rank in range(size.accounts)]
+    authors = rng.choices(range(size.accounts), weights=popularity, k=size.posts)
+    offsets = sorted(rng.randrange(span_ms) for _ in range(size.posts))
+    tag_ids: dict[str, int] = {}
+    status_rows: list[dict[str, Any]] = []
+    tag_links: list[dict[str, int]] = []
+    search_rows: list[dict[str, Any]] = []
+    originals: list[tuple[int, int, str]] = []  # (status id, author index, visibility)
+    for n in range(size.posts):
+        author = authors[n]
+        sid = historical_id(start_ms + offsets[n], n)
+        created = datetime.fromtimestamp((start_ms + offsets[n]) / 1000, UTC)
+        roll = rng.random()
+        row: dict[str, Any] = {
+            "id": sid, "account_id": account_ids[author], "spoiler_text": "", "sensitive": False,
+            "visibility": "public", "language": None, "in_reply_to_id": None, "in_reply_to_account_id": None,
+            "reblog_of_id": None, "conversation_id": sid, "app_id": None, "replies_count": 0,
+            "reblogs_count": 0, "favourites_count": 0, "created_at": created, "text": "", "content": "",
+        }
+        if originals and roll < size.boost_share:
+            target_id, target_author, _ = originals[rng.randrange(max(0, len(originals) - 500), len(originals))]
+            if target_author == author:
+                continue
+            row["reblog_of_id"] = target_id
+            row["conversation_id"] = target_id
+            status_rows.append(row)
+            continue
+        language = account_language[author]
+        topic, template = rng.choice(TOPICS[language])
+        body = template.format(n=rng.randint(2, 90)) + f" #{topic}"
+        if originals and roll < size.boost_share + size.reply_share:
+            parent_id, parent_author, _ = originals[rng.randrange(max(0, len(originals) - 200), len(originals))]
+            body = f"@{names[parent_author]} {body}"
+            row["in_reply_to_id"] = parent_id
+            row["in_reply_to_account_id"] = account_ids[parent_author]
+            row["conversation_id"] = parent_id
+        elif rng.random() < 0.05:
+            row["visibility"] = "unlisted"
+        row["text"] = body
+        row["language"] = language
+        row["content"] = post_text.render(body, base_url, {names[a] for a in range(size.accounts)
+                                                           if body.startswith(f"@{names[a]} ")})
+        if topic not in tag_ids:
+            tag_ids[topic] = historical_id(start_ms, 10_000 + len(tag_ids))
+        tag_links.append({"tag_id": tag_ids[topic], "status_id": sid})
+        search_rows.append({"status_id": sid, "document": search_text.document(body, language)})
+        originals.append((sid, author, row["visibility"]))
+        status_rows.append(row)
+
+    async with db.write() as conn:
+        await conn.execute(tags.insert(), [{"id": i, "name": t, "name_lower": t.lower(), "created_at": start}
+                                           for t, i in tag_ids.items()])
+        for i in range(0, len(status_rows), batch):
+            await conn.execute(statuses.insert(), status_rows[i:i + batch])
+            progress("posts", min(i + batch, len(status_rows)), len(status_rows))
+        for i in range(0, len(tag_links), batch):
+            await conn.execute(status_tags.insert(), tag_links[i:i + batch])
+        for i in range(0, len(search_rows), batch):
+            await conn.execute(status_search.insert(), search_rows[i:i + batch])
+            progress("search index", min(i + batch, len(search_rows)), len(search_rows))
+
+    # Mentions of reply parents, likes.
+    from stoa.store.schema import mentions
+
+    mention_rows = [{"status_id": r["id"], "account_id": r["in_reply_to_account_id"]}
+                    for r in status_rows if r["in_reply_to_account_id"] is not None
+                    and r["in_reply_to_account_id"] != r["account_id"]]
+    like_rows: list[dict[str, Any]] = []
+    liked: set[tuple[int, int]] = set()
+    like_ids = _Ids()
+    for sid, author, _vis in originals:
+        for _ in range(int(rng.expovariate(1 / size.likes_per_post))):
+            fan = rng.choices(range(size.accounts), weights=popularity, k=1)[0]
+            if fan == author or (fan, sid) in liked:
+                continue
+            liked.add((fan, sid))
+            like_rows.append({"id": like_ids.at(sid >> 16), "account_id": account_ids[fan],
+                              "status_id": sid, "created_at": now})
+    async with db.write() as conn:
+        for i in range(0, len(mention_rows), batch):
+            await conn.execute(mentions.insert(), mention_rows[i:i + batch])
+        for i in range(0, len(like_rows), batch):
+            await conn.execute(favourites.insert(), like_rows[i:i + batch])
+            progress("likes", min(i + batch, len(like_rows)), len(like_rows))
+
+    progress("timelines and counters", 0, 1)
+    await rebuild_derived(db, with_notifications=size.accounts <= 5_000)
+    progress("timelines and counters", 1, 1)
+    return {"accounts": size.accounts, "follows": len(follow_rows), "posts": len(status_rows),
+            "likes": len(like_rows)}
+
+
+async def rebuild_derived(db: Database, *, with_notifications: bool = True) -> None:
+    """Recompute counters and home timelines from the rows, and skip consumers past history."""
+    async with db.write() as conn:
+        for statement in COUNTER_SQL:
+            await conn.execute(text(statement))
+        await conn.execute(text("DELETE FROM home_feed"))
+        await conn.execute(text(HOME_FEED_SQL), {"depth": HOME_FEED_DEPTH})
+        if with_notifications:
+            await _bulk_notifications(conn)
+        last_event = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
+        for name in ("home_fanout", "notifications", "search_index"):
+            await conn.execute(consumer_cursors.delete().where(consumer_cursors.c.name == name))
+            await conn.execute(consumer_cursors.insert().values(name=name, position=last_event,
+                                                                updated_at=datetime.now(UTC)))
+
+
+COUNTER_SQL = [
+    "UPDATE accounts SET followers_count = (SELECT count(*) FROM follows WHERE target_account_id = accounts.id),"
+    " following_count = (SELECT count(*) FROM follows WHERE follows.account_id = accounts.id),"
+    " statuses_count = (SELECT count(*) FROM statuses WHERE statuses.account_id = accounts.id"
+    " AND deleted_at IS NULL),"
+    " last_status_at = (SELECT max(created_at) FROM statuses WHERE statuses.account_id = accounts.id)",
+    "UPDATE statuses SET favourites_count = (SELECT count(*) FROM favourites f WHERE f.status_id = statuses.id),"
+    " reblogs_count = (SELECT count(*) FROM statuses r WHERE r.reblog_of_id = statuses.id"
+    " AND r.deleted_at IS NULL),"
+    " replies_count = (SELECT count(*) FROM statuses r WHERE r.in_reply_to_id = statuses.id"
+    " AND r.deleted_at IS NULL AND r.visibility <> 'direct')",
+]
+
+# Each person's home: their own posts and those of whom they follow (replies only when they also
+# follow the person replied to), newest HOME_FEED_DEPTH per person.
+HOME_FEED_SQL = """
+INSERT INTO home_feed (account_id, status_id, author_id)
+SELECT account_id, status_id, author_id FROM (
+  SELECT c.account_id, c.status_id, c.author_id,
+         ROW_NUMBER() OVER (PARTITION BY c.account_id ORDER BY c.status_id DESC) AS rn
+  FROM (
+    SELECT f.account_id AS account_id, s.id AS status_id, s.account_id AS author_id
+    FROM follows f JOIN statuses s ON s.account_id = f.target_account_id
+    WHERE s.deleted_at IS NULL AND s.visibility IN ('public', 'unlisted', 'private')
+      AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+           OR EXISTS (SELECT 1 FROM follows o WHERE o.account_id = f.account_id
+                      AND o.target_account_id = s.in_reply_to_account_id))
+    UNION
+    SELECT s.account_id, s.id, s.account_id FROM statuses s WHERE s.deleted_at IS NULL
+  ) c
+) ranked WHERE rn <= :depth
+"""
+
+
+async def _bulk_notifications(conn: Any) -> None:
+    """Follow, favourite, mention and boost notifications for the generated history."""
+    rows: list[dict[str, Any]] = []
+
+    def add(recipient: int, kind: str, sender: int, status_id: int | None, key: str, at: int) -> None:
+        rows.append({"id": at, "account_id": recipient, "type": kind,
+                     "from_account_id": sender, "status_id": status_id, "dedupe_key": key,
+                     "created_at": datetime.fromtimestamp((at >> 16) / 1000, UTC)})
+
+    for r in await conn.execute(select(follows.c.id, follows.c.account_id, follows.c.target_account_id)):
+        add(r.target_account_id, "follow", r.account_id, None, f"follow:{r.account_id}", r.id)
+    for r in await conn.execute(select(favourites.c.id, favourites.c.account_id, favourites.c.status_id,
+                                       statuses.c.account_id.label("author"))
+                                .join(statuses, statuses.c.id == favourites.c.status_id)):
+        add(r.author, "favourite", r.account_id, r.status_id, f"favourite:{r.account_id}:{r.status_id}", r.id)
+    from stoa.store.schema import mentions
+
+    for r in await conn.execute(select(mentions.c.status_id, mentions.c.account_id,
+                                       statuses.c.account_id.label("author"))
+                                .join(statuses, statuses.c.id == mentions.c.status_id)):
+        add(r.account_id, "mention", r.author, r.status_id, f"mention:{r.status_id}", r.status_id)
+    boosts = statuses.alias("boosts")
+    for r in await conn.execute(select(boosts.c.id, boosts.c.account_id, statuses.c.id.label("original"),
+                                       statuses.c.account_id.label("author"))
+                                .join(statuses, statuses.c.id == boosts.c.reblog_of_id)):
+        add(r.author, "reblog", r.account_id, r.original, f"reblog:{r.id}", r.id)
+    rows.sort(key=lambda r: r["id"])
+    ids = _Ids()
+    for row in rows:  # ids ordered by when the underlying action happened
+        row["id"] = ids.at(row["id"] >> 16)
+    for i in range(0, len(rows), 5000):
+        await conn.execute(notifications.insert(), rows[i:i + 5000])

@@ -1,0 +1,225 @@
+"""Follows, blocks and mutes between accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from stoa.social.context import Context
+from stoa.social.errors import Forbidden, NotFound, ValidationFailed
+from stoa.store.database import Connection
+from stoa.store.events import emit
+from stoa.store.ids import new_id
+from stoa.store.schema import accounts, blocks, follows, mutes
+
+
+@dataclass
+class Relationship:
+    id: int
+    following: bool = False
+    showing_reblogs: bool = False
+    notifying: bool = False
+    followed_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    requested: bool = False
+    requested_by: bool = False
+    domain_blocking: bool = False
+    endorsed: bool = False
+    note: str = ""
+
+
+async def _target(conn: Connection, actor_id: int, target_id: int) -> Any:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == target_id))).first()
+    if row is None or row.suspended_at is not None:
+        raise NotFound()
+    if row.id == actor_id:
+        raise ValidationFailed("You cannot do this to yourself")
+    return row
+
+
+def _clamped_decrement(conn: Connection, column: Any) -> Any:
+    if conn.dialect.name == "sqlite":
+        return func.max(column - 1, 0)
+    return func.greatest(column - 1, 0)
+
+
+async def _remove_follow(conn: Connection, follower: int, target: int) -> bool:
+    removed = await conn.execute(
+        delete(follows).where(follows.c.account_id == follower, follows.c.target_account_id == target)
+    )
+    if not removed.rowcount:
+        return False
+    await conn.execute(update(accounts).where(accounts.c.id == follower)
+                       .values(following_count=_clamped_decrement(conn, accounts.c.following_count)))
+    await conn.execute(update(accounts).where(accounts.c.id == target)
+                       .values(followers_count=_clamped_decrement(conn, accounts.c.followers_count)))
+    await emit(conn, "follow.deleted", account_id=follower, target_account_id=target)
+    return True
+
+
+async def follow(
+    ctx: Context, actor_id: int, target_id: int, reblogs: bool | None = None, notify: bool | None = None
+) -> None:
+    db = ctx.db
+    async with db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        blocked = (await conn.execute(select(func.count()).select_from(blocks).where(
+            ((blocks.c.account_id == actor_id) & (blocks.c.target_account_id == target_id))
+            | ((blocks.c.account_id == target_id) & (blocks.c.target_account_id == actor_id))
+        ))).scalar_one()
+        if blocked:
+            raise Forbidden("This action is not allowed")
+        existing = (await conn.execute(select(follows).where(
+            follows.c.account_id == actor_id, follows.c.target_account_id == target_id))).first()
+        if existing is not None:
+            changes = {}
+            if reblogs is not None:
+                changes["show_reblogs"] = reblogs
+            if notify is not None:
+                changes["notify"] = notify
+            if changes:
+                await conn.execute(update(follows).where(follows.c.id == existing.id).values(**changes))
+            return
+        await conn.execute(follows.insert().values(
+            id=new_id(), account_id=actor_id, target_account_id=target_id,
+            show_reblogs=True if reblogs is None else reblogs, notify=bool(notify),
+            created_at=datetime.now(UTC),
+        ))
+        await conn.execute(update(accounts).where(accounts.c.id == actor_id)
+                           .values(following_count=accounts.c.following_count + 1))
+        await conn.execute(update(accounts).where(accounts.c.id == target_id)
+                           .values(followers_count=accounts.c.followers_count + 1))
+        await emit(conn, "follow.created", account_id=actor_id, target_account_id=target_id)
+    db.wake()
+
+
+async def unfollow(ctx: Context, actor_id: int, target_id: int) -> None:
+    db = ctx.db
+    async with db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        await _remove_follow(conn, actor_id, target_id)
+    db.wake()
+
+
+async def remove_follower(ctx: Context, actor_id: int, follower_id: int) -> None:
+    db = ctx.db
+    async with db.write() as conn:
+        await _target(conn, actor_id, follower_id)
+        await _remove_follow(conn, follower_id, actor_id)
+    db.wake()
+
+
+async def block(ctx: Context, actor_id: int, target_id: int) -> None:
+    """Blocking also removes follows both ways, as in Mastodon."""
+    db = ctx.db
+    async with db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        await _remove_follow(conn, actor_id, target_id)
+        await _remove_follow(conn, target_id, actor_id)
+        inserted = await conn.execute(db.insert_ignore(blocks).values(
+            id=new_id(), account_id=actor_id, target_account_id=target_id, created_at=datetime.now(UTC)))
+        if inserted.rowcount:
+            await emit(conn, "block.created", account_id=actor_id, target_account_id=target_id)
+    db.wake()
+
+
+async def unblock(ctx: Context, actor_id: int, target_id: int) -> None:
+    async with ctx.db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        await conn.execute(delete(blocks).where(blocks.c.account_id == actor_id,
+                                                blocks.c.target_account_id == target_id))
+
+
+async def mute(ctx: Context, actor_id: int, target_id: int, notifications: bool = True,
+               duration_seconds: int = 0) -> None:
+    db = ctx.db
+    async with db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        expires = None
+        if duration_seconds and duration_seconds > 0:
+            from datetime import timedelta
+            expires = datetime.now(UTC) + timedelta(seconds=duration_seconds)
+        await conn.execute(db.upsert(mutes, ["account_id", "target_account_id"], {
+            "id": new_id(), "account_id": actor_id, "target_account_id": target_id,
+            "hide_notifications": notifications, "expires_at": expires, "created_at": datetime.now(UTC),
+        }))
+        await emit(conn, "mute.created", account_id=actor_id, target_account_id=target_id)
+    db.wake()
+
+
+async def unmute(ctx: Context, actor_id: int, target_id: int) -> None:
+    async with ctx.db.write() as conn:
+        await _target(conn, actor_id, target_id)
+        await conn.execute(delete(mutes).where(mutes.c.account_id == actor_id,
+                                               mutes.c.target_account_id == target_id))
+
+
+async def relationships(conn: Connection, viewer_id: int, ids: list[int]) -> list[Relationship]:
+    if not ids:
+        return []
+    out = {i: Relationship(id=i) for i in ids}
+    for row in await conn.execute(select(follows).where(
+            follows.c.account_id == viewer_id, follows.c.target_account_id.in_(ids))):
+        rel = out[row.target_account_id]
+        rel.following, rel.showing_reblogs, rel.notifying = True, row.show_reblogs, row.notify
+    for row in await conn.execute(select(follows.c.account_id).where(
+            follows.c.target_account_id == viewer_id, follows.c.account_id.in_(ids))):
+        out[row.account_id].followed_by = True
+    for row in await conn.execute(select(blocks.c.target_account_id).where(
+            blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(ids))):
+        out[row.target_account_id].blocking = True
+    for row in await conn.execute(select(blocks.c.account_id).where(
+            blocks.c.target_account_id == viewer_id, blocks.c.account_id.in_(ids))):
+        out[row.account_id].blocked_by = True
+    now = datetime.now(UTC)
+    for row in await conn.execute(select(mutes).where(
+            mutes.c.account_id == viewer_id, mutes.c.target_account_id.in_(ids))):
+        expires = row.expires_at
+        if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) < now:
+            continue
+        rel = out[row.target_account_id]
+        rel.muting, rel.muting_notifications = True, row.hide_notifications
+    return [out[i] for i in ids]
+
+
+async def list_follows(
+    ctx: Context, account_id: int, direction: str, max_id: int | None, since_id: int | None, limit: int
+) -> list[tuple[int, int]]:
+    """(follow row id, account id) pairs: followers or following of an account, newest first."""
+    async with ctx.db.read() as conn:
+        target = (await conn.execute(select(accounts.c.id, accounts.c.suspended_at)
+                                     .where(accounts.c.id == account_id))).first()
+        if target is None or target.suspended_at is not None:
+            raise NotFound()
+        if direction == "followers":
+            other = follows.c.account_id
+            query = select(follows.c.id, other.label("other")).where(follows.c.target_account_id == account_id)
+        else:
+            other = follows.c.target_account_id
+            query = select(follows.c.id, other.label("other")).where(follows.c.account_id == account_id)
+        if max_id is not None:
+            query = query.where(follows.c.id < max_id)
+        if since_id is not None:
+            query = query.where(follows.c.id > since_id)
+        rows = (await conn.execute(query.order_by(follows.c.id.desc()).limit(limit))).all()
+    return [(int(r.id), int(r.other)) for r in rows]
+
+
+async def list_blocks_or_mutes(
+    ctx: Context, account_id: int, kind: str, max_id: int | None, since_id: int | None, limit: int
+) -> list[tuple[int, int]]:
+    table = blocks if kind == "blocks" else mutes
+    query = select(table.c.id, table.c.target_account_id).where(table.c.account_id == account_id)
+    if max_id is not None:
+        query = query.where(table.c.id < max_id)
+    if since_id is not None:
+        query = query.where(table.c.id > since_id)
+    async with ctx.db.read() as conn:
+        rows = (await conn.execute(query.order_by(table.c.id.desc()).limit(limit))).all()
+    return [(int(r.id), int(r.target_account_id)) for r in rows]

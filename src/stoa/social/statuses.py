@@ -1,0 +1,558 @@
+"""Posts: create, edit, delete, reply, reblog, favourite, bookmark, pin; who may see what.
+
+Each action runs in one write transaction and ends with its event, so the
+post and everything derived from it (home timelines, notifications, search)
+can never disagree after a crash: derived state is rebuilt from events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, select, update
+
+from stoa.social import search_text
+from stoa.social import text as post_text
+from stoa.social.context import Context
+from stoa.social.errors import Forbidden, NotFound, ValidationFailed
+from stoa.store.database import Connection
+from stoa.store.events import emit
+from stoa.store.ids import new_id
+from stoa.store.schema import (
+    accounts,
+    blocks,
+    bookmarks,
+    favourites,
+    follows,
+    home_feed,
+    idempotency_keys,
+    mentions,
+    pins,
+    status_edits,
+    status_tags,
+    statuses,
+    tags,
+    users,
+)
+
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+MAX_PINS = 5
+LANGUAGE_CODES = {
+    "en", "it", "fr", "de", "es", "pt", "nl", "pl", "ru", "uk", "ja", "zh", "ko", "ar", "tr", "sv", "da",
+    "no", "fi", "cs", "el", "he", "hi", "ro", "hu", "ca", "eu", "gl", "eo", "id", "vi", "th", "fa",
+}
+
+
+@dataclass
+class Draft:
+    text: str
+    visibility: str | None = None
+    spoiler_text: str = ""
+    sensitive: bool | None = None
+    language: str | None = None
+    in_reply_to_id: int | None = None
+    media_ids: list[str] = field(default_factory=list)
+    idempotency_key: str | None = None
+    app_id: int | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _blocked_between(conn: Connection, a: int, b: int) -> bool:
+    query = select(
+        exists().where(
+            ((blocks.c.account_id == a) & (blocks.c.target_account_id == b))
+            | ((blocks.c.account_id == b) & (blocks.c.target_account_id == a))
+        )
+    )
+    return bool((await conn.execute(query)).scalar())
+
+
+async def _is_following(conn: Connection, follower: int, target: int) -> bool:
+    query = select(
+        exists().where((follows.c.account_id == follower) & (follows.c.target_account_id == target))
+    )
+    return bool((await conn.execute(query)).scalar())
+
+
+async def _is_mentioned(conn: Connection, status_id: int, account_id: int) -> bool:
+    query = select(exists().where((mentions.c.status_id == status_id) & (mentions.c.account_id == account_id)))
+    return bool((await conn.execute(query)).scalar())
+
+
+async def can_see(conn: Connection, viewer_id: int | None, status: Any) -> bool:
+    """Mastodon's visibility rules: public/unlisted for all (unless blocked), private for
+    followers and mentioned accounts, direct for mentioned accounts only."""
+    if status.deleted_at is not None:
+        return False
+    if viewer_id == status.account_id:
+        return True
+    if viewer_id is not None and await _blocked_between(conn, viewer_id, status.account_id):
+        return False
+    if status.visibility in ("public", "unlisted"):
+        return True
+    if viewer_id is None:
+        return False
+    if await _is_mentioned(conn, status.id, viewer_id):
+        return True
+    return status.visibility == "private" and await _is_following(conn, viewer_id, status.account_id)
+
+
+async def get_visible(conn: Connection, viewer_id: int | None, status_id: int) -> Any:
+    """The status row if ``viewer_id`` may see it, else NotFound (never reveal existence)."""
+    row = (
+        await conn.execute(
+            select(statuses)
+            .join(accounts, accounts.c.id == statuses.c.account_id)
+            .where(statuses.c.id == status_id, accounts.c.suspended_at.is_(None))
+        )
+    ).first()
+    if row is None or not await can_see(conn, viewer_id, row):
+        raise NotFound()
+    return row
+
+
+async def _resolve_mentions(conn: Connection, names: list[str], local_domain: str) -> dict[str, int]:
+    local = []
+    for name in names:
+        user, _, domain = name.partition("@")
+        if not domain or domain.lower() == local_domain.lower():
+            local.append(user.lower())
+    if not local:
+        return {}
+    rows = await conn.execute(
+        select(accounts.c.username_lower, accounts.c.id).where(
+            accounts.c.username_lower.in_(local), accounts.c.suspended_at.is_(None)
+        )
+    )
+    return {r.username_lower: int(r.id) for r in rows}
+
+
+async def _ensure_tags(conn: Connection, names: list[str], insert_ignore: Any) -> list[int]:
+    if not names:
+        return []
+    lowered = [n.lower() for n in names]
+    now = _now()
+    await conn.execute(
+        insert_ignore,
+        [{"id": new_id(), "name": n, "name_lower": n.lower(), "created_at": now} for n in names],
+    )
+    rows = await conn.execute(select(tags.c.id).where(tags.c.name_lower.in_(lowered)))
+    return [int(r.id) for r in rows]
+
+
+def _validate_draft(ctx: Context, draft: Draft) -> None:
+    if draft.media_ids:
+        raise ValidationFailed("Media attachments are not supported yet on this server")
+    if not draft.text.strip():
+        raise ValidationFailed("Text can't be blank")
+    if len(draft.text) + len(draft.spoiler_text) > ctx.settings.max_status_chars:
+        raise ValidationFailed(f"Text character limit of {ctx.settings.max_status_chars} exceeded")
+    if draft.visibility is not None and draft.visibility not in VISIBILITIES:
+        raise ValidationFailed("Visibility is not included in the list")
+    if draft.language is not None and draft.language not in LANGUAGE_CODES:
+        raise ValidationFailed(f"Language {draft.language!r} is not a supported ISO 639-1 code")
+
+
+async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
+    """Create a post (or a reply); returns its id. Repeating an Idempotency-Key returns the first id."""
+    _validate_draft(ctx, draft)
+    db = ctx.db
+    async with db.write() as conn:
+        if draft.idempotency_key:
+            existing = (
+                await conn.execute(
+                    select(idempotency_keys.c.status_id).where(
+                        idempotency_keys.c.account_id == author_id,
+                        idempotency_keys.c.key == draft.idempotency_key,
+                    )
+                )
+            ).scalar()
+            if existing is not None:
+                return int(existing)
+        user = (await conn.execute(select(users).where(users.c.account_id == author_id))).first()
+        visibility = draft.visibility or (user.default_visibility if user else "public")
+        sensitive = draft.sensitive if draft.sensitive is not None else bool(user and user.default_sensitive)
+        language = (
+            draft.language
+            or (user.default_language if user else None)
+            or search_text.detect_language(draft.text)
+        )
+        status_id = new_id()
+        conversation_id = status_id
+        reply_account: int | None = None
+        if draft.in_reply_to_id is not None:
+            try:
+                parent = await get_visible(conn, author_id, draft.in_reply_to_id)
+            except NotFound:
+                raise ValidationFailed("The post you are replying to does not exist or is not visible") from None
+            if parent.reblog_of_id is not None:
+                raise ValidationFailed("You cannot reply to a boost")
+            reply_account = int(parent.account_id)
+            conversation_id = int(parent.conversation_id or parent.id)
+        parsed = post_text.parse(draft.text)
+        mentioned = await _resolve_mentions(conn, parsed.mentions, ctx.domain)
+        now = _now()
+        await conn.execute(
+            statuses.insert().values(
+                id=status_id,
+                account_id=author_id,
+                text=draft.text,
+                content=post_text.render(draft.text, ctx.base_url, set(mentioned)),
+                spoiler_text=draft.spoiler_text,
+                sensitive=sensitive or bool(draft.spoiler_text),
+                visibility=visibility,
+                language=language,
+                in_reply_to_id=draft.in_reply_to_id,
+                in_reply_to_account_id=reply_account,
+                conversation_id=conversation_id,
+                app_id=draft.app_id,
+                created_at=now,
+            )
+        )
+        if mentioned:
+            await conn.execute(
+                mentions.insert(), [{"status_id": status_id, "account_id": a} for a in mentioned.values()]
+            )
+        tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
+        if tag_ids:
+            await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
+        if draft.in_reply_to_id is not None and visibility != "direct":
+            await conn.execute(
+                update(statuses)
+                .where(statuses.c.id == draft.in_reply_to_id)
+                .values(replies_count=statuses.c.replies_count + 1)
+            )
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == author_id)
+            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
+        )
+        # The author sees their own post at once; followers get it from the fan-out consumer.
+        await conn.execute(
+            db.insert_ignore(home_feed).values(account_id=author_id, status_id=status_id, author_id=author_id)
+        )
+        if draft.idempotency_key:
+            await conn.execute(
+                idempotency_keys.insert().values(
+                    account_id=author_id, key=draft.idempotency_key[:255], status_id=status_id, created_at=now
+                )
+            )
+        await emit(
+            conn,
+            "status.created",
+            status_id=status_id,
+            account_id=author_id,
+            visibility=visibility,
+            mentions=list(mentioned.values()),
+            tags=[t.lower() for t in parsed.hashtags],
+            in_reply_to_id=draft.in_reply_to_id,
+            in_reply_to_account_id=reply_account,
+            reblog_of_id=None,
+            language=language,
+        )
+    db.wake()
+    return status_id
+
+
+async def edit_status(
+    ctx: Context, editor_id: int, status_id: int, text: str, spoiler_text: str | None,
+    sensitive: bool | None, language: str | None, media_ids: list[str] | None = None,
+) -> None:
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, editor_id, status_id)
+        if row.account_id != editor_id:
+            raise Forbidden("This action is not allowed")
+        if row.reblog_of_id is not None:
+            raise ValidationFailed("A boost cannot be edited")
+        spoiler = row.spoiler_text if spoiler_text is None else spoiler_text
+        _validate_draft(ctx, Draft(text=text, spoiler_text=spoiler, language=language, media_ids=media_ids or []))
+        now = _now()
+        count = (
+            await conn.execute(select(func.count()).select_from(status_edits).where(
+                status_edits.c.status_id == status_id))
+        ).scalar_one()
+        if count == 0:  # keep the original as the first version of the history
+            await conn.execute(status_edits.insert().values(
+                id=new_id(), status_id=status_id, account_id=editor_id, text=row.text, content=row.content,
+                spoiler_text=row.spoiler_text, sensitive=row.sensitive, created_at=row.created_at,
+            ))
+        parsed = post_text.parse(text)
+        mentioned = await _resolve_mentions(conn, parsed.mentions, ctx.domain)
+        content = post_text.render(text, ctx.base_url, set(mentioned))
+        new_sensitive = row.sensitive if sensitive is None else sensitive
+        await conn.execute(
+            update(statuses).where(statuses.c.id == status_id).values(
+                text=text, content=content, spoiler_text=spoiler, sensitive=new_sensitive or bool(spoiler),
+                language=language or row.language, edited_at=now,
+            )
+        )
+        await conn.execute(status_edits.insert().values(
+            id=new_id(), status_id=status_id, account_id=editor_id, text=text, content=content,
+            spoiler_text=spoiler, sensitive=new_sensitive, created_at=now,
+        ))
+        old_mentions = {r.account_id for r in await conn.execute(
+            select(mentions.c.account_id).where(mentions.c.status_id == status_id))}
+        added = [a for a in mentioned.values() if a not in old_mentions]
+        if added:
+            await conn.execute(mentions.insert(), [{"status_id": status_id, "account_id": a} for a in added])
+        await conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+        tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
+        if tag_ids:
+            await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
+        await emit(conn, "status.updated", status_id=status_id, account_id=editor_id,
+                   new_mentions=added, visibility=row.visibility)
+    db.wake()
+
+
+async def delete_status(ctx: Context, actor_id: int, status_id: int) -> Any:
+    """Tombstone a post (and boosts of it); returns the row as it was, for "delete and redraft"."""
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, actor_id, status_id)
+        if row.account_id != actor_id:
+            raise Forbidden("This action is not allowed")
+        await _tombstone(conn, row)
+        await emit(conn, "status.deleted", status_id=status_id, account_id=actor_id,
+                   reblog_of_id=row.reblog_of_id, visibility=row.visibility)
+    db.wake()
+    return row
+
+
+async def _tombstone(conn: Connection, row: Any) -> None:
+    now = _now()
+    await conn.execute(update(statuses).where(statuses.c.id == row.id).values(deleted_at=now))
+    await conn.execute(
+        update(accounts).where(accounts.c.id == row.account_id)
+        .values(statuses_count=func.max(accounts.c.statuses_count - 1, 0)
+                if conn.dialect.name == "sqlite" else func.greatest(accounts.c.statuses_count - 1, 0))
+    )
+    await conn.execute(delete(pins).where(pins.c.status_id == row.id))
+    if row.reblog_of_id is not None:
+        await _adjust(conn, row.reblog_of_id, "reblogs_count", -1)
+    elif row.in_reply_to_id is not None and row.visibility != "direct":
+        await _adjust(conn, row.in_reply_to_id, "replies_count", -1)
+    if row.reblog_of_id is None:
+        # Boosts of a deleted post go with it.
+        await conn.execute(
+            update(statuses)
+            .where(statuses.c.reblog_of_id == row.id, statuses.c.deleted_at.is_(None))
+            .values(deleted_at=now)
+        )
+
+
+async def _adjust(conn: Connection, status_id: int, column: str, delta: int) -> None:
+    col = statuses.c[column]
+    new_value = col + delta
+    if delta < 0:
+        new_value = func.max(col + delta, 0) if conn.dialect.name == "sqlite" else func.greatest(col + delta, 0)
+    await conn.execute(update(statuses).where(statuses.c.id == status_id).values({column: new_value}))
+
+
+async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | None = None) -> int:
+    """Boost a post (boosting twice is a no-op); returns the boost's own id."""
+    db = ctx.db
+    async with db.write() as conn:
+        original = await get_visible(conn, actor_id, status_id)
+        if original.reblog_of_id is not None:
+            original = await get_visible(conn, actor_id, original.reblog_of_id)
+        if original.visibility == "direct" or (
+            original.visibility == "private" and original.account_id != actor_id
+        ):
+            raise ValidationFailed("This post cannot be boosted")
+        existing = (
+            await conn.execute(
+                select(statuses.c.id).where(
+                    statuses.c.reblog_of_id == original.id,
+                    statuses.c.account_id == actor_id,
+                    statuses.c.deleted_at.is_(None),
+                )
+            )
+        ).scalar()
+        if existing is not None:
+            return int(existing)
+        vis = visibility if visibility in ("public", "unlisted", "private") else "public"
+        reblog_id = new_id()
+        now = _now()
+        await conn.execute(statuses.insert().values(
+            id=reblog_id, account_id=actor_id, text="", content="", spoiler_text="", sensitive=False,
+            visibility=vis, reblog_of_id=original.id, conversation_id=original.conversation_id, created_at=now,
+        ))
+        await _adjust(conn, original.id, "reblogs_count", 1)
+        await conn.execute(update(accounts).where(accounts.c.id == actor_id)
+                           .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
+        await conn.execute(
+            db.insert_ignore(home_feed).values(account_id=actor_id, status_id=reblog_id, author_id=actor_id)
+        )
+        await emit(conn, "status.created", status_id=reblog_id, account_id=actor_id, visibility=vis,
+                   mentions=[], tags=[], in_reply_to_id=None, in_reply_to_account_id=None,
+                   reblog_of_id=int(original.id), reblog_of_account_id=int(original.account_id),
+                   language=original.language)
+    db.wake()
+    return reblog_id
+
+
+async def unreblog(ctx: Context, actor_id: int, status_id: int) -> int:
+    db = ctx.db
+    async with db.write() as conn:
+        original = await get_visible(conn, actor_id, status_id)
+        if original.reblog_of_id is not None:
+            original = await get_visible(conn, actor_id, original.reblog_of_id)
+        row = (
+            await conn.execute(select(statuses).where(
+                statuses.c.reblog_of_id == original.id, statuses.c.account_id == actor_id,
+                statuses.c.deleted_at.is_(None)))
+        ).first()
+        if row is not None:
+            await _tombstone(conn, row)
+            await emit(conn, "status.deleted", status_id=int(row.id), account_id=actor_id,
+                       reblog_of_id=int(original.id), visibility=row.visibility)
+    db.wake()
+    return int(original.id)
+
+
+async def favourite(ctx: Context, actor_id: int, status_id: int) -> int:
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, actor_id, status_id)
+        target = await get_visible(conn, actor_id, row.reblog_of_id) if row.reblog_of_id else row
+        inserted = await conn.execute(
+            db.insert_ignore(favourites).values(
+                id=new_id(), account_id=actor_id, status_id=target.id, created_at=_now())
+        )
+        if inserted.rowcount:
+            await _adjust(conn, target.id, "favourites_count", 1)
+            await emit(conn, "favourite.created", account_id=actor_id, status_id=int(target.id),
+                       status_account_id=int(target.account_id))
+    db.wake()
+    return int(target.id)
+
+
+async def unfavourite(ctx: Context, actor_id: int, status_id: int) -> int:
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, actor_id, status_id)
+        target_id = row.reblog_of_id or row.id
+        removed = await conn.execute(
+            delete(favourites).where(favourites.c.account_id == actor_id, favourites.c.status_id == target_id)
+        )
+        if removed.rowcount:
+            await _adjust(conn, target_id, "favourites_count", -1)
+            await emit(conn, "favourite.deleted", account_id=actor_id, status_id=int(target_id))
+    db.wake()
+    return int(target_id)
+
+
+async def set_bookmark(ctx: Context, actor_id: int, status_id: int, on: bool) -> int:
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, actor_id, status_id)
+        target_id = int(row.reblog_of_id or row.id)
+        if on:
+            await conn.execute(db.insert_ignore(bookmarks).values(
+                id=new_id(), account_id=actor_id, status_id=target_id, created_at=_now()))
+        else:
+            await conn.execute(delete(bookmarks).where(
+                bookmarks.c.account_id == actor_id, bookmarks.c.status_id == target_id))
+    return target_id
+
+
+async def set_pin(ctx: Context, actor_id: int, status_id: int, on: bool) -> int:
+    db = ctx.db
+    async with db.write() as conn:
+        row = await get_visible(conn, actor_id, status_id)
+        if row.account_id != actor_id or row.reblog_of_id is not None:
+            raise ValidationFailed("You can only pin your own posts")
+        if on:
+            if row.visibility in ("private", "direct"):
+                raise ValidationFailed("Private and direct posts cannot be pinned")
+            count = (await conn.execute(
+                select(func.count()).select_from(pins).where(pins.c.account_id == actor_id))).scalar_one()
+            already = (await conn.execute(select(exists().where(
+                and_(pins.c.account_id == actor_id, pins.c.status_id == row.id))))).scalar()
+            if not already and count >= MAX_PINS:
+                raise ValidationFailed(f"You can pin at most {MAX_PINS} posts")
+            await conn.execute(db.insert_ignore(pins).values(
+                account_id=actor_id, status_id=row.id, created_at=_now()))
+        else:
+            await conn.execute(delete(pins).where(pins.c.account_id == actor_id, pins.c.status_id == row.id))
+    return int(row.id)
+
+
+@dataclass
+class Thread:
+    ancestors: list[int]
+    descendants: list[int]
+
+
+async def context(ctx: Context, viewer_id: int | None, status_id: int) -> Thread:
+    """Ancestors (oldest first) and descendants (depth-first, in reply order) the viewer may see."""
+    async with ctx.db.read() as conn:
+        row = await get_visible(conn, viewer_id, status_id)
+        ancestors: list[int] = []
+        parent_id = row.in_reply_to_id
+        while parent_id is not None and len(ancestors) < 40:
+            parent = (await conn.execute(select(statuses).where(statuses.c.id == parent_id))).first()
+            if parent is None or not await can_see(conn, viewer_id, parent):
+                break
+            ancestors.append(int(parent.id))
+            parent_id = parent.in_reply_to_id
+        ancestors.reverse()
+        descendants: list[int] = []
+        frontier = [int(row.id)]
+        while frontier and len(descendants) < 200:
+            children = (await conn.execute(
+                select(statuses).where(statuses.c.in_reply_to_id.in_(frontier), statuses.c.deleted_at.is_(None))
+                .order_by(statuses.c.id)
+            )).all()
+            frontier = []
+            for child in children:
+                if await can_see(conn, viewer_id, child):
+                    descendants.append(int(child.id))
+                    frontier.append(int(child.id))
+        descendants.sort()
+    return Thread(ancestors, descendants)
+
+
+async def history(ctx: Context, viewer_id: int | None, status_id: int) -> list[Any]:
+    async with ctx.db.read() as conn:
+        row = await get_visible(conn, viewer_id, status_id)
+        edits = (await conn.execute(
+            select(status_edits).where(status_edits.c.status_id == status_id).order_by(status_edits.c.id)
+        )).all()
+    return list(edits) if edits else [row]
+
+
+async def source(ctx: Context, viewer_id: int, status_id: int) -> Any:
+    async with ctx.db.read() as conn:
+        row = await get_visible(conn, viewer_id, status_id)
+    if row.account_id != viewer_id:
+        raise Forbidden("This action is not allowed")
+    return row
+
+
+async def interacting_accounts(
+    ctx: Context, viewer_id: int | None, status_id: int, kind: str, max_id: int | None, since_id: int | None,
+    limit: int,
+) -> list[tuple[int, int]]:
+    """(row id, account id) of who favourited or boosted a post, newest first."""
+    async with ctx.db.read() as conn:
+        await get_visible(conn, viewer_id, status_id)
+        if kind == "favourited_by":
+            table = favourites
+            query = select(table.c.id, table.c.account_id).where(table.c.status_id == status_id)
+        else:
+            table = statuses
+            query = select(table.c.id, table.c.account_id).where(
+                table.c.reblog_of_id == status_id, table.c.deleted_at.is_(None))
+        if max_id is not None:
+            query = query.where(table.c.id < max_id)
+        if since_id is not None:
+            query = query.where(table.c.id > since_id)
+        rows = (await conn.execute(query.order_by(table.c.id.desc()).limit(limit))).all()
+    return [(int(r.id), int(r.account_id)) for r in rows]

@@ -1,0 +1,155 @@
+"""Timelines: home (precomputed by fan-out), public, hashtag, an account's posts, favourites, bookmarks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+
+from stoa.social.context import Context
+from stoa.social.errors import NotFound
+from stoa.social.paging import Page
+from stoa.social.statuses import _blocked_between, _is_following
+from stoa.social.views import StatusView, ordered
+from stoa.store.database import Connection
+from stoa.store.schema import (
+    accounts,
+    blocks,
+    bookmarks,
+    favourites,
+    home_feed,
+    mutes,
+    pins,
+    status_tags,
+    statuses,
+    tags,
+)
+
+
+async def hidden_accounts(conn: Connection, viewer_id: int | None) -> set[int]:
+    """Accounts whose posts the viewer must not see in timelines: muted, blocked, blocking."""
+    if viewer_id is None:
+        return set()
+    now = datetime.now(UTC)
+    hidden: set[int] = set()
+    for row in await conn.execute(select(mutes.c.target_account_id, mutes.c.expires_at)
+                                  .where(mutes.c.account_id == viewer_id)):
+        expires = row.expires_at
+        if expires is None or (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > now:
+            hidden.add(int(row.target_account_id))
+    hidden.update(int(x) for x in (await conn.execute(
+        select(blocks.c.target_account_id).where(blocks.c.account_id == viewer_id))).scalars())
+    hidden.update(int(x) for x in (await conn.execute(
+        select(blocks.c.account_id).where(blocks.c.target_account_id == viewer_id))).scalars())
+    return hidden
+
+
+def _without_hidden(views: list[StatusView], hidden: set[int]) -> list[StatusView]:
+    if not hidden:
+        return views
+    return [v for v in views if v.account.id not in hidden
+            and (v.reblog is None or v.reblog.account.id not in hidden)]
+
+
+async def home(ctx: Context, viewer_id: int, page: Page) -> list[StatusView]:
+    async with ctx.db.read() as conn:
+        query = page.apply(
+            select(home_feed.c.status_id).where(home_feed.c.account_id == viewer_id), home_feed.c.status_id)
+        ids = page.newest_first([int(x) for x in (await conn.execute(query)).scalars()])
+        views = await ordered(conn, viewer_id, ids)
+        return _without_hidden(views, await hidden_accounts(conn, viewer_id))
+
+
+async def public(ctx: Context, viewer_id: int | None, page: Page, local: bool = False,
+                 remote: bool = False) -> list[StatusView]:
+    async with ctx.db.read() as conn:
+        query = (select(statuses.c.id)
+                 .join(accounts, accounts.c.id == statuses.c.account_id)
+                 .where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None),
+                        statuses.c.deleted_at.is_(None), accounts.c.suspended_at.is_(None)))
+        if local:
+            query = query.where(accounts.c.domain.is_(None))
+        if remote:
+            query = query.where(accounts.c.domain.is_not(None))
+        hidden = await hidden_accounts(conn, viewer_id)
+        if hidden:
+            query = query.where(statuses.c.account_id.not_in(hidden))
+        ids = page.newest_first([int(x) for x in (await conn.execute(page.apply(query, statuses.c.id))).scalars()])
+        return await ordered(conn, viewer_id, ids)
+
+
+async def hashtag(ctx: Context, viewer_id: int | None, name: str, page: Page, local: bool = False,
+                  any_tags: list[str] | None = None) -> list[StatusView]:
+    names = [name.lower(), *[t.lower() for t in any_tags or []]]
+    async with ctx.db.read() as conn:
+        query = (select(statuses.c.id)
+                 .join(status_tags, status_tags.c.status_id == statuses.c.id)
+                 .join(tags, tags.c.id == status_tags.c.tag_id)
+                 .join(accounts, accounts.c.id == statuses.c.account_id)
+                 .where(tags.c.name_lower.in_(names), statuses.c.visibility == "public",
+                        statuses.c.deleted_at.is_(None), accounts.c.suspended_at.is_(None))
+                 .distinct())
+        if local:
+            query = query.where(accounts.c.domain.is_(None))
+        hidden = await hidden_accounts(conn, viewer_id)
+        if hidden:
+            query = query.where(statuses.c.account_id.not_in(hidden))
+        ids = page.newest_first([int(x) for x in (await conn.execute(page.apply(query, statuses.c.id))).scalars()])
+        return await ordered(conn, viewer_id, ids)
+
+
+async def account_statuses(
+    ctx: Context, viewer_id: int | None, account_id: int, page: Page, *, pinned: bool = False,
+    exclude_replies: bool = False, exclude_reblogs: bool = False, tagged: str | None = None,
+) -> list[StatusView]:
+    async with ctx.db.read() as conn:
+        target = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+        if target is None or target.suspended_at is not None:
+            raise NotFound()
+        if viewer_id is not None and viewer_id != account_id and await _blocked_between(conn, viewer_id,
+                                                                                         account_id):
+            return []
+        visible = ["public", "unlisted"]
+        if viewer_id == account_id or (viewer_id is not None and await _is_following(conn, viewer_id,
+                                                                                     account_id)):
+            visible.append("private")
+        if pinned:
+            query = (select(statuses.c.id).join(pins, pins.c.status_id == statuses.c.id)
+                     .where(pins.c.account_id == account_id))
+        else:
+            query = select(statuses.c.id).where(statuses.c.account_id == account_id)
+        query = query.where(statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(visible))
+        if exclude_replies:
+            query = query.where(or_(statuses.c.in_reply_to_id.is_(None),
+                                    statuses.c.in_reply_to_account_id == account_id))
+        if exclude_reblogs:
+            query = query.where(statuses.c.reblog_of_id.is_(None))
+        if tagged:
+            query = query.where(statuses.c.id.in_(
+                select(status_tags.c.status_id).join(tags, tags.c.id == status_tags.c.tag_id)
+                .where(tags.c.name_lower == tagged.lower())))
+        ids = page.newest_first([int(x) for x in (await conn.execute(page.apply(query, statuses.c.id))).scalars()])
+        return await ordered(conn, viewer_id, ids)
+
+
+async def favourites_of(ctx: Context, viewer_id: int, page: Page) -> list[tuple[int, StatusView]]:
+    """The viewer's favourites, paginated by when they were favourited (the row id)."""
+    return await _marked(ctx, viewer_id, page, favourites)
+
+
+async def bookmarks_of(ctx: Context, viewer_id: int, page: Page) -> list[tuple[int, StatusView]]:
+    return await _marked(ctx, viewer_id, page, bookmarks)
+
+
+async def _marked(ctx: Context, viewer_id: int, page: Page, table: object) -> list[tuple[int, StatusView]]:
+    from sqlalchemy import Table
+
+    assert isinstance(table, Table)
+    async with ctx.db.read() as conn:
+        query = page.apply(select(table.c.id, table.c.status_id).where(table.c.account_id == viewer_id),
+                           table.c.id)
+        rows = (await conn.execute(query)).all()
+        if page.min_id is not None:
+            rows = list(reversed(rows))
+        loaded = {v.row.id: v for v in await ordered(conn, viewer_id, [int(r.status_id) for r in rows])}
+    return [(int(r.id), loaded[r.status_id]) for r in rows if r.status_id in loaded]

@@ -1,0 +1,127 @@
+"""Read models: everything needed to show posts and accounts, loaded in a few batch queries.
+
+Timelines return ids; these functions turn ids into ``StatusView`` objects
+(post + author + boosted post + mentions + tags + what the viewer did with
+it) with a fixed number of queries however long the page is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from stoa.store.database import Connection
+from stoa.store.schema import (
+    accounts,
+    apps,
+    bookmarks,
+    favourites,
+    mentions,
+    pins,
+    status_tags,
+    statuses,
+    tags,
+)
+
+
+@dataclass
+class StatusView:
+    row: Any
+    account: Any
+    reblog: StatusView | None = None
+    mentions: list[Any] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    favourited: bool = False
+    reblogged: bool = False
+    bookmarked: bool = False
+    pinned: bool | None = None
+    application: Any = None
+
+
+async def load_accounts(conn: Connection, ids: list[int] | set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = await conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
+    return {int(r.id): r for r in rows}
+
+
+async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int]) -> dict[int, StatusView]:
+    """Views for ``ids`` (deleted or missing ones are left out)."""
+    if not ids:
+        return {}
+    rows = {int(r.id): r for r in await conn.execute(
+        select(statuses).where(statuses.c.id.in_(ids), statuses.c.deleted_at.is_(None)))}
+    original_ids = {int(r.reblog_of_id) for r in rows.values() if r.reblog_of_id is not None}
+    missing = original_ids - rows.keys()
+    if missing:
+        for r in await conn.execute(
+                select(statuses).where(statuses.c.id.in_(missing), statuses.c.deleted_at.is_(None))):
+            rows[int(r.id)] = r
+    all_ids = list(rows)
+    account_ids = {int(r.account_id) for r in rows.values()}
+    mention_rows = (await conn.execute(
+        select(mentions.c.status_id, mentions.c.account_id).where(mentions.c.status_id.in_(all_ids)))).all()
+    account_ids.update(int(m.account_id) for m in mention_rows)
+    account_rows = await load_accounts(conn, account_ids)
+    tag_rows = (await conn.execute(
+        select(status_tags.c.status_id, tags.c.name)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(status_tags.c.status_id.in_(all_ids)))).all()
+    app_ids = {int(r.app_id) for r in rows.values() if r.app_id is not None}
+    app_rows = {int(a.id): a for a in await conn.execute(
+        select(apps.c.id, apps.c.name, apps.c.website).where(apps.c.id.in_(app_ids)))} if app_ids else {}
+
+    views: dict[int, StatusView] = {}
+    for sid, r in rows.items():
+        author = account_rows.get(int(r.account_id))
+        if author is None or author.suspended_at is not None:
+            continue
+        views[sid] = StatusView(row=r, account=author,
+                                application=app_rows.get(int(r.app_id)) if r.app_id is not None else None)
+    for m in mention_rows:
+        view = views.get(int(m.status_id))
+        mentioned = account_rows.get(int(m.account_id))
+        if view is not None and mentioned is not None:
+            view.mentions.append(mentioned)
+    for t in tag_rows:
+        view = views.get(int(t.status_id))
+        if view is not None:
+            view.tags.append(t.name)
+
+    if viewer_id is not None and views:
+        targets = list(views)
+        faved = {int(x) for x in (await conn.execute(select(favourites.c.status_id).where(
+            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(targets)))).scalars()}
+        marked = {int(x) for x in (await conn.execute(select(bookmarks.c.status_id).where(
+            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(targets)))).scalars()}
+        boosted = {int(x) for x in (await conn.execute(select(statuses.c.reblog_of_id).where(
+            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(targets),
+            statuses.c.deleted_at.is_(None)))).scalars()}
+        pinned = {int(x) for x in (await conn.execute(select(pins.c.status_id).where(
+            pins.c.account_id == viewer_id, pins.c.status_id.in_(targets)))).scalars()}
+        for sid, view in views.items():
+            view.favourited = sid in faved
+            view.bookmarked = sid in marked
+            view.reblogged = sid in boosted
+            if view.row.account_id == viewer_id:
+                view.pinned = sid in pinned
+
+    result: dict[int, StatusView] = {}
+    for sid in ids:
+        view = views.get(sid)
+        if view is None:
+            continue
+        if view.row.reblog_of_id is not None:
+            original = views.get(int(view.row.reblog_of_id))
+            if original is None:
+                continue
+            view.reblog = original
+        result[sid] = view
+    return result
+
+
+async def ordered(conn: Connection, viewer_id: int | None, ids: list[int]) -> list[StatusView]:
+    loaded = await load_statuses(conn, viewer_id, ids)
+    return [loaded[i] for i in ids if i in loaded]

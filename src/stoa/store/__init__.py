@@ -1,0 +1,1 @@
+"""The store layer: the only layer that knows where rows live."""

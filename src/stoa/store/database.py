@@ -1,0 +1,115 @@
+"""Connections to a region's store: SQLite (embedded) or PostgreSQL (at scale).
+
+SQLite allows one writer at a time. Rather than let concurrent writers fail
+with "database is locked", the store keeps one write connection (a pool of
+one, so in-process writers queue) and starts every write transaction with
+``BEGIN IMMEDIATE`` (so writers from other processes wait on the busy
+timeout instead of deadlocking on a lock upgrade). Reads use a separate pool
+and, thanks to WAL, never block on the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
+
+Connection = AsyncConnection
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
+    path = url.split("///", 1)[1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url,
+        pool_size=1 if writer else 8,
+        max_overflow=0,
+        connect_args={"timeout": 30},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so we can BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One region's database: a write path and a read path."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.write_engine = _sqlite_engine(url, writer=True)
+            self.read_engine = _sqlite_engine(url, writer=False)
+        else:
+            self.write_engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self._listeners: list[asyncio.Event] = []
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        async with self.write_engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction (a consistent snapshot)."""
+        async with self.read_engine.connect() as conn, conn.begin():
+            yield conn
+
+    def insert_ignore(self, table: Table) -> Insert:
+        """INSERT that skips rows conflicting with a unique key (idempotent consumers)."""
+        if self.is_sqlite:
+            return sqlite.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table).on_conflict_do_nothing()
+
+    def upsert(self, table: Table, keys: list[str], values: dict[str, Any]) -> Insert:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE SET the non-key values."""
+        updates = {k: v for k, v in values.items() if k not in keys}
+        if self.is_sqlite:
+            stmt = sqlite.insert(table).values(**values)
+            return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+        pg = postgresql.insert(table).values(**values)
+        return pg.on_conflict_do_update(index_elements=keys, set_=updates)
+
+    # Wake-ups for in-process event consumers after a commit.
+    def subscribe_wakeups(self) -> asyncio.Event:
+        flag = asyncio.Event()
+        self._listeners.append(flag)
+        return flag
+
+    def wake(self) -> None:
+        for flag in self._listeners:
+            flag.set()
+
+    async def ping(self) -> None:
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()

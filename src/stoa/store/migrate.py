@@ -1,0 +1,56 @@
+"""Schema migrations (Alembic), applied to every region's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from stoa.config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _ensure_parent(url: str) -> None:
+    if url.startswith("sqlite") and "///" in url:
+        path = url.split("///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Bring the store up to ``revision`` without losing data (idempotent)."""
+    url = settings.resolved_database_url
+    _ensure_parent(url)
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(settings: Settings) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    url = settings.resolved_database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
+    if "+psycopg" in url:  # no sync PostgreSQL driver is a dependency: ask asyncpg instead
+        import asyncio
+
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def _ask() -> str | None:
+            engine = create_async_engine(settings.resolved_database_url)
+            async with engine.connect() as conn:
+                rev = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+            await engine.dispose()
+            return rev
+
+        return asyncio.run(_ask())
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

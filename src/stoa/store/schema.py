@@ -1,0 +1,356 @@
+"""Every table Stoa stores, each classified once for data residency.
+
+``info["privacy"]`` says what a table holds:
+
+* ``private`` — a person's private data (credentials, behaviour, DMs, mutes,
+  blocks, bookmarks, notifications...). ``info["owner"]`` names the column that
+  holds the owning account; the row belongs in that account's home region only.
+* ``public`` — profiles, public posts, the public follow graph, public counts:
+  written in the author's home region and replicated read-only elsewhere.
+  ``statuses`` is public except rows with ``visibility = 'direct'``, which are
+  private to their author (``info["private_when"]``).
+* ``local`` — operational rows of one region that concern no person (the event
+  outbox, consumer cursors, registered client apps).
+
+The residency checks (``stoa residency check``) read this classification; a
+table without it fails the unit tests.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+ID = BigInteger
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("username", String(30), nullable=False),
+    Column("username_lower", String(30), nullable=False, unique=True),
+    Column("domain", String(255), nullable=True),
+    Column("display_name", String(100), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("fields", JSON, nullable=False, default=list),
+    Column("avatar", String(255), nullable=True),
+    Column("header", String(255), nullable=True),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("bot", Boolean, nullable=False, default=False),
+    Column("discoverable", Boolean, nullable=False, default=True),
+    Column("region", String(32), nullable=False),
+    Column("followers_count", Integer, nullable=False, default=0),
+    Column("following_count", Integer, nullable=False, default=0),
+    Column("statuses_count", Integer, nullable=False, default=0),
+    Column("last_status_at", DateTime(timezone=True), nullable=True),
+    _ts("created_at"),
+    _ts("updated_at"),
+    _ts("suspended_at", nullable=True),
+    info={"privacy": "public"},
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False, default="user"),
+    Column("locale", String(16), nullable=False, default="en"),
+    Column("default_visibility", String(16), nullable=False, default="public"),
+    Column("default_sensitive", Boolean, nullable=False, default=False),
+    Column("default_language", String(8), nullable=True),
+    Column("sign_up_ip", String(64), nullable=True),
+    _ts("created_at"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False),
+    Column("website", String(1024), nullable=True),
+    Column("redirect_uris", Text, nullable=False),
+    Column("scopes", String(1024), nullable=False),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("client_secret", String(64), nullable=False),
+    _ts("created_at"),
+    info={"privacy": "local"},
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", String(1024), nullable=False),
+    Column("code_challenge", String(128), nullable=True),
+    Column("code_challenge_method", String(16), nullable=True),
+    _ts("created_at"),
+    _ts("used_at", nullable=True),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Column("scopes", String(1024), nullable=False),
+    _ts("created_at"),
+    _ts("revoked_at", nullable=True),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("content", Text, nullable=False, default=""),
+    Column("spoiler_text", Text, nullable=False, default=""),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("visibility", String(16), nullable=False),
+    Column("language", String(8), nullable=True),
+    Column("in_reply_to_id", ID, nullable=True),
+    Column("in_reply_to_account_id", ID, nullable=True),
+    Column("reblog_of_id", ID, nullable=True),
+    Column("conversation_id", ID, nullable=True),
+    Column("app_id", ID, nullable=True),
+    Column("replies_count", Integer, nullable=False, default=0),
+    Column("reblogs_count", Integer, nullable=False, default=0),
+    Column("favourites_count", Integer, nullable=False, default=0),
+    _ts("created_at"),
+    _ts("edited_at", nullable=True),
+    _ts("deleted_at", nullable=True),
+    Index("ix_statuses_account_id_id", "account_id", "id"),
+    Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
+    Index("ix_statuses_reblog_of_id", "reblog_of_id"),
+    Index("ix_statuses_visibility_id", "visibility", "id"),
+    info={"privacy": "public", "private_when": "visibility = 'direct'", "owner": "account_id"},
+)
+
+status_edits = Table(
+    "status_edits",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("account_id", ID, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("spoiler_text", Text, nullable=False),
+    Column("sensitive", Boolean, nullable=False),
+    _ts("created_at"),
+    info={"privacy": "public", "owner": "account_id"},
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_mentions_account_id", "account_id"),
+    info={"privacy": "public"},
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False),
+    Column("name_lower", String(255), nullable=False, unique=True),
+    _ts("created_at"),
+    info={"privacy": "public"},
+)
+
+status_tags = Table(
+    "status_tags",
+    metadata,
+    Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    info={"privacy": "public"},
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("show_reblogs", Boolean, nullable=False, default=True),
+    Column("notify", Boolean, nullable=False, default=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "target_account_id", name="uq_follows_pair"),
+    Index("ix_follows_target_account_id", "target_account_id", "account_id"),
+    info={"privacy": "public", "owner": "account_id"},
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "target_account_id", name="uq_blocks_pair"),
+    Index("ix_blocks_target_account_id", "target_account_id"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("hide_notifications", Boolean, nullable=False, default=True),
+    _ts("expires_at", nullable=True),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "target_account_id", name="uq_mutes_pair"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+favourites = Table(
+    "favourites",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "status_id", name="uq_favourites_pair"),
+    Index("ix_favourites_status_id", "status_id"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "status_id", name="uq_bookmarks_pair"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    _ts("created_at"),
+    info={"privacy": "public", "owner": "account_id"},
+)
+
+home_feed = Table(
+    "home_feed",
+    metadata,
+    Column("account_id", ID, primary_key=True, autoincrement=False),
+    Column("status_id", ID, primary_key=True, autoincrement=False),
+    Column("author_id", ID, nullable=False),
+    Index("ix_home_feed_author", "account_id", "author_id"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("from_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, nullable=True),
+    Column("dedupe_key", String(128), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "dedupe_key", name="uq_notifications_dedupe"),
+    Index("ix_notifications_account_id_id", "account_id", "id"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+markers = Table(
+    "markers",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("timeline", String(16), primary_key=True),
+    Column("last_read_id", ID, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    _ts("updated_at"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("status_id", ID, nullable=False),
+    _ts("created_at"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
+# Full-text search documents, maintained by the search-index consumer. The
+# ``document`` column holds the normalised, stemmed terms (social.search_text);
+# SQLite indexes it with an FTS5 table, PostgreSQL with a GIN tsvector index.
+status_search = Table(
+    "status_search",
+    metadata,
+    Column("status_id", ID, primary_key=True, autoincrement=False),
+    Column("document", Text, nullable=False),
+    info={"privacy": "public"},
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    _ts("created_at"),
+    info={"privacy": "local"},
+)
+
+consumer_cursors = Table(
+    "consumer_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False, default=0),
+    _ts("updated_at"),
+    info={"privacy": "local"},
+)
+
+
+def classification() -> dict[str, str]:
+    """Table name -> privacy class, for the residency tools and the docs."""
+    return {name: str(table.info["privacy"]) for name, table in metadata.tables.items()}

@@ -1,0 +1,1 @@
+"""The landing page (the Stoa web app is separate work)."""

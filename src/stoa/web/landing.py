@@ -1,0 +1,33 @@
+"""A plain landing page: what this server is and how to connect a client to it."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, Depends
+from starlette.responses import HTMLResponse
+
+from stoa.api.deps import get_ctx
+from stoa.social.context import Context
+
+router = APIRouter()
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
+code{{background:#f3f3f3;padding:.1rem .3rem}}</style></head>
+<body><h1>{title}</h1><p>{description}</p>
+<p>This server speaks the Mastodon client API: point any Mastodon app at <code>{base}</code>.</p>
+<ul>
+<li>Public timeline: <a href="/api/v1/timelines/public">/api/v1/timelines/public</a></li>
+<li>Instance information: <a href="/api/v2/instance">/api/v2/instance</a></li>
+<li>Metrics: <a href="/metrics">/metrics</a></li>
+</ul></body></html>"""
+
+
+@router.get("/", response_class=HTMLResponse)
+async def landing(ctx: Context = Depends(get_ctx)) -> HTMLResponse:
+    s = ctx.settings
+    return HTMLResponse(PAGE.format(title=html.escape(s.instance_title),
+                                    description=html.escape(s.instance_description), base=html.escape(ctx.base_url)))
