@@ -1,0 +1,45 @@
+"""Shared fixtures: settings for each store backend, an in-process app, live server processes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stoa.config import Settings
+from tests.databases import BACKENDS, database_url, dispose_url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh, migrated store on the given backend."""
+    from stoa.store.migrate import upgrade
+
+    url = database_url(backend, tmp_path)
+    s = Settings(data_dir=tmp_path, database_url=url, run_workers=False, rate_limit_enabled=True,
+                 port=8000, host="127.0.0.1")
+    upgrade(s)
+    try:
+        yield s
+    finally:
+        dispose_url(backend, url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process. Consumers do not run by themselves: tests call ``drain(client)``."""
+    from stoa.app import create_app
+
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
+        c.app = app  # type: ignore[attr-defined]
+        yield c
+    await app.state.store.dispose()
