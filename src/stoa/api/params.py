@@ -52,6 +52,7 @@ class Params:
                     raise BadRequest(f"Malformed form body: {exc}") from None
                 for key in form:
                     cls._put(values, key, form.getlist(key))
+        _refuse_nul(values)
         return cls(values)
 
     @staticmethod
@@ -150,6 +151,20 @@ class Params:
             min_id=self.id("min_id"),
             limit=self.integer("limit", default_limit, minimum=1, maximum=max_limit) or default_limit,
         )
+
+
+def _refuse_nul(value: Any, key: str = "request") -> None:
+    """No text a database can store holds U+0000: refuse it up front, whatever the parameter."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationFailed(f"{key} must not contain NUL characters")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_nul(k, str(k))
+            _refuse_nul(v, str(k))
+    elif isinstance(value, list):
+        for v in value:
+            _refuse_nul(v, key)
 
 
 def _raise(message: str) -> int:

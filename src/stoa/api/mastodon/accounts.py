@@ -40,8 +40,6 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
         raise Forbidden("Registrations are closed on this server")
     if auth.account_id is not None:
         raise Forbidden("You are already signed in")
-    if not params.flag("agreement", False):
-        raise ValidationFailed("Agreement must be accepted")
     new = accounts.NewAccount(
         username=params.required_str("username", 64),
         email=params.required_str("email", 255),
@@ -51,6 +49,8 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
         region=params.text("region", None, 32),
         sign_up_ip=request.client.host if request.client else None,
     )
+    if not params.flag("agreement", False):
+        raise ValidationFailed("Agreement must be accepted")
     if new.region is not None:
         ctx.store.region(new.region)  # unknown region -> 422
     accounts.validate_new_account(new)

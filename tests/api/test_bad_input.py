@@ -1,0 +1,171 @@
+"""Bad requests get Mastodon's error JSON with the right status, and change nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stoa.config import Settings
+from tests.helpers import drain, register_app, sign_up
+
+
+async def count_posts(client: httpx.AsyncClient, account_id: str) -> int:
+    return int((await client.get(f"/api/v1/accounts/{account_id}")).json()["statuses_count"])
+
+
+async def test_unauthorised_and_forbidden(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    no_token = await client.post("/api/v1/statuses", data={"status": "hi"})
+    assert no_token.status_code == 401 and "error" in no_token.json()
+    bad_token = await client.post("/api/v1/statuses", data={"status": "hi"},
+                                  headers={"Authorization": "Bearer nope"})
+    assert bad_token.status_code == 401
+    app = await register_app(client, scopes="read")
+    read_only = await client.post("/oauth/token", data={
+        "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+        "username": "alice", "password": "correct horse battery", "scope": "read"})
+    assert read_only.status_code == 200, read_only.text
+    headers = {"Authorization": f"Bearer {read_only.json()['access_token']}"}
+    assert (await client.get("/api/v1/timelines/home", headers=headers)).status_code == 200
+    refused = await client.post("/api/v1/statuses", headers=headers, data={"status": "hi"})
+    assert refused.status_code == 403
+    assert await count_posts(client, alice.id) == 0
+
+
+async def test_validation_errors_change_nothing(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    cases = [
+        ({"status": ""}, 422),
+        ({"status": "x" * 501}, 422),
+        ({"status": "hi", "visibility": "everyone"}, 422),
+        ({"status": "hi", "language": "klingon"}, 422),
+        ({"status": "hi", "in_reply_to_id": "999999"}, 422),
+        ({"status": "hi", "media_ids[]": "1"}, 422),
+        ({"status": "hi", "sensitive": "maybe"}, 422),
+    ]
+    for data, expected in cases:
+        response = await client.post("/api/v1/statuses", headers=alice.headers, data=data)
+        assert response.status_code == expected, (data, response.text)
+        assert response.json()["error"]
+    malformed = await client.post("/api/v1/statuses", headers={**alice.headers, "Content-Type": "application/json"},
+                                  content=b'{"status": ')
+    assert malformed.status_code == 400
+    not_object = await client.post("/api/v1/statuses", headers=alice.headers, json=["status"])
+    assert not_object.status_code == 400
+    assert await count_posts(client, alice.id) == 0
+
+
+async def test_not_found_shapes(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    for path in ("/api/v1/statuses/123", "/api/v1/statuses/abc", "/api/v1/accounts/99999999",
+                 "/api/v1/accounts/-1", "/api/v1/nothing-here", "/api/v1/statuses/99999999999999999999999"):
+        response = await client.get(path, headers=alice.headers)
+        assert response.status_code == 404, path
+        assert response.json() == {"error": "Record not found"}
+    assert (await client.post("/api/v1/accounts/123/follow", headers=alice.headers)).status_code == 404
+    assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=alice.headers)).status_code == 422
+
+
+async def test_sign_up_rules(client: httpx.AsyncClient) -> None:
+    await sign_up(client, "alice")
+    app = await register_app(client)
+    token = (await client.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": app["client_id"],
+        "client_secret": app["client_secret"], "scope": "write"})).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = {"username": "bob", "email": "bob@example.org", "password": "long enough pw", "agreement": "true"}
+    for change, message in [({"username": "alice"}, "taken"), ({"email": "ALICE@example.org"}, "taken"),
+                            ({"password": "short"}, "Password"), ({"username": "no spaces"}, "Username"),
+                            ({"agreement": "false"}, "Agreement"), ({"email": "not-an-email"}, "Email"),
+                            ({"region": "mars"}, "region")]:
+        response = await client.post("/api/v1/accounts", headers=headers, data={**base, **change})
+        assert response.status_code == 422, (change, response.text)
+        assert message in response.json()["error"]
+    missing = await client.post("/api/v1/accounts", headers=headers, data={"username": "bob"})
+    assert missing.status_code == 400
+    ok = await client.post("/api/v1/accounts", headers=headers, data=base)
+    assert ok.status_code == 200
+
+
+async def test_wrong_password_and_bad_grants(client: httpx.AsyncClient) -> None:
+    await sign_up(client, "alice")
+    app = await register_app(client)
+    creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    wrong = await client.post("/oauth/token", data={**creds, "grant_type": "password", "username": "alice",
+                                                    "password": "wrong password"})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    bad_client = await client.post("/oauth/token", data={"grant_type": "password", "client_id": "x",
+                                                         "client_secret": "y", "username": "a", "password": "b"})
+    assert bad_client.status_code == 401
+    unknown = await client.post("/oauth/token", data={**creds, "grant_type": "magic"})
+    assert unknown.status_code == 400 and unknown.json()["error"] == "unsupported_grant_type"
+    bad_code = await client.post("/oauth/token", data={**creds, "grant_type": "authorization_code", "code": "zz",
+                                                       "redirect_uri": "urn:ietf:wg:oauth:2.0:oob"})
+    assert bad_code.status_code == 400
+
+
+async def test_body_too_large(client: httpx.AsyncClient, settings: Settings) -> None:
+    alice = await sign_up(client, "alice")
+    huge = b"status=" + b"a" * (settings.max_request_bytes + 10)
+    response = await client.post("/api/v1/statuses", headers={**alice.headers,
+                                                              "Content-Type": "application/x-www-form-urlencoded"},
+                                 content=huge)
+    assert response.status_code == 413
+    assert await count_posts(client, alice.id) == 0
+
+
+async def test_oversize_and_broken_avatar(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    broken = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
+                                files={"avatar": ("a.png", b"\x89PNG\r\n\x1a\nnot really", "image/png")},
+                                data={"display_name": "Changed"})
+    assert broken.status_code == 422
+    me = (await client.get("/api/v1/accounts/verify_credentials", headers=alice.headers)).json()
+    assert me["display_name"] == "" and me["avatar"].endswith("/static/avatar.png")  # nothing half-written
+
+
+async def test_rate_limit_per_token(settings: Settings) -> None:
+    from stoa.app import create_app
+
+    app = create_app(settings.model_copy(update={"rate_limit_per_token": 5}))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            alice = await sign_up(client, "alice")  # uses the token once
+            statuses = []
+            for _ in range(6):
+                r = await client.get("/api/v1/timelines/home", headers=alice.headers)
+                statuses.append(r.status_code)
+                assert "X-RateLimit-Remaining" in r.headers
+            assert statuses[:4] == [200] * 4 and statuses[-1] == 429
+            assert r.json() == {"error": "Too many requests"} and "Retry-After" in r.headers
+            limited = await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "no"})
+            assert limited.status_code == 429
+    finally:
+        await app.state.store.dispose()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/statuses", "/api/v1/accounts/update_credentials"])
+async def test_fuzzed_parameters_never_500(client: httpx.AsyncClient, path: str) -> None:
+    alice = await sign_up(client, "alice")
+    method = "PATCH" if "update" in path else "POST"
+    keys = st.sampled_from(["status", "visibility", "in_reply_to_id", "sensitive", "spoiler_text", "language",
+                            "media_ids[]", "display_name", "note", "locked", "fields_attributes[0][name]",
+                            "source[privacy]", "poll[options][]", "scheduled_at"])
+    values = st.one_of(st.text(max_size=40), st.integers().map(str), st.sampled_from(["", "true", "-1", "\x00"]))
+
+    examples: list[dict[str, str]] = []
+
+    # Hypothesis draws the inputs; the async client then sends each one.
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(keys, values, max_size=6))
+    def collect(data: dict[str, str]) -> None:
+        examples.append(data)
+
+    collect()
+    for data in examples:
+        response = await client.request(method, path, headers=alice.headers, data=data)
+        assert response.status_code < 500, (data, response.text)
+        assert response.headers["content-type"].startswith("application/json")
+    await drain(client)
