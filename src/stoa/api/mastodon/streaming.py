@@ -16,7 +16,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from starlette.responses import PlainTextResponse, StreamingResponse
 
-from stoa.api.deps import Auth, get_ctx, optional_auth, resolve
+from stoa.api.deps import Auth, bearer_token, optional_auth, resolve
 from stoa.api.mastodon import serializers as ser
 from stoa.social import notifications, statuses
 from stoa.social.context import Context
@@ -138,9 +138,10 @@ async def sse_hashtag_local(request: Request, auth: Auth | None = Depends(option
 
 
 @router.websocket("/api/v1/streaming")
-async def websocket_stream(websocket: WebSocket, ctx: Context = Depends(get_ctx)) -> None:
+async def websocket_stream(websocket: WebSocket) -> None:
+    ctx: Context = websocket.app.state.ctx
     broker: Broker = websocket.app.state.broker
-    token = websocket.query_params.get("access_token")
+    token = bearer_token(websocket)  # type: ignore[arg-type]
     protocol = websocket.headers.get("sec-websocket-protocol")
     if not token and protocol:
         token = protocol.split(",")[0].strip()

@@ -1,0 +1,80 @@
+"""Live server processes: `stoa serve` started exactly as a user starts it, on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.databases import BACKENDS, database_url, dispose_url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            self.process.wait(timeout=20)
+
+    def start_again(self) -> None:
+        self.process = start_process(self.env, self.log)
+        wait_ready(self.url, self.process, self.log)
+
+
+def start_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "stoa.cli", "serve"], env=env, stdout=handle,
+                            stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stoa serve exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"stoa serve did not become ready:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    backend = str(request.param)
+    url_db = database_url(backend, tmp_path)
+    port = free_port()
+    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
+           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2"}
+    log = tmp_path / "server.log"
+    server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
+    try:
+        wait_ready(server.url, server.process, log)
+        yield server
+    finally:
+        server.stop()
+        dispose_url(backend, url_db)
