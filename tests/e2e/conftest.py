@@ -69,7 +69,8 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     url_db = database_url(backend, tmp_path)
     port = free_port()
     env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
-           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2"}
+           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
+           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
     log = tmp_path / "server.log"
     server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
     try:

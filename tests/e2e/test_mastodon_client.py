@@ -175,7 +175,7 @@ def test_authorization_code_with_pkce(live_server: LiveServer) -> None:
     url = live_server.url
     sign_up(url, "carol")
     redirect = "http://127.0.0.1:9/callback"
-    client_id, client_secret = new_app(url, redirect)
+    client_id, _secret = new_app(url, redirect)
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     params = {"client_id": client_id, "redirect_uri": redirect, "response_type": "code", "scope": "read write",

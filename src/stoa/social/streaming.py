@@ -27,13 +27,14 @@ class Subscription:
     def __init__(self, broker: Broker, account_id: int | None) -> None:
         self.broker = broker
         self.account_id = account_id
-        self.queue: asyncio.Queue[StreamMessage] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[tuple[str, StreamMessage]] = asyncio.Queue(QUEUE_SIZE)
         self.keys: set[str] = set()
 
-    def put(self, message: StreamMessage) -> None:
+    def put(self, key: str, message: StreamMessage) -> None:
+        """Queue a message with the stream key it arrived on (clients route by stream name)."""
         if self.queue.full():
             self.queue.get_nowait()
-        self.queue.put_nowait(message)
+        self.queue.put_nowait((key, message))
 
     def close(self) -> None:
         self.broker.unsubscribe_all(self)
@@ -72,16 +73,16 @@ class Broker:
 
     def publish(self, key: str, message: StreamMessage) -> None:
         for subscription in list(self._subscribers.get(key, ())):
-            subscription.put(message)
+            subscription.put(key, message)
 
     def broadcast(self, message: StreamMessage) -> None:
         """To every open stream once (deletions and edits; rendering checks who may see them)."""
         seen: set[int] = set()
-        for subscribers in list(self._subscribers.values()):
+        for key, subscribers in list(self._subscribers.items()):
             for subscription in list(subscribers):
                 if id(subscription) not in seen:
                     seen.add(id(subscription))
-                    subscription.put(message)
+                    subscription.put(key, message)
 
     def has(self, key: str) -> bool:
         return key in self._subscribers

@@ -25,7 +25,6 @@ from stoa.social.streaming import Broker, StreamMessage, Subscription
 from stoa.social.views import ordered
 
 router = APIRouter()
-HEARTBEAT_SECONDS = 15.0
 USER_STREAMS = {"user", "user:notification", "direct"}
 PUBLIC_STREAMS = {"public", "public:local", "public:remote", "hashtag", "hashtag:local"}
 
@@ -65,14 +64,13 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
     return orjson.dumps(ser.status(views[0], ctx.base_url, ctx.domain)).decode()
 
 
-def _stream_names(subscription: Subscription, message: StreamMessage) -> list[str]:
-    for key in subscription.keys:
-        name = key.rsplit(":", 1)[0] if key.split(":")[-1].isdigit() else key
-        if message.tag and key.endswith(f":{message.tag}"):
-            return [key.rsplit(":", 1)[0], message.tag]
-        if message.event != "notification" or name.startswith("user"):
-            return [name]
-    return []
+def stream_name(key: str) -> list[str]:
+    """Broker key -> Mastodon's stream field: "user:42" -> ["user"], "hashtag:cats" -> ["hashtag", "cats"]."""
+    for prefix in ("hashtag:local:", "hashtag:"):
+        if key.startswith(prefix):
+            return [prefix[:-1], key[len(prefix):]]
+    head, _, last = key.rpartition(":")
+    return [head] if last.isdigit() and head else [key]
 
 
 async def _sse(ctx: Context, broker: Broker, subscription: Subscription) -> AsyncIterator[bytes]:
@@ -80,7 +78,8 @@ async def _sse(ctx: Context, broker: Broker, subscription: Subscription) -> Asyn
         yield b":)\n\n"
         while True:
             try:
-                message = await asyncio.wait_for(subscription.queue.get(), timeout=HEARTBEAT_SECONDS)
+                _key, message = await asyncio.wait_for(subscription.queue.get(),
+                                                       timeout=ctx.settings.stream_heartbeat_seconds)
             except TimeoutError:
                 yield b":thump\n\n"
                 continue
@@ -173,11 +172,11 @@ async def websocket_stream(websocket: WebSocket) -> None:
 
     async def pump() -> None:
         while True:
-            message = await subscription.queue.get()
+            key, message = await subscription.queue.get()
             payload = await render(ctx, subscription, message)
             if payload is not None:
                 await websocket.send_text(orjson.dumps({
-                    "stream": _stream_names(subscription, message), "event": message.event,
+                    "stream": stream_name(key), "event": message.event,
                     "payload": payload}).decode())
 
     sender = asyncio.create_task(pump())
