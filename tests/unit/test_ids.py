@@ -1,0 +1,17 @@
+import time
+from datetime import UTC, datetime
+
+from stoa.store import ids
+
+
+def test_ids_are_unique_increasing_and_time_ordered() -> None:
+    made = [ids.new_id() for _ in range(10_000)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert abs(ids.time_of(made[-1]) - time.time()) < 5
+
+
+def test_a_date_converts_to_an_id_boundary() -> None:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    boundary = ids.id_for_time(moment)
+    assert ids.time_of(boundary) == moment.timestamp()
+    assert ids.new_id() > boundary

@@ -1,0 +1,85 @@
+"""`stoa migrate` keeps data; the operator commands work on a real store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stoa.cli import app
+from stoa.config import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("STOA_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("STOA_DATA_DIR", str(settings.data_dir))
+    return settings
+
+
+def invoke(*args: str, input: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=input, env=dict(os.environ))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_user_lifecycle_and_tokens(cli_env: Settings) -> None:
+    invoke("user", "create", "operator", "--email", "op@example.org", "--password", "operator password",
+           "--role", "admin")
+    assert "operator" in invoke("user", "list")
+    token = invoke("token", "create", "operator", "--scopes", "read").strip().splitlines()[-1]
+    assert len(token) > 30
+    duplicate = runner.invoke(app, ["user", "create", "operator", "--email", "x@example.org", "--password",
+                                    "another password"], env=dict(os.environ))
+    assert duplicate.exit_code == 1 and "taken" in duplicate.output
+    invoke("user", "suspend", "operator")
+    assert "yes" in invoke("user", "list")
+    invoke("user", "unsuspend", "operator")
+    missing = runner.invoke(app, ["user", "suspend", "nobody"], env=dict(os.environ))
+    assert missing.exit_code == 1
+
+
+def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
+    invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password")
+    assert "0001" in invoke("migrate")
+    assert "keeper" in invoke("user", "list")
+
+
+def test_demo_community_is_consistent(cli_env: Settings, tmp_path: Path) -> None:
+    output = invoke("demo", "--accounts", "60", "--posts", "400", "--follows", "8")
+    assert "Demo community loaded" in output
+    assert "already has accounts" in invoke("demo", "--accounts", "60", "--posts", "400")
+
+    import asyncio
+
+    from sqlalchemy import text
+
+    from stoa.store.database import Database
+
+    async def check() -> dict[str, int]:
+        db = Database(cli_env.resolved_database_url)
+        try:
+            async with db.read() as conn:
+                wrong_followers = (await conn.execute(text(
+                    "SELECT count(*) FROM accounts a WHERE followers_count <> "
+                    "(SELECT count(*) FROM follows f WHERE f.target_account_id = a.id)"))).scalar_one()
+                langs = (await conn.execute(text(
+                    "SELECT count(DISTINCT language) FROM statuses WHERE language IS NOT NULL"))).scalar_one()
+                feeds = (await conn.execute(text("SELECT count(DISTINCT account_id) FROM home_feed"))).scalar_one()
+                notes = (await conn.execute(text("SELECT count(*) FROM notifications"))).scalar_one()
+                replies = (await conn.execute(text(
+                    "SELECT count(*) FROM statuses WHERE in_reply_to_id IS NOT NULL"))).scalar_one()
+                boosts = (await conn.execute(text(
+                    "SELECT count(*) FROM statuses WHERE reblog_of_id IS NOT NULL"))).scalar_one()
+            return {"wrong": wrong_followers, "langs": langs, "feeds": feeds, "notes": notes,
+                    "replies": replies, "boosts": boosts}
+        finally:
+            await db.dispose()
+
+    found = asyncio.run(check())
+    assert found["wrong"] == 0 and found["langs"] == 3
+    assert found["feeds"] >= 50 and found["notes"] > 0 and found["replies"] > 0 and found["boosts"] > 0
