@@ -10,6 +10,7 @@ and the result is exactly what the event consumers would have produced.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ class CommunitySize:
     likes_per_post: float = 2.0
     reply_share: float = 0.15
     boost_share: float = 0.05
+    follow_exponent: float = 1.1  # Zipf exponent of who gets followed (higher: a few stars)
+    posting_exponent: float = 0.8  # Zipf exponent of who posts (0: everyone alike)
+    celebrity_followers: int = 0  # if set, account #1 ("star") is followed by exactly this many
 
 
 DEMO = CommunitySize(accounts=300, posts=3000)
@@ -95,15 +99,27 @@ class _Ids:
         return self.last
 
 
-def _power_law_targets(rng: random.Random, n_accounts: int, follows_each: int) -> list[set[int]]:
-    """Preferential attachment: each account follows others with probability ~ their popularity."""
-    weights = [1.0 / (rank + 1) ** 1.1 for rank in range(n_accounts)]  # Zipf-like popularity
+def _zipf_cumulative(n: int, exponent: float) -> list[float]:
+    return list(itertools.accumulate(1.0 / (rank + 1) ** exponent for rank in range(n)))
+
+
+def _power_law_targets(rng: random.Random, size: CommunitySize) -> list[set[int]]:
+    """Each account follows others with probability ~ their (Zipf) popularity: a few stars, a long tail."""
+    n = size.accounts
+    cumulative = _zipf_cumulative(n, size.follow_exponent)
+    population = range(n)
     following: list[set[int]] = []
-    for me in range(n_accounts):
-        k = max(1, min(n_accounts - 1, int(rng.expovariate(1 / follows_each)) + 1))
-        chosen = set(rng.choices(range(n_accounts), weights=weights, k=k + 2))
+    for me in range(n):
+        k = max(1, min(n - 1, int(rng.expovariate(1 / size.follows_per_account)) + 1))
+        chosen = set(rng.choices(population, cum_weights=cumulative, k=k + 2))
         chosen.discard(me)
         following.append(chosen)
+    if size.celebrity_followers and n > 1:
+        fans = set(range(2, min(n, size.celebrity_followers + 2)))
+        for me in range(n):
+            following[me].discard(1)
+            if me in fans:
+                following[me].add(1)
     return following
 
 
@@ -122,7 +138,8 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
 
     # Accounts, with a named demo account first.
     account_rows, user_rows = [], []
-    names = ["demo"] + [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(1, size.accounts)]
+    names = ["demo", "star"] + [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(2, size.accounts)]
+    names = names[:size.accounts]
     languages = list(TOPICS)
     account_language = [rng.choice(languages) for _ in range(size.accounts)]
     account_ids = [historical_id(start_ms - size.accounts + i, i) for i in range(size.accounts)]
@@ -146,7 +163,7 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
             progress("accounts", min(i + batch, size.accounts), size.accounts)
 
     # Follow graph.
-    graph = _power_law_targets(rng, size.accounts, size.follows_per_account)
+    graph = _power_law_targets(rng, size)
     follow_rows = []
     follow_ids = _Ids()
     for me, targets in enumerate(graph):
@@ -160,8 +177,8 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
             progress("follows", min(i + batch, len(follow_rows)), len(follow_rows))
 
     # Posts: authors drawn by popularity, times spread over the period, in order.
-    popularity = [1.0 / (rank + 1) ** 0.8 for rank in range(size.accounts)]
-    authors = rng.choices(range(size.accounts), weights=popularity, k=size.posts)
+    posting = _zipf_cumulative(size.accounts, size.posting_exponent)
+    authors = rng.choices(range(size.accounts), cum_weights=posting, k=size.posts)
     offsets = sorted(rng.randrange(span_ms) for _ in range(size.posts))
     tag_ids: dict[str, int] = {}
     status_rows: list[dict[str, Any]] = []
@@ -200,8 +217,8 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
             row["visibility"] = "unlisted"
         row["text"] = body
         row["language"] = language
-        row["content"] = post_text.render(body, base_url, {names[a] for a in range(size.accounts)
-                                                           if body.startswith(f"@{names[a]} ")})
+        mentioned = {names[parent_author]} if row["in_reply_to_id"] is not None else set()
+        row["content"] = post_text.render(body, base_url, mentioned)
         if topic not in tag_ids:
             tag_ids[topic] = historical_id(start_ms, 10_000 + len(tag_ids))
         tag_links.append({"tag_id": tag_ids[topic], "status_id": sid})
@@ -232,7 +249,7 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
     like_ids = _Ids()
     for sid, author, _vis in originals:
         for _ in range(int(rng.expovariate(1 / size.likes_per_post))):
-            fan = rng.choices(range(size.accounts), weights=popularity, k=1)[0]
+            fan = rng.choices(range(size.accounts), cum_weights=posting, k=1)[0]
             if fan == author or (fan, sid) in liked:
                 continue
             liked.add((fan, sid))
