@@ -45,7 +45,7 @@ def test_user_lifecycle_and_tokens(cli_env: Settings) -> None:
 
 def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
     invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password")
-    assert "0001" in invoke("migrate")
+    assert "0002" in invoke("migrate")
     assert "keeper" in invoke("user", "list")
 
 

@@ -7,7 +7,6 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("stoa_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -16,19 +15,18 @@ LATENCY = Histogram("stoa_http_request_seconds", "HTTP request latency", ["metho
 EVENTS_PROCESSED = Counter("stoa_events_processed_total", "Outbox events processed", ["consumer"])
 
 
-def _route(scope: Scope) -> str:
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unknown"))
-    return "unmatched"
-
-
 class MetricsMiddleware:
+    """Counts and times requests, labelled by route template (not raw path: bounded cardinality)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._paths: dict[object, str] | None = None
+
+    def _route(self, scope: Scope) -> str:
+        if self._paths is None:
+            routes = getattr(getattr(scope.get("app"), "router", None), "routes", [])
+            self._paths = {getattr(r, "endpoint", None): str(getattr(r, "path", "")) for r in routes}
+        return self._paths.get(scope.get("endpoint"), "unmatched")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/metrics":
@@ -46,7 +44,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
-            route = _route(scope)
+            route = self._route(scope)
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 

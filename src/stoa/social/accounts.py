@@ -6,6 +6,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -216,7 +217,9 @@ async def update_profile(conn: Connection, account_id: int, changes: ProfileChan
         await emit(conn, "account.updated", account_id=account_id)
 
 
+@lru_cache(maxsize=4096)
 def note_html(note: str) -> str:
+    """A profile note as HTML (cached: every post in a timeline renders its author)."""
     return post_text.plain(note) if note else ""
 
 

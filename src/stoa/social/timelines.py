@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import null, or_, select, union_all
 
 from stoa.social.context import Context
 from stoa.social.errors import NotFound
@@ -27,20 +27,23 @@ from stoa.store.schema import (
 
 
 async def hidden_accounts(conn: Connection, viewer_id: int | None) -> set[int]:
-    """Accounts whose posts the viewer must not see in timelines: muted, blocked, blocking."""
+    """Accounts whose posts the viewer must not see in timelines: muted, blocked, blocking (one query)."""
     if viewer_id is None:
         return set()
+    query = union_all(
+        select(mutes.c.target_account_id.label("other"), mutes.c.expires_at.label("expires"))
+        .where(mutes.c.account_id == viewer_id),
+        select(blocks.c.target_account_id, null()).where(blocks.c.account_id == viewer_id),
+        select(blocks.c.account_id, null()).where(blocks.c.target_account_id == viewer_id),
+    )
     now = datetime.now(UTC)
     hidden: set[int] = set()
-    for row in await conn.execute(select(mutes.c.target_account_id, mutes.c.expires_at)
-                                  .where(mutes.c.account_id == viewer_id)):
-        expires = row.expires_at
+    for row in await conn.execute(query):
+        expires = row.expires
+        if isinstance(expires, str):  # SQLite returns a UNION's datetimes as text
+            expires = datetime.fromisoformat(expires)
         if expires is None or (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > now:
-            hidden.add(int(row.target_account_id))
-    hidden.update(int(x) for x in (await conn.execute(
-        select(blocks.c.target_account_id).where(blocks.c.account_id == viewer_id))).scalars())
-    hidden.update(int(x) for x in (await conn.execute(
-        select(blocks.c.account_id).where(blocks.c.target_account_id == viewer_id))).scalars())
+            hidden.add(int(row.other))
     return hidden
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -91,22 +91,7 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
             view.tags.append(t.name)
 
     if viewer_id is not None and views:
-        targets = list(views)
-        faved = {int(x) for x in (await conn.execute(select(favourites.c.status_id).where(
-            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(targets)))).scalars()}
-        marked = {int(x) for x in (await conn.execute(select(bookmarks.c.status_id).where(
-            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(targets)))).scalars()}
-        boosted = {int(x) for x in (await conn.execute(select(statuses.c.reblog_of_id).where(
-            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(targets),
-            statuses.c.deleted_at.is_(None)))).scalars()}
-        pinned = {int(x) for x in (await conn.execute(select(pins.c.status_id).where(
-            pins.c.account_id == viewer_id, pins.c.status_id.in_(targets)))).scalars()}
-        for sid, view in views.items():
-            view.favourited = sid in faved
-            view.bookmarked = sid in marked
-            view.reblogged = sid in boosted
-            if view.row.account_id == viewer_id:
-                view.pinned = sid in pinned
+        await _mark_viewer_state(conn, viewer_id, views)
 
     result: dict[int, StatusView] = {}
     for sid in ids:
@@ -120,6 +105,30 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
             view.reblog = original
         result[sid] = view
     return result
+
+
+async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, StatusView]) -> None:
+    """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query."""
+    targets = list(views)
+    flags = union_all(
+        select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
+            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(targets)),
+        select(literal("b"), bookmarks.c.status_id).where(
+            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(targets)),
+        select(literal("r"), statuses.c.reblog_of_id).where(
+            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(targets),
+            statuses.c.deleted_at.is_(None)),
+        select(literal("p"), pins.c.status_id).where(pins.c.account_id == viewer_id, pins.c.status_id.in_(targets)),
+    )
+    marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set()}
+    for row in await conn.execute(flags):
+        marked[row.kind].add(int(row.sid))
+    for sid, view in views.items():
+        view.favourited = sid in marked["f"]
+        view.bookmarked = sid in marked["b"]
+        view.reblogged = sid in marked["r"]
+        if view.row.account_id == viewer_id:
+            view.pinned = sid in marked["p"]
 
 
 async def ordered(conn: Connection, viewer_id: int | None, ids: list[int]) -> list[StatusView]:

@@ -200,6 +200,7 @@ status_tags = Table(
     metadata,
     Column("tag_id", ID, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     Column("status_id", ID, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_status_tags_status_id", "status_id"),
     info={"privacy": "public"},
 )
 
