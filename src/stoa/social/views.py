@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import literal, null, or_, select, union_all
 
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -47,31 +47,41 @@ async def load_accounts(conn: Connection, ids: list[int] | set[int]) -> dict[int
     return {int(r.id): r for r in rows}
 
 
+_app_names: dict[int, Any] = {}  # client apps never change name: cache them for the process
+
+
+async def _load_apps(conn: Connection, app_ids: set[int]) -> dict[int, Any]:
+    missing = app_ids - _app_names.keys()
+    if missing:
+        for a in await conn.execute(select(apps.c.id, apps.c.name, apps.c.website).where(apps.c.id.in_(missing))):
+            if len(_app_names) > 10_000:
+                _app_names.clear()
+            _app_names[int(a.id)] = a
+    return {i: _app_names[i] for i in app_ids if i in _app_names}
+
+
 async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int]) -> dict[int, StatusView]:
-    """Views for ``ids`` (deleted or missing ones are left out)."""
+    """Views for ``ids`` (deleted or missing ones are left out), in four queries whatever the page size."""
     if not ids:
         return {}
+    boosted = select(statuses.c.reblog_of_id).where(statuses.c.id.in_(ids), statuses.c.reblog_of_id.is_not(None))
     rows = {int(r.id): r for r in await conn.execute(
-        select(statuses).where(statuses.c.id.in_(ids), statuses.c.deleted_at.is_(None)))}
-    original_ids = {int(r.reblog_of_id) for r in rows.values() if r.reblog_of_id is not None}
-    missing = original_ids - rows.keys()
-    if missing:
-        for r in await conn.execute(
-                select(statuses).where(statuses.c.id.in_(missing), statuses.c.deleted_at.is_(None))):
-            rows[int(r.id)] = r
+        select(statuses).where(or_(statuses.c.id.in_(ids), statuses.c.id.in_(boosted)),
+                               statuses.c.deleted_at.is_(None)))}
     all_ids = list(rows)
     account_ids = {int(r.account_id) for r in rows.values()}
-    mention_rows = (await conn.execute(
-        select(mentions.c.status_id, mentions.c.account_id).where(mentions.c.status_id.in_(all_ids)))).all()
-    account_ids.update(int(m.account_id) for m in mention_rows)
+    extras = union_all(
+        select(literal("m").label("kind"), mentions.c.status_id.label("sid"), mentions.c.account_id.label("aid"),
+               null().label("name")).where(mentions.c.status_id.in_(all_ids)),
+        select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
+        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(all_ids)),
+    )
+    extra_rows = (await conn.execute(extras)).all()
+    mention_rows = [e for e in extra_rows if e.kind == "m"]
+    tag_rows = [e for e in extra_rows if e.kind == "t"]
+    account_ids.update(int(m.aid) for m in mention_rows)
     account_rows = await load_accounts(conn, account_ids)
-    tag_rows = (await conn.execute(
-        select(status_tags.c.status_id, tags.c.name)
-        .join(tags, tags.c.id == status_tags.c.tag_id)
-        .where(status_tags.c.status_id.in_(all_ids)))).all()
-    app_ids = {int(r.app_id) for r in rows.values() if r.app_id is not None}
-    app_rows = {int(a.id): a for a in await conn.execute(
-        select(apps.c.id, apps.c.name, apps.c.website).where(apps.c.id.in_(app_ids)))} if app_ids else {}
+    app_rows = await _load_apps(conn, {int(r.app_id) for r in rows.values() if r.app_id is not None})
 
     views: dict[int, StatusView] = {}
     for sid, r in rows.items():
@@ -81,12 +91,12 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
         views[sid] = StatusView(row=r, account=author,
                                 application=app_rows.get(int(r.app_id)) if r.app_id is not None else None)
     for m in mention_rows:
-        view = views.get(int(m.status_id))
-        mentioned = account_rows.get(int(m.account_id))
+        view = views.get(int(m.sid))
+        mentioned = account_rows.get(int(m.aid))
         if view is not None and mentioned is not None:
             view.mentions.append(mentioned)
     for t in tag_rows:
-        view = views.get(int(t.status_id))
+        view = views.get(int(t.sid))
         if view is not None:
             view.tags.append(t.name)
 
