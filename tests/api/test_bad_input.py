@@ -169,3 +169,25 @@ async def test_fuzzed_parameters_never_500(client: httpx.AsyncClient, path: str)
         assert response.status_code < 500, (data, response.text)
         assert response.headers["content-type"].startswith("application/json")
     await drain(client)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/notifications",
+                                  "/api/v2/search", "/api/v1/accounts/relationships", "/api/v1/timelines/tag/x",
+                                  "/api/v1/statuses"])
+async def test_fuzzed_query_strings_never_500(client: httpx.AsyncClient, path: str) -> None:
+    alice = await sign_up(client, "alice")
+    keys = st.sampled_from(["max_id", "since_id", "min_id", "limit", "local", "types[]", "exclude_types[]", "q",
+                            "type", "offset", "id[]", "account_id", "any[]", "resolve"])
+    values = st.one_of(st.text(max_size=30), st.integers(min_value=-(2**70), max_value=2**70).map(str),
+                       st.sampled_from(["", "true", "0", "99999999999999999999", "%00", "'", '"']))
+    examples: list[dict[str, str]] = []
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(keys, values, max_size=5))
+    def collect(params: dict[str, str]) -> None:
+        examples.append(params)
+
+    collect()
+    for params in examples:
+        response = await client.get(path, headers=alice.headers, params=params)
+        assert response.status_code < 500, (path, params, response.text)

@@ -83,3 +83,48 @@ def test_demo_community_is_consistent(cli_env: Settings, tmp_path: Path) -> None
     found = asyncio.run(check())
     assert found["wrong"] == 0 and found["langs"] == 3
     assert found["feeds"] >= 50 and found["notes"] > 0 and found["replies"] > 0 and found["boosts"] > 0
+
+
+def test_upgrading_an_older_store_keeps_its_data(backend: str, tmp_path: Path) -> None:
+    """A store created at revision 0001, with people and posts in it, upgrades to head intact."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from stoa.store.database import Database
+    from stoa.store.migrate import current_revision, upgrade
+    from tests.databases import database_url, dispose_url
+
+    url = database_url(backend, tmp_path)
+    old = Settings(data_dir=tmp_path, database_url=url)
+    try:
+        upgrade(old, "0001")
+        assert current_revision(old) == "0001"
+
+        async def seed() -> None:
+            db = Database(url)
+            async with db.write() as conn:
+                await conn.execute(text(
+                    "INSERT INTO accounts (id, username, username_lower, display_name, note, fields, locked, bot,"
+                    " discoverable, region, followers_count, following_count, statuses_count, created_at,"
+                    " updated_at) VALUES (1, 'old', 'old', 'Old', '', '[]', false, false, true, 'local', 0, 0, 1,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                await conn.execute(text(
+                    "INSERT INTO statuses (id, account_id, text, content, spoiler_text, sensitive, visibility,"
+                    " replies_count, reblogs_count, favourites_count, created_at) VALUES (2, 1, 'kept', '<p>kept</p>',"
+                    " '', false, 'public', 0, 0, 0, CURRENT_TIMESTAMP)"))
+            await db.dispose()
+
+        async def read() -> list[str]:
+            db = Database(url)
+            async with db.read() as conn:
+                rows = [r[0] for r in await conn.execute(text("SELECT text FROM statuses"))]
+            await db.dispose()
+            return rows
+
+        asyncio.run(seed())
+        upgrade(old)
+        assert current_revision(old) == "0002"
+        assert asyncio.run(read()) == ["kept"]
+    finally:
+        dispose_url(backend, url)
