@@ -254,3 +254,35 @@ async def test_profile_update_with_avatar(client: httpx.AsyncClient, tmp_path) -
     served = Image.open(io.BytesIO(avatar.content))
     assert served.size == (400, 400)
     assert not served.getexif()  # metadata, GPS included, is gone
+
+
+async def test_locked_account_approves_followers(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = await sign_up(client, "alice"), await sign_up(client, "bob"), await sign_up(client, "carol")
+    locked = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers, data={"locked": "true"})
+    assert locked.json()["locked"] is True
+    secret = await post(client, alice, "only for approved followers", visibility="private")
+
+    pending = (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).json()
+    assert pending["following"] is False and pending["requested"] is True
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=carol.headers)
+    await drain(client)
+    assert (await client.get(f"/api/v1/statuses/{secret['id']}", headers=bob.headers)).status_code == 404
+    me = (await client.get("/api/v1/accounts/verify_credentials", headers=alice.headers)).json()
+    assert me["source"]["follow_requests_count"] == 2
+    requests = (await client.get("/api/v1/follow_requests", headers=alice.headers)).json()
+    assert {a["username"] for a in requests} == {"bob", "carol"}
+    notes = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert sorted(n["type"] for n in notes) == ["follow_request", "follow_request"]
+
+    accepted = (await client.post(f"/api/v1/follow_requests/{bob.id}/authorize", headers=alice.headers)).json()
+    assert accepted["followed_by"] is True
+    rejected = (await client.post(f"/api/v1/follow_requests/{carol.id}/reject", headers=alice.headers)).json()
+    assert rejected["followed_by"] is False and rejected["requested_by"] is False
+    again = await client.post(f"/api/v1/follow_requests/{carol.id}/authorize", headers=alice.headers)
+    assert again.status_code == 404
+    await drain(client)
+    assert (await client.get(f"/api/v1/statuses/{secret['id']}", headers=bob.headers)).status_code == 200
+    assert secret["id"] in await home_ids(client, bob)
+    assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["followers_count"] == 1
+    notes = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert [n["type"] for n in notes] == ["follow"]  # the accepted request became a follow; the rejected one went

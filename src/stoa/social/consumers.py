@@ -159,7 +159,8 @@ class NotificationWriter:
 
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
-            "status.created", "status.updated", "status.deleted", "favourite.created", "follow.created"})
+            "status.created", "status.updated", "status.deleted", "favourite.created", "follow.created",
+            "follow_request.created", "follow_request.rejected"})
 
     async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
         for event in batch:
@@ -196,8 +197,18 @@ class NotificationWriter:
                 await self._notify(conn, p["status_account_id"], "favourite", p["account_id"], p["status_id"],
                                    f"favourite:{p['account_id']}:{p['status_id']}")
             elif event.type == "follow.created":
+                await conn.execute(delete(notifications).where(  # an accepted request becomes a follow
+                    notifications.c.account_id == p["target_account_id"],
+                    notifications.c.dedupe_key == f"follow_request:{p['account_id']}"))
                 await self._notify(conn, p["target_account_id"], "follow", p["account_id"], None,
                                    f"follow:{p['account_id']}")
+            elif event.type == "follow_request.created":
+                await self._notify(conn, p["target_account_id"], "follow_request", p["account_id"], None,
+                                   f"follow_request:{p['account_id']}")
+            elif event.type == "follow_request.rejected":
+                await conn.execute(delete(notifications).where(
+                    notifications.c.account_id == p["target_account_id"],
+                    notifications.c.dedupe_key == f"follow_request:{p['account_id']}"))
 
     async def _notify(self, conn: Connection, recipient: int, type_: str, sender: int,
                       status_id: int | None, dedupe_key: str) -> None:

@@ -13,7 +13,7 @@ from stoa.social.errors import Forbidden, NotFound, ValidationFailed
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
-from stoa.store.schema import accounts, blocks, follows, mutes
+from stoa.store.schema import accounts, blocks, follow_requests, follows, mutes
 
 
 @dataclass
@@ -63,12 +63,25 @@ async def _remove_follow(conn: Connection, follower: int, target: int) -> bool:
     return True
 
 
+async def _accept_follow(conn: Connection, follower: int, target: int, show_reblogs: bool, notify: bool) -> None:
+    await conn.execute(follows.insert().values(
+        id=new_id(), account_id=follower, target_account_id=target, show_reblogs=show_reblogs, notify=notify,
+        created_at=datetime.now(UTC),
+    ))
+    await conn.execute(update(accounts).where(accounts.c.id == follower)
+                       .values(following_count=accounts.c.following_count + 1))
+    await conn.execute(update(accounts).where(accounts.c.id == target)
+                       .values(followers_count=accounts.c.followers_count + 1))
+    await emit(conn, "follow.created", account_id=follower, target_account_id=target)
+
+
 async def follow(
     ctx: Context, actor_id: int, target_id: int, reblogs: bool | None = None, notify: bool | None = None
 ) -> None:
+    """Follow someone; a locked account gets a follow request to approve instead."""
     db = ctx.db
     async with db.write() as conn:
-        await _target(conn, actor_id, target_id)
+        target = await _target(conn, actor_id, target_id)
         blocked = (await conn.execute(select(func.count()).select_from(blocks).where(
             ((blocks.c.account_id == actor_id) & (blocks.c.target_account_id == target_id))
             | ((blocks.c.account_id == target_id) & (blocks.c.target_account_id == actor_id))
@@ -86,24 +99,56 @@ async def follow(
             if changes:
                 await conn.execute(update(follows).where(follows.c.id == existing.id).values(**changes))
             return
-        await conn.execute(follows.insert().values(
-            id=new_id(), account_id=actor_id, target_account_id=target_id,
-            show_reblogs=True if reblogs is None else reblogs, notify=bool(notify),
-            created_at=datetime.now(UTC),
-        ))
-        await conn.execute(update(accounts).where(accounts.c.id == actor_id)
-                           .values(following_count=accounts.c.following_count + 1))
-        await conn.execute(update(accounts).where(accounts.c.id == target_id)
-                           .values(followers_count=accounts.c.followers_count + 1))
-        await emit(conn, "follow.created", account_id=actor_id, target_account_id=target_id)
+        show_reblogs = True if reblogs is None else reblogs
+        if target.locked:
+            inserted = await conn.execute(db.insert_ignore(follow_requests).values(
+                id=new_id(), account_id=actor_id, target_account_id=target_id, show_reblogs=show_reblogs,
+                notify=bool(notify), created_at=datetime.now(UTC)))
+            if inserted.rowcount:
+                await emit(conn, "follow_request.created", account_id=actor_id, target_account_id=target_id)
+        else:
+            await _accept_follow(conn, actor_id, target_id, show_reblogs, bool(notify))
     db.wake()
 
 
+async def answer_follow_request(ctx: Context, target_id: int, requester_id: int, accept: bool) -> None:
+    """The locked account accepts or rejects a pending request (404 if there is none)."""
+    db = ctx.db
+    async with db.write() as conn:
+        request = (await conn.execute(select(follow_requests).where(
+            follow_requests.c.account_id == requester_id,
+            follow_requests.c.target_account_id == target_id))).first()
+        if request is None:
+            raise NotFound()
+        await conn.execute(delete(follow_requests).where(follow_requests.c.id == request.id))
+        if accept:
+            await _accept_follow(conn, requester_id, target_id, request.show_reblogs, request.notify)
+        else:
+            await emit(conn, "follow_request.rejected", account_id=requester_id, target_account_id=target_id)
+    db.wake()
+
+
+async def list_follow_requests(ctx: Context, target_id: int, max_id: int | None, since_id: int | None,
+                               limit: int) -> list[tuple[int, int]]:
+    query = select(follow_requests.c.id, follow_requests.c.account_id).where(
+        follow_requests.c.target_account_id == target_id)
+    if max_id is not None:
+        query = query.where(follow_requests.c.id < max_id)
+    if since_id is not None:
+        query = query.where(follow_requests.c.id > since_id)
+    async with ctx.db.read() as conn:
+        rows = (await conn.execute(query.order_by(follow_requests.c.id.desc()).limit(limit))).all()
+    return [(int(r.id), int(r.account_id)) for r in rows]
+
+
 async def unfollow(ctx: Context, actor_id: int, target_id: int) -> None:
+    """Stop following, or withdraw a pending follow request."""
     db = ctx.db
     async with db.write() as conn:
         await _target(conn, actor_id, target_id)
         await _remove_follow(conn, actor_id, target_id)
+        await conn.execute(delete(follow_requests).where(
+            follow_requests.c.account_id == actor_id, follow_requests.c.target_account_id == target_id))
     db.wake()
 
 
@@ -122,6 +167,9 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
         await _target(conn, actor_id, target_id)
         await _remove_follow(conn, actor_id, target_id)
         await _remove_follow(conn, target_id, actor_id)
+        await conn.execute(delete(follow_requests).where(
+            ((follow_requests.c.account_id == actor_id) & (follow_requests.c.target_account_id == target_id))
+            | ((follow_requests.c.account_id == target_id) & (follow_requests.c.target_account_id == actor_id))))
         inserted = await conn.execute(db.insert_ignore(blocks).values(
             id=new_id(), account_id=actor_id, target_account_id=target_id, created_at=datetime.now(UTC)))
         if inserted.rowcount:
@@ -171,6 +219,12 @@ async def relationships(conn: Connection, viewer_id: int, ids: list[int]) -> lis
     for row in await conn.execute(select(follows.c.account_id).where(
             follows.c.target_account_id == viewer_id, follows.c.account_id.in_(ids))):
         out[row.account_id].followed_by = True
+    for row in await conn.execute(select(follow_requests.c.target_account_id).where(
+            follow_requests.c.account_id == viewer_id, follow_requests.c.target_account_id.in_(ids))):
+        out[row.target_account_id].requested = True
+    for row in await conn.execute(select(follow_requests.c.account_id).where(
+            follow_requests.c.target_account_id == viewer_id, follow_requests.c.account_id.in_(ids))):
+        out[row.account_id].requested_by = True
     for row in await conn.execute(select(blocks.c.target_account_id).where(
             blocks.c.account_id == viewer_id, blocks.c.target_account_id.in_(ids))):
         out[row.target_account_id].blocking = True
@@ -223,3 +277,8 @@ async def list_blocks_or_mutes(
     async with ctx.db.read() as conn:
         rows = (await conn.execute(query.order_by(table.c.id.desc()).limit(limit))).all()
     return [(int(r.id), int(r.target_account_id)) for r in rows]
+
+
+async def count_follow_requests(conn: Connection, target_id: int) -> int:
+    return int((await conn.execute(select(func.count()).select_from(follow_requests).where(
+        follow_requests.c.target_account_id == target_id))).scalar_one())

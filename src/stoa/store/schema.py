@@ -218,6 +218,20 @@ follows = Table(
     info={"privacy": "public", "owner": "account_id"},
 )
 
+follow_requests = Table(
+    "follow_requests",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("show_reblogs", Boolean, nullable=False, default=True),
+    Column("notify", Boolean, nullable=False, default=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "target_account_id", name="uq_follow_requests_pair"),
+    Index("ix_follow_requests_target_account_id", "target_account_id", "id"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
 blocks = Table(
     "blocks",
     metadata,

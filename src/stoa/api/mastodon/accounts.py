@@ -22,8 +22,17 @@ from stoa.social.views import load_accounts
 router = APIRouter()
 
 
-def account_json(ctx: Context, row: Any, source: Any = None) -> dict[str, Any]:
-    return ser.account(row, ctx.base_url, ctx.domain, source=source)
+def account_json(ctx: Context, row: Any, source: Any = None, follow_requests: int = 0) -> dict[str, Any]:
+    return ser.account(row, ctx.base_url, ctx.domain, source=source, follow_requests=follow_requests)
+
+
+async def credential_account(ctx: Context, account_id: int) -> JSON:
+    """The signed-in person's own account, with its source (defaults) and pending follow requests."""
+    async with ctx.db.read() as conn:
+        row = await accounts.get_account(conn, account_id)
+        user = await accounts.get_user(conn, account_id)
+        pending = await relationships.count_follow_requests(conn, account_id)
+    return JSON(account_json(ctx, row, source=user, follow_requests=pending))
 
 
 async def accounts_page(request: Request, ctx: Context, pairs: list[tuple[int, int]]) -> JSON:
@@ -70,10 +79,7 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
 @router.get("/api/v1/accounts/verify_credentials")
 async def verify_credentials(auth: Auth = Depends(require("read:accounts")),
                              ctx: Context = Depends(get_ctx)) -> JSON:
-    async with ctx.db.read() as conn:
-        row = await accounts.get_account(conn, auth.user)
-        user = await accounts.get_user(conn, auth.user)
-    return JSON(account_json(ctx, row, source=user))
+    return await credential_account(ctx, auth.user)
 
 
 async def _store_image(ctx: Context, upload: Any, kind: str) -> str:
@@ -116,10 +122,7 @@ async def update_credentials(auth: Auth = Depends(require("write:accounts")), ct
     async with ctx.db.write() as conn:
         await accounts.update_profile(conn, auth.user, changes)
     ctx.db.wake()
-    async with ctx.db.read() as conn:
-        row = await accounts.get_account(conn, auth.user)
-        user = await accounts.get_user(conn, auth.user)
-    return JSON(account_json(ctx, row, source=user))
+    return await credential_account(ctx, auth.user)
 
 
 @router.get("/api/v1/accounts/lookup")
@@ -272,3 +275,27 @@ async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes"
     pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "mutes", page.max_id, page.since_id,
                                                      page.limit)
     return await accounts_page(request, ctx, pairs)
+
+
+@router.get("/api/v1/follow_requests")
+async def follow_requests(request: Request, auth: Auth = Depends(require("read:follows")),
+                          ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
+    page = params.page(40, 80)
+    pairs = await relationships.list_follow_requests(ctx, auth.user, page.max_id, page.since_id, page.limit)
+    return await accounts_page(request, ctx, pairs)
+
+
+@router.post("/api/v1/follow_requests/{account_id}/authorize")
+async def authorize_follow_request(account_id: str, auth: Auth = Depends(require("write:follows")),
+                                   ctx: Context = Depends(get_ctx)) -> JSON:
+    requester = parse_id(account_id)
+    await relationships.answer_follow_request(ctx, auth.user, requester, accept=True)
+    return await _relationship(ctx, auth.user, requester)
+
+
+@router.post("/api/v1/follow_requests/{account_id}/reject")
+async def reject_follow_request(account_id: str, auth: Auth = Depends(require("write:follows")),
+                                ctx: Context = Depends(get_ctx)) -> JSON:
+    requester = parse_id(account_id)
+    await relationships.answer_follow_request(ctx, auth.user, requester, accept=False)
+    return await _relationship(ctx, auth.user, requester)

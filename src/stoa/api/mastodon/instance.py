@@ -103,7 +103,6 @@ async def preferences() -> JSON:
 @router.get("/api/v2/filters")
 @router.get("/api/v1/lists")
 @router.get("/api/v1/announcements")
-@router.get("/api/v1/follow_requests")
 @router.get("/api/v1/conversations")
 @router.get("/api/v1/trends/tags")
 async def empty_lists() -> JSON:

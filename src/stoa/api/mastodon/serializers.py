@@ -32,7 +32,7 @@ def _media_url(base_url: str, path: str | None, default: str) -> str:
     return f"{base_url}/media/{path}"
 
 
-def account(a: Any, base_url: str, domain: str, *, source: Any = None) -> dict[str, Any]:
+def account(a: Any, base_url: str, domain: str, *, source: Any = None, follow_requests: int = 0) -> dict[str, Any]:
     acct = a.username if a.domain is None else f"{a.username}@{a.domain}"
     avatar = _media_url(base_url, a.avatar, DEFAULT_AVATAR)
     header = _media_url(base_url, a.header, DEFAULT_HEADER)
@@ -77,7 +77,7 @@ def account(a: Any, base_url: str, domain: str, *, source: Any = None) -> dict[s
             "note": a.note,
             "fields": [{"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
                        for f in (a.fields or [])],
-            "follow_requests_count": 0,
+            "follow_requests_count": follow_requests,
             "hide_collections": False,
             "discoverable": bool(a.discoverable),
             "indexable": bool(a.discoverable),
