@@ -5,7 +5,7 @@ with "database is locked", the store keeps one write connection (a pool of
 one, so in-process writers queue) and starts every write transaction with
 ``BEGIN IMMEDIATE`` (so writers from other processes wait on the busy
 timeout instead of deadlocking on a lock upgrade). Reads use a separate pool
-and, thanks to WAL, never block on the writer.
+in autocommit and, thanks to WAL, never block on the writer.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         pool_size=1 if writer else 8,
         max_overflow=0,
         connect_args={"timeout": 30},
+        # Readers run in autocommit (each SELECT sees the latest commit): nothing to roll back on return.
+        pool_reset_on_return="rollback" if writer else None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -47,9 +49,11 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+    if writer:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -65,7 +69,8 @@ class Database:
             self.read_engine = _sqlite_engine(url, writer=False)
         else:
             self.write_engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-            self.read_engine = self.write_engine
+            # Reads skip BEGIN/COMMIT round trips: each statement reads the latest committed state.
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._listeners: list[asyncio.Event] = []
 
     @asynccontextmanager
@@ -111,5 +116,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:  # PostgreSQL's read engine shares the write engine's pool
             await self.read_engine.dispose()

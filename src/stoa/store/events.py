@@ -72,7 +72,9 @@ class Consumer:
     async def run_once(self, db: Database) -> int:
         """Process one batch; return how many events were read (0 when caught up)."""
         async with db.write() as conn:
-            position = await self._position(conn)
+            position = await self._claim(conn, db)
+            if position is None:
+                return 0  # another worker holds this consumer right now
             rows = (
                 await conn.execute(
                     select(events.c.id, events.c.type, events.c.payload)
@@ -99,17 +101,24 @@ class Consumer:
                 log.exception("after_commit_failed", consumer=self.name)
         return len(batch)
 
-    async def _position(self, conn: Connection) -> int:
+    async def _claim(self, conn: Connection, db: Database) -> int | None:
+        """Lock this consumer's cursor for the transaction and return its position.
+
+        On PostgreSQL the row is taken FOR UPDATE SKIP LOCKED, so several `stoa worker` processes
+        share the work without ever running the same consumer twice at once (None: busy elsewhere).
+        SQLite's single writer already serialises everything.
+        """
         query = select(consumer_cursors.c.position).where(consumer_cursors.c.name == self.name)
         if conn.dialect.name == "postgresql":
-            query = query.with_for_update()  # one worker per consumer at a time
+            query = query.with_for_update(skip_locked=True)
         position = (await conn.execute(query)).scalar()
-        if position is None:
-            await conn.execute(
-                consumer_cursors.insert().values(name=self.name, position=0, updated_at=datetime.now(UTC))
-            )
-            return 0
-        return int(position)
+        if position is not None:
+            return int(position)
+        inserted = await conn.execute(db.insert_ignore(consumer_cursors).values(
+            name=self.name, position=0, updated_at=datetime.now(UTC)))
+        if not inserted.rowcount:
+            return None  # it exists and is locked by another worker
+        return 0
 
     async def drain(self, db: Database) -> int:
         """Process until caught up; return the number of events read."""
