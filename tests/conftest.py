@@ -42,4 +42,5 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
         c.app = app  # type: ignore[attr-defined]
         yield c
+    await app.state.hub.stop()
     await app.state.store.dispose()

@@ -54,6 +54,6 @@ async def drain(client: httpx.AsyncClient) -> int:
     app = client.app  # type: ignore[attr-defined]
     db = app.state.store.db
     total = 0
-    for consumer in all_consumers(db, app.state.broker):
+    for consumer in all_consumers(db, app.state.hub):
         total += await consumer.drain(db)
     return total

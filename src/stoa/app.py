@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -21,7 +22,8 @@ from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.config import Settings
 from stoa.social.consumers import all_consumers
 from stoa.social.context import Context
-from stoa.social.streaming import Broker
+from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
+from stoa.social.timelines import home_holders
 from stoa.store.events import run_consumers
 from stoa.store.regions import Store
 from stoa.web import landing
@@ -30,17 +32,27 @@ log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
 
 
+def make_hub(settings: Settings, store: Store, broker: Broker | None) -> Hub:
+    """Embedded: an in-process hub. On PostgreSQL: NOTIFY/LISTEN, so separate workers reach every client."""
+    if settings.is_sqlite:
+        return LocalHub(broker or Broker(), partial(home_holders, store.db))
+    dsn = settings.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return PostgresHub(dsn, broker, partial(home_holders, store.db) if broker is not None else None)
+
+
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings)
     broker = Broker()
+    hub = make_hub(settings, store, broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
         tasks = []
         if settings.run_workers:
             for name in store.region_names:
                 tasks.append(asyncio.create_task(
-                    run_consumers(store.region(name), all_consumers(store.region(name), broker),
+                    run_consumers(store.region(name), all_consumers(store.region(name), hub),
                                   settings.worker_poll_seconds)))
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
@@ -52,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await hub.stop()
             await store.dispose()
 
     app = FastAPI(title="Stoa", version=__version__, lifespan=lifespan, docs_url="/api/docs",
@@ -59,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.broker = broker
+    app.state.hub = hub
     app.state.ctx = Context(store=store, settings=settings)
     app.state.token_cache = TokenCache()
 

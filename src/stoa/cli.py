@@ -135,15 +135,20 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the event consumers (fan-out, notifications, search) without serving HTTP."""
+    from stoa.app import make_hub
     from stoa.social.consumers import all_consumers
-    from stoa.social.streaming import Broker
     from stoa.store.events import run_consumers
 
     settings = _settings()
 
     async def main(store: Any) -> None:
-        await asyncio.gather(*(run_consumers(store.region(name), all_consumers(store.region(name), Broker()),
-                                             settings.worker_poll_seconds) for name in store.region_names))
+        hub = make_hub(settings, store, broker=None)  # on PostgreSQL, live streams hear this worker
+        await hub.start()
+        try:
+            await asyncio.gather(*(run_consumers(store.region(name), all_consumers(store.region(name), hub),
+                                                 settings.worker_poll_seconds) for name in store.region_names))
+        finally:
+            await hub.stop()
 
     console.print("Stoa worker running; Ctrl-C to stop.")
     _run(main, settings)

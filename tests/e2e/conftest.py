@@ -43,9 +43,9 @@ class LiveServer:
         wait_ready(self.url, self.process, self.log)
 
 
-def start_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "stoa.cli", "serve"], env=env, stdout=handle,
+    return subprocess.Popen([sys.executable, "-m", "stoa.cli", *(args or ("serve",))], env=env, stdout=handle,
                             stderr=subprocess.STDOUT)
 
 
@@ -79,3 +79,26 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     finally:
         server.stop()
         dispose_url(backend, url_db)
+
+
+@pytest.fixture
+def split_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """PostgreSQL deployment shape: `stoa serve --no-workers` plus a separate `stoa worker` process."""
+    url_db = database_url("postgresql", tmp_path)
+    port = free_port()
+    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
+           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
+           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
+    log = tmp_path / "server.log"
+    server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log, "serve", "--no-workers"), log)
+    worker = None
+    try:
+        wait_ready(server.url, server.process, log)
+        worker = start_process(env, tmp_path / "worker.log", "worker")
+        yield server
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+        server.stop()
+        dispose_url("postgresql", url_db)

@@ -257,3 +257,20 @@ def test_nothing_acknowledged_is_lost_when_the_server_is_killed(live_server: Liv
         return set(acknowledged) <= seen
 
     assert wait_for(home_has_all, timeout=20), "the restarted server did not catch up on fan-out"
+
+
+def test_separate_worker_process_reaches_live_streams(split_server: LiveServer) -> None:
+    """At scale the consumers run in `stoa worker`; fan-out and notifications still reach streams (PostgreSQL)."""
+    url = split_server.url
+    alice, bob = sign_up(url, "alice"), sign_up(url, "bob")
+    alice.account_follow(bob.account_verify_credentials().id)
+    listener = Collector()
+    stream = alice.stream_user(listener, run_async=True, reconnect_async=False)
+    try:
+        time.sleep(0.5)
+        post = bob.status_post("Delivered by a worker @alice")
+        assert wait_for(lambda: any(s.id == post.id for s in listener.updates)), "no update on the stream"
+        assert wait_for(lambda: any(n.type == "mention" for n in listener.notifications))
+        assert wait_for(lambda: any(s.id == post.id for s in alice.timeline_home()))
+    finally:
+        stream.close()

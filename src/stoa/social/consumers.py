@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, literal, select
 
 from stoa.social import search_text
-from stoa.social.streaming import Broker, StreamMessage
+from stoa.social.streaming import Fact, Hub
 from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import new_id
@@ -46,10 +46,10 @@ class HomeFanout:
 
     name = "home_fanout"
 
-    def __init__(self, db: Database, broker: Broker) -> None:
+    def __init__(self, db: Database, hub: Hub) -> None:
         self.db = db
-        self.broker = broker
-        self._pushes: list[StreamMessage | tuple[int, StreamMessage]] = []
+        self.hub = hub
+        self._facts: list[Fact] = []
 
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
@@ -67,9 +67,9 @@ class HomeFanout:
                     ids += [int(x) for x in (await conn.execute(
                         select(statuses.c.id).where(statuses.c.reblog_of_id == p["status_id"]))).scalars()]
                 await conn.execute(delete(home_feed).where(home_feed.c.status_id.in_(ids)))
-                self._pushes.append(StreamMessage("*", "delete", p["status_id"]))
+                self._facts.append(Fact("delete", p["status_id"]))
             elif event.type == "status.updated":
-                self._pushes.append(StreamMessage("*", "status.update", p["status_id"]))
+                self._facts.append(Fact("edit", p["status_id"]))
             elif event.type == "follow.created":
                 await self._backfill(conn, p["account_id"], p["target_account_id"])
             elif event.type in ("follow.deleted", "block.created", "mute.created"):
@@ -110,16 +110,8 @@ class HomeFanout:
             if p.get("reblog_of_id") is not None:
                 source = source.where(follows.c.show_reblogs.is_(True))
             await conn.execute(insert.from_select(["account_id", "status_id", "author_id"], source))
-        connected = self.broker.connected_users()
-        if connected:
-            reached = (await conn.execute(select(home_feed.c.account_id).where(
-                home_feed.c.status_id == status_id, home_feed.c.account_id.in_(connected)))).scalars()
-            for account_id in reached:
-                self._pushes.append((int(account_id), StreamMessage("user", "update", status_id)))
-        if visibility == "public" and p.get("reblog_of_id") is None:
-            self._pushes.append(StreamMessage("public", "update", status_id))
-            for tag in p.get("tags", []):
-                self._pushes.append(StreamMessage("hashtag", "update", status_id, tag=tag))
+        public = visibility == "public" and p.get("reblog_of_id") is None
+        self._facts.append(Fact("status", status_id, public=public, tags=list(p.get("tags", [])) if public else []))
 
     async def _backfill(self, conn: Connection, follower: int, target: int) -> None:
         recent = (select(statuses.c.id).where(
@@ -132,19 +124,8 @@ class HomeFanout:
                                [{"account_id": follower, "status_id": i, "author_id": target} for i in ids])
 
     async def after_commit(self, _batch: Sequence[Event]) -> None:
-        pushes, self._pushes = self._pushes, []
-        for item in pushes:
-            if isinstance(item, tuple):
-                account_id, message = item
-                self.broker.publish(f"user:{account_id}", message)
-            elif item.stream == "*":
-                self.broker.broadcast(item)
-            elif item.stream == "public":
-                self.broker.publish("public", item)
-                self.broker.publish("public:local", item)
-            elif item.stream == "hashtag" and item.tag:
-                self.broker.publish(f"hashtag:{item.tag}", item)
-                self.broker.publish(f"hashtag:local:{item.tag}", item)
+        facts, self._facts = self._facts, []
+        await self.hub.publish(facts)
 
 
 class NotificationWriter:
@@ -152,10 +133,10 @@ class NotificationWriter:
 
     name = "notifications"
 
-    def __init__(self, db: Database, broker: Broker) -> None:
+    def __init__(self, db: Database, hub: Hub) -> None:
         self.db = db
-        self.broker = broker
-        self._written: list[tuple[int, str]] = []
+        self.hub = hub
+        self._written: list[Fact] = []
 
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
@@ -231,14 +212,11 @@ class NotificationWriter:
             id=notification_id, account_id=recipient, type=type_, from_account_id=sender,
             status_id=status_id, dedupe_key=dedupe_key, created_at=datetime.now(UTC)))
         if result.rowcount:
-            self._written.append((recipient, str(notification_id)))
+            self._written.append(Fact("notification", notification_id, recipient=recipient))
 
     async def after_commit(self, _batch: Sequence[Event]) -> None:
         written, self._written = self._written, []
-        for recipient, notification_id in written:
-            message = StreamMessage("notification", "notification", int(notification_id))
-            self.broker.publish(f"user:{recipient}", message)
-            self.broker.publish(f"user:notification:{recipient}", message)
+        await self.hub.publish(written)
 
 
 class SearchIndexer:
@@ -267,7 +245,6 @@ class SearchIndexer:
                 status_id=status_id, document=search_text.document(body, row.language)))
 
 
-def all_consumers(db: Database, broker: Broker) -> list[Consumer]:
+def all_consumers(db: Database, hub: Hub) -> list[Consumer]:
     """In the order they run: timelines first, so a notification never points at an unseen post."""
-    return [HomeFanout(db, broker).consumer(), NotificationWriter(db, broker).consumer(),
-            SearchIndexer(db).consumer()]
+    return [HomeFanout(db, hub).consumer(), NotificationWriter(db, hub).consumer(), SearchIndexer(db).consumer()]

@@ -11,7 +11,7 @@ from stoa.social.errors import NotFound
 from stoa.social.paging import Page
 from stoa.social.statuses import _blocked_between, _is_following
 from stoa.social.views import StatusView, ordered
-from stoa.store.database import Connection
+from stoa.store.database import Connection, Database
 from stoa.store.schema import (
     accounts,
     blocks,
@@ -52,6 +52,13 @@ def _without_hidden(views: list[StatusView], hidden: set[int]) -> list[StatusVie
         return views
     return [v for v in views if v.account.id not in hidden
             and (v.reblog is None or v.reblog.account.id not in hidden)]
+
+
+async def home_holders(db: Database, status_id: int, account_ids: set[int]) -> set[int]:
+    """Which of ``account_ids`` have ``status_id`` in their home timeline (for live streams)."""
+    async with db.read() as conn:
+        return {int(x) for x in (await conn.execute(select(home_feed.c.account_id).where(
+            home_feed.c.status_id == status_id, home_feed.c.account_id.in_(account_ids)))).scalars()}
 
 
 async def home(ctx: Context, viewer_id: int, page: Page) -> list[StatusView]:
