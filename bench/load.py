@@ -115,13 +115,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, processes: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "STOA_DATA_DIR": str(settings.data_dir), "STOA_DATABASE_URL": settings.database_url,
            "STOA_PORT": str(port), "STOA_RATE_LIMIT_ENABLED": "false", "STOA_LOG_LEVEL": "warning",
            "STOA_WORKER_POLL_SECONDS": "0.1"}
     log = (RESULTS / f"server-{port}.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "stoa.cli", "serve"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "stoa.cli", "serve", "--processes", str(processes)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -203,6 +203,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--fresh", action="store_true", help="regenerate the community")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (PostgreSQL only)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -223,7 +224,7 @@ def main() -> None:
     tokens_file.write_text("\n".join(tokens) + "\n")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_server(settings, port)
+    server = start_server(settings, port, args.processes)
     try:
         wrk("home.lua", url, tokens_file, 8, 5)  # warm caches
         home = wrk("home.lua", url, tokens_file, args.connections, args.seconds)
@@ -238,14 +239,15 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     result = {
-        "backend": args.backend, "accounts": args.accounts, "posts": args.posts, "generation": generation,
+        "backend": args.backend, "processes": args.processes, "accounts": args.accounts, "posts": args.posts,
+        "generation": generation,
         "home_timeline": home, "post_creation": create,
         "fanout": {"followers": star_followers, "seconds": fanout, "median_seconds": statistics.median(fanout),
                    "spot_check_via_http": visible},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d"),
     }
-    (RESULTS / f"load-{args.backend}.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"load-{args.backend}-p{args.processes}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 

@@ -97,3 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
                            per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds)
     app.add_middleware(MetricsMiddleware)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `stoa serve --processes N`: each worker process builds its app from STOA_* settings."""
+    from stoa.config import load_settings
+
+    return create_app(load_settings())

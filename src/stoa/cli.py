@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -109,6 +110,9 @@ def serve(
     with_demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Load demo data into an empty store")] = False,
     workers: Annotated[bool, typer.Option("--workers/--no-workers",
                                           help="Run the event consumers in this process")] = True,
+    processes: Annotated[int, typer.Option(min=1, max=64,
+                                           help="Server processes (PostgreSQL only: live streams cross "
+                                                "processes through PostgreSQL)")] = 1,
 ) -> None:
     """Migrate the store, optionally load the demo community, and serve Stoa over HTTP."""
     import uvicorn
@@ -128,6 +132,15 @@ def serve(
     if with_demo:
         _run(lambda store: _load_demo(store, settings, DEMO, quiet=True), settings)
     console.print(f"Stoa is serving on [bold]{settings.base_url}[/bold]")
+    if processes > 1:
+        if settings.is_sqlite:
+            console.print("[red]--processes needs PostgreSQL: the embedded store serves from one process.[/red]")
+            raise typer.Exit(2)
+        os.environ.update({"STOA_HOST": settings.host, "STOA_PORT": str(settings.port),
+                           "STOA_RUN_WORKERS": str(settings.run_workers).lower()})
+        uvicorn.run("stoa.app:app_from_environment", factory=True, workers=processes, host=settings.host,
+                    port=settings.port, log_level="warning", proxy_headers=False)
+        return
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
                 proxy_headers=False)
 

@@ -45,7 +45,7 @@ def test_user_lifecycle_and_tokens(cli_env: Settings) -> None:
 
 def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
     invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password")
-    assert "0003" in invoke("migrate")
+    assert "0004" in invoke("migrate")
     assert "keeper" in invoke("user", "list")
 
 
@@ -124,7 +124,7 @@ def test_upgrading_an_older_store_keeps_its_data(backend: str, tmp_path: Path) -
 
         asyncio.run(seed())
         upgrade(old)
-        assert current_revision(old) == "0003"
+        assert current_revision(old) == "0004"
         assert asyncio.run(read()) == ["kept"]
     finally:
         dispose_url(backend, url)
