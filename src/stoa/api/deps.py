@@ -57,12 +57,12 @@ class TokenCache:
                 del self._entries[token]
 
 
-def get_ctx(request: Request) -> Context:
+async def get_ctx(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
 
-def get_broker(request: Request) -> Broker:
+async def get_broker(request: Request) -> Broker:
     broker: Broker = request.app.state.broker
     return broker
 
@@ -86,7 +86,7 @@ async def resolve(request: Request, token: str) -> Auth:
     cache: TokenCache = request.app.state.token_cache
     auth = cache.get(token)
     if auth is None:
-        ctx = get_ctx(request)
+        ctx: Context = request.app.state.ctx
         async with ctx.db.read() as conn:
             info = await oauth.resolve_token(conn, token)
         auth = Auth(info.token_id, info.account_id, info.app_id, info.scopes)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import null, or_, select, union_all
+from sqlalchemy import Select, bindparam, null, or_, select, union_all
 
 from stoa.social.context import Context
 from stoa.social.errors import NotFound
@@ -25,20 +27,36 @@ from stoa.store.schema import (
     tags,
 )
 
+_viewer: Any = bindparam("viewer")
+HIDDEN_ACCOUNTS = union_all(
+    select(mutes.c.target_account_id.label("other"), mutes.c.expires_at.label("expires"))
+    .where(mutes.c.account_id == _viewer),
+    select(blocks.c.target_account_id, null()).where(blocks.c.account_id == _viewer),
+    select(blocks.c.account_id, null()).where(blocks.c.target_account_id == _viewer),
+)
+
+
+@lru_cache(maxsize=8)
+def _home_query(has_max: bool, has_since: bool, has_min: bool) -> Select[Any]:
+    """The home timeline's id query for one combination of page bounds, built once."""
+    column = home_feed.c.status_id
+    query = select(column).where(home_feed.c.account_id == _viewer)
+    if has_max:
+        query = query.where(column < bindparam("max_id"))
+    if has_since:
+        query = query.where(column > bindparam("since_id"))
+    if has_min:  # the oldest posts after min_id, as in Page.apply
+        query = query.where(column > bindparam("min_id"))
+    return query.order_by(column.asc() if has_min else column.desc()).limit(bindparam("limit"))
+
 
 async def hidden_accounts(conn: Connection, viewer_id: int | None) -> set[int]:
     """Accounts whose posts the viewer must not see in timelines: muted, blocked, blocking (one query)."""
     if viewer_id is None:
         return set()
-    query = union_all(
-        select(mutes.c.target_account_id.label("other"), mutes.c.expires_at.label("expires"))
-        .where(mutes.c.account_id == viewer_id),
-        select(blocks.c.target_account_id, null()).where(blocks.c.account_id == viewer_id),
-        select(blocks.c.account_id, null()).where(blocks.c.target_account_id == viewer_id),
-    )
     now = datetime.now(UTC)
     hidden: set[int] = set()
-    for row in await conn.execute(query):
+    for row in await conn.execute(HIDDEN_ACCOUNTS, {"viewer": viewer_id}):
         expires = row.expires
         if isinstance(expires, str):  # SQLite returns a UNION's datetimes as text
             expires = datetime.fromisoformat(expires)
@@ -63,9 +81,11 @@ async def home_holders(db: Database, status_id: int, account_ids: set[int]) -> s
 
 async def home(ctx: Context, viewer_id: int, page: Page) -> list[StatusView]:
     async with ctx.db.read() as conn:
-        query = page.apply(
-            select(home_feed.c.status_id).where(home_feed.c.account_id == viewer_id), home_feed.c.status_id)
-        ids = page.newest_first([int(x) for x in (await conn.execute(query)).scalars()])
+        query = _home_query(page.max_id is not None, page.since_id is not None, page.min_id is not None)
+        params = {"viewer": viewer_id, "limit": page.limit}
+        params.update({k: v for k, v in (("max_id", page.max_id), ("since_id", page.since_id),
+                                         ("min_id", page.min_id)) if v is not None})
+        ids = page.newest_first([int(x) for x in (await conn.execute(query, params)).scalars()])
         views = await ordered(conn, viewer_id, ids)
         return _without_hidden(views, await hidden_accounts(conn, viewer_id))
 

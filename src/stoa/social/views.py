@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import bindparam, literal, null, select, union_all
 
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -23,6 +23,38 @@ from stoa.store.schema import (
     status_tags,
     statuses,
     tags,
+)
+
+# Hot-path statements are built once, with bound parameters: SQLAlchemy then reuses their compiled
+# form and cache key instead of rebuilding the expression tree on every request.
+_page = statuses.alias("page")
+LOAD_STATUSES = select(statuses).where(
+    # The page's posts and the originals of its boosts. A UNION, not an OR: PostgreSQL answers an OR of
+    # two IN lists with a sequential scan of every post, but a UNION with two index lookups.
+    statuses.c.id.in_(union_all(
+        select(_page.c.id).where(_page.c.id.in_(bindparam("ids", expanding=True))),
+        select(_page.c.reblog_of_id).where(_page.c.id.in_(bindparam("ids", expanding=True)),
+                                           _page.c.reblog_of_id.is_not(None)),
+    )),
+    statuses.c.deleted_at.is_(None),
+)
+LOAD_MENTIONS_AND_TAGS = union_all(
+    select(literal("m").label("kind"), mentions.c.status_id.label("sid"), mentions.c.account_id.label("aid"),
+           null().label("name")).where(mentions.c.status_id.in_(bindparam("ids", expanding=True))),
+    select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
+    .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(bindparam("ids", expanding=True))),
+)
+LOAD_ACCOUNTS = select(accounts).where(accounts.c.id.in_(bindparam("ids", expanding=True)))
+_viewer: Any = bindparam("viewer")
+_targets: Any = bindparam("ids", expanding=True)
+VIEWER_STATE = union_all(
+    select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
+        favourites.c.account_id == _viewer, favourites.c.status_id.in_(_targets)),
+    select(literal("b"), bookmarks.c.status_id).where(bookmarks.c.account_id == _viewer,
+                                                      bookmarks.c.status_id.in_(_targets)),
+    select(literal("r"), statuses.c.reblog_of_id).where(
+        statuses.c.account_id == _viewer, statuses.c.reblog_of_id.in_(_targets), statuses.c.deleted_at.is_(None)),
+    select(literal("p"), pins.c.status_id).where(pins.c.account_id == _viewer, pins.c.status_id.in_(_targets)),
 )
 
 
@@ -43,7 +75,7 @@ class StatusView:
 async def load_accounts(conn: Connection, ids: list[int] | set[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    rows = await conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
+    rows = await conn.execute(LOAD_ACCOUNTS, {"ids": list(ids)})
     return {int(r.id): r for r in rows}
 
 
@@ -64,24 +96,10 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
     """Views for ``ids`` (deleted or missing ones are left out), in four queries whatever the page size."""
     if not ids:
         return {}
-    # The page's posts and the originals of its boosts. A UNION, not an OR: PostgreSQL answers an OR of
-    # two IN lists with a sequential scan of every post, but a UNION with two index lookups.
-    page = statuses.alias("page")
-    wanted = union_all(
-        select(page.c.id).where(page.c.id.in_(ids)),
-        select(page.c.reblog_of_id).where(page.c.id.in_(ids), page.c.reblog_of_id.is_not(None)),
-    )
-    rows = {int(r.id): r for r in await conn.execute(
-        select(statuses).where(statuses.c.id.in_(wanted), statuses.c.deleted_at.is_(None)))}
+    rows = {int(r.id): r for r in await conn.execute(LOAD_STATUSES, {"ids": ids})}
     all_ids = list(rows)
     account_ids = {int(r.account_id) for r in rows.values()}
-    extras = union_all(
-        select(literal("m").label("kind"), mentions.c.status_id.label("sid"), mentions.c.account_id.label("aid"),
-               null().label("name")).where(mentions.c.status_id.in_(all_ids)),
-        select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
-        .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(all_ids)),
-    )
-    extra_rows = (await conn.execute(extras)).all()
+    extra_rows = (await conn.execute(LOAD_MENTIONS_AND_TAGS, {"ids": all_ids})).all() if all_ids else []
     mention_rows = [e for e in extra_rows if e.kind == "m"]
     tag_rows = [e for e in extra_rows if e.kind == "t"]
     account_ids.update(int(m.aid) for m in mention_rows)
@@ -124,19 +142,8 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
 
 async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, StatusView]) -> None:
     """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query."""
-    targets = list(views)
-    flags = union_all(
-        select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
-            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(targets)),
-        select(literal("b"), bookmarks.c.status_id).where(
-            bookmarks.c.account_id == viewer_id, bookmarks.c.status_id.in_(targets)),
-        select(literal("r"), statuses.c.reblog_of_id).where(
-            statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.in_(targets),
-            statuses.c.deleted_at.is_(None)),
-        select(literal("p"), pins.c.status_id).where(pins.c.account_id == viewer_id, pins.c.status_id.in_(targets)),
-    )
     marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set()}
-    for row in await conn.execute(flags):
+    for row in await conn.execute(VIEWER_STATE, {"viewer": viewer_id, "ids": list(views)}):
         marked[row.kind].add(int(row.sid))
     for sid, view in views.items():
         view.favourited = sid in marked["f"]
