@@ -32,7 +32,25 @@ def _media_url(base_url: str, path: str | None, default: str) -> str:
     return f"{base_url}/media/{path}"
 
 
+_account_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def account(a: Any, base_url: str, domain: str, *, source: Any = None, follow_requests: int = 0) -> dict[str, Any]:
+    """The Account entity. Without ``source`` the result is shared between calls: do not mutate it."""
+    if source is not None:
+        return _account(a, base_url, domain, source, follow_requests)
+    # Every post on a page embeds its author: render each version of an account once.
+    key = (a.id, a.updated_at, a.followers_count, a.following_count, a.statuses_count, a.last_status_at,
+           a.suspended_at, base_url)
+    cached = _account_cache.get(key)
+    if cached is None:
+        if len(_account_cache) > 20_000:
+            _account_cache.clear()
+        cached = _account_cache[key] = _account(a, base_url, domain, None, 0)
+    return cached
+
+
+def _account(a: Any, base_url: str, domain: str, source: Any, follow_requests: int) -> dict[str, Any]:
     acct = a.username if a.domain is None else f"{a.username}@{a.domain}"
     avatar = _media_url(base_url, a.avatar, DEFAULT_AVATAR)
     header = _media_url(base_url, a.header, DEFAULT_HEADER)
