@@ -229,6 +229,8 @@ def main() -> None:
         wrk("home.lua", url, tokens_file, 8, 5)  # warm caches
         home = wrk("home.lua", url, tokens_file, args.connections, args.seconds)
         print("home timeline:", home)
+        home_light = wrk("home.lua", url, tokens_file, 4, args.seconds)
+        print("home timeline, 4 connections:", home_light)
         create = wrk("post.lua", url, tokens_file, 16, max(10, args.seconds // 2))
         print("post creation:", create)
         time.sleep(5)  # let fan-out of the created posts settle
@@ -241,7 +243,7 @@ def main() -> None:
     result = {
         "backend": args.backend, "processes": args.processes, "accounts": args.accounts, "posts": args.posts,
         "generation": generation,
-        "home_timeline": home, "post_creation": create,
+        "home_timeline": home, "home_timeline_4_connections": home_light, "post_creation": create,
         "fanout": {"followers": star_followers, "seconds": fanout, "median_seconds": statistics.median(fanout),
                    "spot_check_via_http": visible},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

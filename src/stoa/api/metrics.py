@@ -12,7 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUESTS = Counter("stoa_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("stoa_http_request_seconds", "HTTP request latency", ["method", "route"],
                     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-EVENTS_PROCESSED = Counter("stoa_events_processed_total", "Outbox events processed", ["consumer"])
 
 
 class MetricsMiddleware:

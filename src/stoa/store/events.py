@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from prometheus_client import Counter, Gauge
 from sqlalchemy import select, text
 
 from stoa.store.database import Connection, Database
@@ -31,6 +32,10 @@ from stoa.store.schema import consumer_cursors, events
 log = structlog.get_logger(__name__)
 
 OUTBOX_LOCK = 0x570A  # pg_advisory_xact_lock key for ordering event inserts
+EVENTS_READ = Counter("stoa_outbox_events_read_total", "Outbox events read by each consumer", ["consumer"])
+CONSUMER_POSITION = Gauge("stoa_outbox_consumer_position", "Last outbox event id each consumer finished",
+                          ["consumer"])
+CONSUMER_FAILURES = Counter("stoa_outbox_batch_failures_total", "Consumer batches that failed and will be retried")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Consumer:
                 .where(consumer_cursors.c.name == self.name)
                 .values(position=batch[-1].id, updated_at=datetime.now(UTC))
             )
+        EVENTS_READ.labels(self.name).inc(len(batch))
+        CONSUMER_POSITION.labels(self.name).set(batch[-1].id)
         if relevant and self.after_commit is not None:
             try:
                 await self.after_commit(relevant)
@@ -144,6 +151,7 @@ async def run_consumers(db: Database, consumers: Sequence[Consumer], poll_second
             raise
         except Exception:
             failures += 1
+            CONSUMER_FAILURES.inc()
             log.exception("consumer_batch_failed", failures=failures)
             await asyncio.sleep(min(30.0, 0.2 * 2**failures))
             continue
