@@ -146,6 +146,20 @@ async def test_rate_limit_per_token(settings: Settings) -> None:
         await app.state.store.dispose()
 
 
+async def test_rate_limit_per_ip(settings: Settings) -> None:
+    from stoa.app import create_app
+
+    app = create_app(settings.model_copy(update={"rate_limit_per_ip": 3}))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            codes = [(await client.get("/api/v1/timelines/public")).status_code for _ in range(4)]
+            assert codes == [200, 200, 200, 429]
+            tokened = await client.get("/api/v1/timelines/public", headers={"Authorization": "Bearer x"})
+            assert tokened.status_code == 429  # a token does not lift the address's limit
+    finally:
+        await app.state.store.dispose()
+
+
 @pytest.mark.parametrize("path", ["/api/v1/statuses", "/api/v1/accounts/update_credentials"])
 async def test_fuzzed_parameters_never_500(client: httpx.AsyncClient, path: str) -> None:
     alice = await sign_up(client, "alice")

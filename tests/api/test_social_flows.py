@@ -286,3 +286,51 @@ async def test_locked_account_approves_followers(client: httpx.AsyncClient) -> N
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["followers_count"] == 1
     notes = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
     assert [n["type"] for n in notes] == ["follow"]  # the accepted request became a follow; the rejected one went
+
+
+async def test_notifications_get_dismiss_clear(client: httpx.AsyncClient) -> None:
+    alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    mention = await post(client, bob, "@alice look", spoiler_text="spoilers!")
+    assert mention["spoiler_text"] == "spoilers!" and mention["sensitive"] is True  # a content warning hides it
+    await drain(client)
+    notes = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert [n["type"] for n in notes] == ["mention", "follow"]
+    one = await client.get(f"/api/v1/notifications/{notes[0]['id']}", headers=alice.headers)
+    assert one.status_code == 200 and one.json()["status"]["id"] == mention["id"]
+    assert (await client.get(f"/api/v1/notifications/{notes[0]['id']}", headers=bob.headers)).status_code == 404
+    excluded = (await client.get("/api/v1/notifications", headers=alice.headers,
+                                 params={"exclude_types[]": "mention"})).json()
+    assert [n["type"] for n in excluded] == ["follow"]
+    assert (await client.post(f"/api/v1/notifications/{notes[0]['id']}/dismiss",
+                              headers=alice.headers)).status_code == 200
+    assert [n["type"] for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()] == [
+        "follow"]
+    assert (await client.post("/api/v1/notifications/clear", headers=alice.headers)).status_code == 200
+    assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
+
+
+async def test_instance_and_lookup(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    await post(client, alice, "counted")
+    v1 = (await client.get("/api/v1/instance")).json()
+    assert v1["version"].startswith("4.3.0") and v1["stats"]["user_count"] == 1
+    assert v1["stats"]["status_count"] == 1 and v1["urls"]["streaming_api"].startswith("ws")
+    v2 = (await client.get("/api/v2/instance")).json()
+    assert v2["configuration"]["statuses"]["max_characters"] == 500 and v2["stoa"]["regions"] == ["local"]
+    assert (await client.get("/api/v1/custom_emojis")).json() == []
+    found = (await client.get("/api/v1/accounts/lookup", params={"acct": "@alice@127.0.0.1:8000"})).json()
+    assert found["id"] == alice.id and found["stoa"]["region"] == "local"
+    assert (await client.get("/api/v1/accounts/lookup", params={"acct": "alice@elsewhere.org"})).status_code == 404
+
+
+async def test_passwords_are_stored_as_argon2id(client: httpx.AsyncClient) -> None:
+    from sqlalchemy import select
+
+    from stoa.store.schema import users
+
+    await sign_up(client, "alice", password="a very secret password")
+    db = client.app.state.store.db  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        stored = (await conn.execute(select(users.c.password_hash))).scalar_one()
+    assert stored.startswith("$argon2id$") and "a very secret password" not in stored

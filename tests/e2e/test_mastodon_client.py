@@ -160,13 +160,17 @@ def test_websocket_streaming(live_server: LiveServer) -> None:
     handle = alice.stream_open_websocket(listener)
     try:
         alice.stream_user(listener, websocket_handle=handle)
-        tag_listener = Collector()
+        tag_listener, public_listener = Collector(), Collector()
         alice.stream_hashtag("live", tag_listener, websocket_handle=handle)
+        alice.stream_public(public_listener, websocket_handle=handle)
         time.sleep(0.5)
         post = bob.status_post("Over the socket #live")
-        assert wait_for(lambda: any(s.id == post.id for s in listener.updates) or
-                        any(s.id == post.id for s in tag_listener.updates))
+        quiet = bob.status_post("Followers only, not public", visibility="private")
+        assert wait_for(lambda: any(s.id == post.id for s in listener.updates))
         assert wait_for(lambda: any(s.id == post.id for s in tag_listener.updates))
+        assert wait_for(lambda: any(s.id == post.id for s in public_listener.updates))
+        assert wait_for(lambda: any(s.id == quiet.id for s in listener.updates))
+        assert not any(s.id == quiet.id for s in public_listener.updates)  # private posts stay off public streams
     finally:
         handle.close()
 
