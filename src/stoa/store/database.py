@@ -47,6 +47,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA mmap_size=1073741824")  # read pages straight from the OS page cache
+        if not writer:
+            cursor.execute("PRAGMA query_only=1")  # a read connection can never write, whatever asks it
         cursor.close()
 
     if writer:
