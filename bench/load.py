@@ -146,6 +146,25 @@ def wrk(script: str, url: str, tokens_file: Path, connections: int, seconds: int
             "p99_ms": data["p99_us"] / 1000, "max_ms": data["max_us"] / 1000}
 
 
+async def drain_seconds(settings: Settings) -> float:
+    """Seconds until every consumer has caught up with the outbox (after a burst of writes)."""
+    from stoa.store.schema import consumer_cursors, events
+
+    db = Database(settings.resolved_database_url)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < 600:
+            async with db.read() as conn:
+                newest = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
+                slowest = (await conn.execute(select(func.min(consumer_cursors.c.position)))).scalar() or 0
+            if slowest >= newest:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await db.dispose()
+    return time.perf_counter() - started
+
+
 async def fanout_seconds(settings: Settings, url: str, star_token: str, expected: int, rounds: int) -> list[float]:
     """Post as the star; time until the post is in every follower's home timeline (and check some via HTTP)."""
     db = Database(settings.resolved_database_url)
@@ -233,7 +252,8 @@ def main() -> None:
         print("home timeline, 4 connections:", home_light)
         create = wrk("post.lua", url, tokens_file, 16, max(10, args.seconds // 2))
         print("post creation:", create)
-        time.sleep(5)  # let fan-out of the created posts settle
+        backlog = asyncio.run(drain_seconds(settings))
+        print(f"fan-out backlog of the write phase drained {backlog:.1f} s after it ended")
         fanout = asyncio.run(fanout_seconds(settings, url, star_token, star_followers, 5))
         print("fan-out to", star_followers, "followers (s):", fanout)
         visible = asyncio.run(spot_check_followers(settings, url))
@@ -244,6 +264,7 @@ def main() -> None:
         "backend": args.backend, "processes": args.processes, "accounts": args.accounts, "posts": args.posts,
         "generation": generation,
         "home_timeline": home, "home_timeline_4_connections": home_light, "post_creation": create,
+        "write_phase_backlog_drained_seconds": round(backlog, 2),
         "fanout": {"followers": star_followers, "seconds": fanout, "median_seconds": statistics.median(fanout),
                    "spot_check_via_http": visible},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
