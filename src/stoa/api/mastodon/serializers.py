@@ -104,17 +104,26 @@ def _account(a: Any, base_url: str, domain: str, source: Any, follow_requests: i
     return data
 
 
-def status(view: StatusView, base_url: str, domain: str) -> dict[str, Any]:
+_static_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _status_static(view: StatusView, base_url: str) -> dict[str, Any]:
+    """The parts of a Status that change only when the post is edited, rendered once per version."""
     r = view.row
-    author = account(view.account, base_url, domain)
-    data: dict[str, Any] = {
+    key = (r.id, r.edited_at, base_url)
+    cached = _static_cache.get(key)
+    if cached is not None:
+        return cached
+    if len(_static_cache) > 50_000:
+        _static_cache.clear()
+    username = view.account.username
+    cached = _static_cache[key] = {
         "id": str(r.id),
-        "uri": f"{base_url}/users/{view.account.username}/statuses/{r.id}",
-        "url": f"{base_url}/@{view.account.username}/{r.id}",
+        "uri": f"{base_url}/users/{username}/statuses/{r.id}",
+        "url": f"{base_url}/@{username}/{r.id}",
         "created_at": iso(r.created_at),
         "edited_at": iso(r.edited_at),
-        "account": author,
-        "content": r.content,
+        "content": r.content if r.reblog_of_id is None else "",
         "visibility": r.visibility,
         "sensitive": bool(r.sensitive),
         "spoiler_text": r.spoiler_text,
@@ -125,32 +134,41 @@ def status(view: StatusView, base_url: str, domain: str) -> dict[str, Any]:
                       "url": f"{base_url}/@{m.username}"} for m in view.mentions],
         "tags": [{"name": t.lower(), "url": f"{base_url}/tags/{t.lower()}"} for t in view.tags],
         "emojis": [],
-        "reblogs_count": int(r.reblogs_count),
-        "favourites_count": int(r.favourites_count),
-        "replies_count": int(r.replies_count),
         "quotes_count": 0,
         "in_reply_to_id": str(r.in_reply_to_id) if r.in_reply_to_id is not None else None,
         "in_reply_to_account_id": (str(r.in_reply_to_account_id)
                                    if r.in_reply_to_account_id is not None else None),
-        "reblog": status(view.reblog, base_url, domain) if view.reblog is not None else None,
         "poll": None,
         "card": None,
         "language": r.language,
         "text": None,
-        "favourited": view.favourited,
-        "reblogged": view.reblogged,
         "muted": False,
-        "bookmarked": view.bookmarked,
         "filtered": [],
     }
-    if view.pinned is not None:
-        data["pinned"] = view.pinned
+    return cached
+
+
+def status(view: StatusView, base_url: str, domain: str) -> dict[str, Any]:
+    """The Status entity as ``view``'s viewer sees it (a fresh dict; nested parts are shared)."""
+    r = view.row
+    data = dict(_status_static(view, base_url))
+    data["account"] = account(view.account, base_url, domain)
+    data["reblogs_count"] = r.reblogs_count
+    data["favourites_count"] = r.favourites_count
+    data["replies_count"] = r.replies_count
     if view.reblog is not None:
-        # A boost reports the viewer's state of the boosted post, as Mastodon does.
-        data["content"] = ""
+        # A boost carries the boosted post and reports the viewer's state of it, as Mastodon does.
+        data["reblog"] = status(view.reblog, base_url, domain)
         data["favourited"] = view.reblog.favourited
         data["reblogged"] = view.reblog.reblogged
         data["bookmarked"] = view.reblog.bookmarked
+    else:
+        data["reblog"] = None
+        data["favourited"] = view.favourited
+        data["reblogged"] = view.reblogged
+        data["bookmarked"] = view.bookmarked
+    if view.pinned is not None:
+        data["pinned"] = view.pinned
     return data
 
 
