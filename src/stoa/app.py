@@ -19,7 +19,9 @@ from stoa.api.deps import TokenCache
 from stoa.api.mastodon import accounts, instance, markers, notifications, oauth, search, statuses, streaming, timelines
 from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
+from stoa.api.stoa import transparency
 from stoa.config import Settings
+from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
 from stoa.social.context import Context
 from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
@@ -75,9 +77,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.hub = hub
     app.state.ctx = Context(store=store, settings=settings)
     app.state.token_cache = TokenCache()
+    app.state.transparency = {
+        name: TransparencyLog(store.region(name), name, RegionKey.for_region(settings.data_dir, name))
+        for name in store.region_names
+    }
 
     errors.install(app)
-    for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming):
+    for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
+                   transparency):
         app.include_router(module.router)
     app.include_router(landing.router)
     app.add_route("/metrics", metrics_endpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -43,6 +44,29 @@ def _run(factory: Callable[[Any], Coroutine[Any, Any, T]], settings: Settings) -
             await store.dispose()
 
     return asyncio.run(main())
+
+
+audit_app = typer.Typer(help="Transparency log: publish the key, verify a region's log as an auditor.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+REASON_HELP = "Why (required: recorded in the region's public transparency log)"
+
+
+async def _log_operator_action(store: Any, settings: Settings, action: str, reason: str,
+                               subject_account_id: int | None = None, details: dict[str, Any] | None = None) -> int:
+    """Record an operator's access to private data before it happens; refuses an empty reason."""
+    from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
+
+    region = store.default_region
+    log = TransparencyLog(store.region(region), region, RegionKey.for_region(settings.data_dir, region))
+    return await log.record(Record(operator_actor(), action, reason, subject_account_id, details))
+
+
+def _require_reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        console.print("[red]An operator action needs a stated reason (--reason): it is logged publicly.[/red]")
+        raise typer.Exit(2)
+    return reason.strip()
 
 
 @app.command()
@@ -175,8 +199,10 @@ def user_create(
                                           help="Password (prompted if not given)")],
     role: Annotated[str, typer.Option(help="user, moderator or admin")] = "user",
     region: Annotated[str | None, typer.Option(help="Home region (default: the instance's)")] = None,
+    reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None,
 ) -> None:
-    """Create a local account."""
+    """Create a local account (logged in the transparency log)."""
+    reason = _require_reason(reason)
     from stoa.social.accounts import NewAccount, create_account
     from stoa.social.errors import DomainError
     from stoa.store.migrate import upgrade
@@ -190,9 +216,11 @@ def user_create(
         if region is not None:
             store.region(region)
         async with store.db.write() as conn:
-            return await create_account(conn, NewAccount(username=username, email=email, password=password,
-                                                         role=role, region=region),
-                                        default_region=store.default_region)
+            account_id = await create_account(conn, NewAccount(username=username, email=email, password=password,
+                                                               role=role, region=region),
+                                              default_region=store.default_region)
+        await _log_operator_action(store, settings, "user.create", reason, account_id, {"role": role})
+        return account_id
 
     try:
         account_id = _run(main, settings)
@@ -203,15 +231,20 @@ def user_create(
 
 
 @user_app.command("list")
-def user_list(limit: Annotated[int, typer.Option(help="How many to show")] = 50) -> None:
-    """List local accounts, newest first."""
+def user_list(
+    limit: Annotated[int, typer.Option(help="How many to show")] = 50,
+    reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None,
+) -> None:
+    """List local accounts with their e-mail addresses, newest first (logged: it reads private data)."""
     from sqlalchemy import select
 
     from stoa.store.schema import accounts, users
 
+    reason = _require_reason(reason)
     settings = _settings()
 
     async def main(store: Any) -> list[Any]:
+        await _log_operator_action(store, settings, "user.list", reason, None, {"limit": limit})
         async with store.db.read() as conn:
             return list((await conn.execute(
                 select(accounts.c.id, accounts.c.username, users.c.email, users.c.role, accounts.c.region,
@@ -226,15 +259,19 @@ def user_list(limit: Annotated[int, typer.Option(help="How many to show")] = 50)
     console.print(table)
 
 
-def _set_suspended(username: str, suspended: bool) -> None:
+def _set_suspended(username: str, suspended: bool, reason: str | None) -> None:
     from stoa.social.accounts import lookup_any, set_suspended
     from stoa.social.errors import DomainError
 
+    reason = _require_reason(reason)
     settings = _settings()
 
     async def main(store: Any) -> None:
-        async with store.db.write() as conn:
+        async with store.db.read() as conn:
             row = await lookup_any(conn, username)
+        await _log_operator_action(store, settings, "user.suspend" if suspended else "user.unsuspend", reason,
+                                   int(row.id))
+        async with store.db.write() as conn:
             await set_suspended(conn, row.id, suspended)
 
     try:
@@ -246,15 +283,15 @@ def _set_suspended(username: str, suspended: bool) -> None:
 
 
 @user_app.command("suspend")
-def user_suspend(username: str) -> None:
+def user_suspend(username: str, reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None) -> None:
     """Suspend an account: it can no longer sign in, its tokens stop working, its posts are hidden."""
-    _set_suspended(username, True)
+    _set_suspended(username, True, reason)
 
 
 @user_app.command("unsuspend")
-def user_unsuspend(username: str) -> None:
+def user_unsuspend(username: str, reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None) -> None:
     """Lift a suspension."""
-    _set_suspended(username, False)
+    _set_suspended(username, False, reason)
 
 
 @token_app.command("create")
@@ -262,11 +299,13 @@ def token_create(
     username: str,
     scopes: Annotated[str, typer.Option(help="Space-separated OAuth scopes")] = "read write follow",
     app_name: Annotated[str, typer.Option(help="Name of the app the token is issued to")] = "stoa-cli",
+    reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None,
 ) -> None:
-    """Issue an access token for a user (printed once; only its hash is stored)."""
+    """Issue an access token for a user (printed once; only its hash is stored; logged)."""
     from stoa.social import oauth
     from stoa.social.errors import DomainError
 
+    reason = _require_reason(reason)
     settings = _settings()
 
     async def main(store: Any) -> str:
@@ -280,6 +319,8 @@ def token_create(
             if row is None:
                 raise oauth.Unauthorized(f"No account @{username}")
             granted = oauth.parse_scopes(scopes)
+        await _log_operator_action(store, settings, "token.create", reason, int(row.id), {"scopes": granted})
+        async with store.db.write() as conn:
             created = await oauth.create_app(conn, app_name, oauth.OOB, " ".join(granted), None)
             return await oauth.issue_token(conn, int(created["id"]), int(row.id), granted)
 
@@ -289,6 +330,58 @@ def token_create(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     print(token)
+
+@audit_app.command("key")
+def audit_key(region: Annotated[str | None, typer.Option(help="Region (default: this instance's)")] = None) -> None:
+    """Print the region's transparency-log public key (base64 Ed25519), for auditors to pin."""
+    from stoa.residency.transparency import RegionKey, b64
+
+    settings = _settings()
+    print(b64(RegionKey.for_region(settings.data_dir, region or settings.region).public_bytes))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    url: Annotated[str, typer.Option(help="Base URL of the Stoa server")],
+    public_key: Annotated[str, typer.Option(help="The region's public key (base64), obtained out of band")],
+    region: Annotated[str, typer.Option(help="Region whose log to verify")] = "local",
+    head_file: Annotated[Path | None, typer.Option(help="Saved tree head: checked for consistency, then updated")]
+    = None,
+    entries: Annotated[bool, typer.Option("--entries/--no-entries",
+                                          help="Also fetch and re-hash every entry")] = False,
+) -> None:
+    """Verify a region's transparency log over HTTP: signature, consistency with a saved head, entries."""
+    import base64
+    import json
+
+    import httpx
+
+    from stoa.residency import audit, merkle
+
+    try:
+        key = base64.b64decode(public_key, validate=True)
+    except ValueError:
+        raise typer.BadParameter("--public-key must be base64") from None
+    saved = json.loads(head_file.read_text()) if head_file is not None and head_file.exists() else None
+    with Progress(TextColumn("[bold]entries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, disable=not entries) as progress:
+        task = progress.add_task("entries", total=None)
+        try:
+            result = audit.verify(url, region, key, saved, check_entries=entries,
+                                  progress=lambda done, total: progress.update(task, completed=done, total=total))
+        except (merkle.ProofError, httpx.HTTPError, ValueError, KeyError) as exc:
+            console.print(f"[red]VERIFICATION FAILED[/red]: {exc}")
+            raise typer.Exit(1) from None
+    if head_file is not None:
+        with httpx.Client(base_url=url.rstrip("/"), timeout=30) as http:
+            current = http.get(f"/api/v1/stoa/transparency/{region}/head").json()
+        if int(current["size"]) == result.size:
+            head_file.write_text(json.dumps(current, indent=2))
+    console.print(f"[green]OK[/green]: region {region}, {result.size} entries, root {result.root_hash}"
+                  + (f", consistent with the saved head of {result.checked_consistency_from}"
+                     if result.checked_consistency_from else "")
+                  + (f", {result.entries_checked} entries re-hashed" if entries else ""))
+
 
 if __name__ == "__main__":
     app()

@@ -29,24 +29,56 @@ def invoke(*args: str, input: str | None = None) -> str:
 
 def test_user_lifecycle_and_tokens(cli_env: Settings) -> None:
     invoke("user", "create", "operator", "--email", "op@example.org", "--password", "operator password",
-           "--role", "admin")
-    assert "operator" in invoke("user", "list")
-    token = invoke("token", "create", "operator", "--scopes", "read").strip().splitlines()[-1]
-    assert len(token) > 30
+           "--role", "admin", "--reason", "first administrator")
+    assert "operator" in invoke("user", "list", "--reason", "weekly account review")
+    token = invoke("token", "create", "operator", "--scopes", "read", "--reason", "backup script").strip()
+    assert len(token.splitlines()[-1]) > 30
     duplicate = runner.invoke(app, ["user", "create", "operator", "--email", "x@example.org", "--password",
-                                    "another password"], env=dict(os.environ))
+                                    "another password", "--reason", "typo"], env=dict(os.environ))
     assert duplicate.exit_code == 1 and "taken" in duplicate.output
-    invoke("user", "suspend", "operator")
-    assert "yes" in invoke("user", "list")
-    invoke("user", "unsuspend", "operator")
-    missing = runner.invoke(app, ["user", "suspend", "nobody"], env=dict(os.environ))
+    invoke("user", "suspend", "operator", "--reason", "spam reports #12")
+    assert "yes" in invoke("user", "list", "--reason", "check the suspension")
+    invoke("user", "unsuspend", "operator", "--reason", "appeal granted")
+    missing = runner.invoke(app, ["user", "suspend", "nobody", "--reason", "x"], env=dict(os.environ))
     assert missing.exit_code == 1
 
 
+def test_operator_actions_need_a_reason_and_are_logged(cli_env: Settings) -> None:
+    import asyncio
+
+    from stoa.residency.transparency import RegionKey, TransparencyLog
+    from stoa.store.database import Database
+
+    for args in (["user", "list"], ["user", "list", "--reason", "   "], ["token", "create", "x"],
+                 ["user", "suspend", "x"]):
+        refused = runner.invoke(app, args, env=dict(os.environ))
+        assert refused.exit_code == 2 and "reason" in refused.output, args
+    invoke("user", "create", "ada", "--email", "ada@example.org", "--password", "ada's password",
+           "--reason", "support ticket 7")
+    invoke("user", "suspend", "ada", "--reason", "court order 2026/114")
+
+    async def read() -> list[dict[str, object]]:
+        import orjson
+
+        db = Database(cli_env.resolved_database_url)
+        log = TransparencyLog(db, "local", RegionKey.for_region(cli_env.data_dir, "local"))
+        head = await log.head()
+        rows = await log.entries(0, head.size)
+        await db.dispose()
+        return [orjson.loads(bytes(r.leaf_input)) for r in rows]
+
+    entries = asyncio.run(read())
+    assert [(e["action"], e["reason"]) for e in entries] == [
+        ("user.create", "support ticket 7"), ("user.suspend", "court order 2026/114")]
+    assert all(str(e["actor"]).startswith("operator:") for e in entries)
+    assert entries[1]["subject_account_id"] == entries[0]["subject_account_id"]
+
+
 def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
-    invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password")
-    assert "0004" in invoke("migrate")
-    assert "keeper" in invoke("user", "list")
+    invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password",
+           "--reason", "test account")
+    assert "0005" in invoke("migrate")
+    assert "keeper" in invoke("user", "list", "--reason", "check the upgrade")
 
 
 def test_demo_community_is_consistent(cli_env: Settings, tmp_path: Path) -> None:
@@ -124,7 +156,7 @@ def test_upgrading_an_older_store_keeps_its_data(backend: str, tmp_path: Path) -
 
         asyncio.run(seed())
         upgrade(old)
-        assert current_revision(old) == "0004"
+        assert current_revision(old) == "0005"
         assert asyncio.run(read()) == ["kept"]
     finally:
         dispose_url(backend, url)

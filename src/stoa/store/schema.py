@@ -9,8 +9,9 @@
   written in the author's home region and replicated read-only elsewhere.
   ``statuses`` is public except rows with ``visibility = 'direct'``, which are
   private to their author (``info["private_when"]``).
-* ``local`` — operational rows of one region that concern no person (the event
-  outbox, consumer cursors, registered client apps).
+* ``local`` — rows of one region that are never replicated: operational rows (the
+  event outbox, consumer cursors, registered client apps) and the region's
+  transparency log, which is public to read but belongs to the region it audits.
 
 The residency checks (``stoa residency check``) read this classification; a
 table without it fails the unit tests.
@@ -27,6 +28,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -364,6 +366,37 @@ consumer_cursors = Table(
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False, default=0),
     _ts("updated_at"),
+    info={"privacy": "local"},
+)
+
+
+# The transparency log (RFC 9162): entries, the hashes of complete subtrees, and signed tree heads.
+transparency_entries = Table(
+    "transparency_entries",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf_input", LargeBinary, nullable=False),  # the exact bytes hashed into the tree
+    Column("subject_account_id", ID, nullable=True, index=True),
+    _ts("created_at"),
+    info={"privacy": "local"},
+)
+
+transparency_nodes = Table(
+    "transparency_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    info={"privacy": "local"},
+)
+
+transparency_heads = Table(
+    "transparency_heads",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
     info={"privacy": "local"},
 )
 
