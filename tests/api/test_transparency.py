@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from stoa.residency import merkle
-from stoa.residency.transparency import Record, TransparencyLog, verify_head_signature
+from stoa.residency.transparency import Record, TransparencyLog, node_key, verify_head_signature
 from stoa.social.errors import ValidationFailed
 from stoa.store.schema import transparency_entries, transparency_nodes
 from tests.helpers import sign_up
@@ -101,8 +101,7 @@ async def test_tampering_with_the_store_is_detected(client: httpx.AsyncClient) -
     assert merkle.root(rebuilt, 9) != b(head["root_hash"])
     # Rewrite a stored tree node: proofs built from it no longer verify against the signed head.
     async with db.write() as conn:
-        await conn.execute(update(transparency_nodes).where(transparency_nodes.c.level == 2,
-                                                            transparency_nodes.c.position == 0)
+        await conn.execute(update(transparency_nodes).where(transparency_nodes.c.node == node_key(2, 0))
                            .values(hash=bytes(32)))
     proof = (await client.get(f"{PREFIX}/proof/inclusion", params={"position": 7, "size": 9})).json()
     with pytest.raises(merkle.ProofError):

@@ -27,7 +27,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import bindparam, func, select, text
 
 from stoa.residency import merkle
 from stoa.social.errors import BadRequest, NotFound, ValidationFailed
@@ -126,6 +126,7 @@ class TransparencyLog:
         self.db = db
         self.region = region
         self.key = key
+        self._known_size = 0
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -212,44 +213,46 @@ class TransparencyLog:
 
     async def inclusion_proof(self, position: int, size: int) -> tuple[bytes, list[bytes]]:
         """(leaf hash, audit path) of entry ``position`` in the tree of ``size`` entries."""
-        await self._check_size(size)
-        if not 0 <= position < size:
-            raise ValidationFailed(f"entry {position} is not in a tree of size {size}")
         async with self.db.read() as conn:
+            await self._check_size(conn, size)
+            if not 0 <= position < size:
+                raise ValidationFailed(f"entry {position} is not in a tree of size {size}")
             nodes = await _prefetched(conn, lambda source: merkle.inclusion_proof(source, position, size),
                                       also=[(0, position)])
         return nodes.get(0, position), merkle.inclusion_proof(nodes, position, size)
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        await self._check_size(second)
-        if not 0 < first <= second:
-            raise ValidationFailed("first must be at least 1 and at most second")
         async with self.db.read() as conn:
+            await self._check_size(conn, second)
+            if not 0 < first <= second:
+                raise ValidationFailed("first must be at least 1 and at most second")
             nodes = await _prefetched(conn, lambda source: merkle.consistency_proof(source, first, second))
         return merkle.consistency_proof(nodes, first, second)
 
-    async def root_at(self, size: int) -> bytes:
-        await self._check_size(size)
-        async with self.db.read() as conn:
-            nodes = await _prefetched(conn, lambda source: merkle.root(source, size))
-        return merkle.root(nodes, size)
-
-    async def _check_size(self, size: int) -> None:
-        current = (await self.head()).size
-        if size > current:
-            raise ValidationFailed(f"size {size} is beyond the tree size {current}")
+    async def _check_size(self, conn: Connection, size: int) -> None:
+        """Refuse sizes the log has not reached. The log only grows, so a size once seen stays valid."""
         if size <= 0:
             raise ValidationFailed("size must be at least 1")
+        if size <= self._known_size:
+            return
+        current = (await conn.execute(select(func.max(transparency_heads.c.size)))).scalar() or 0
+        self._known_size = max(self._known_size, int(current))
+        if size > current:
+            raise ValidationFailed(f"size {size} is beyond the tree size {current}")
+
+
+def node_key(level: int, position: int) -> int:
+    return level << 48 | position
 
 
 def _push(frontier: dict[int, bytes], size: int, leaf: bytes) -> list[dict[str, Any]]:
     """Add a leaf at position ``size``; returns the complete-subtree nodes it finishes (leaf included)."""
-    written = [{"level": 0, "position": size, "hash": leaf}]
+    written = [{"node": node_key(0, size), "hash": leaf}]
     current, level = leaf, 0
     while size >> level & 1:
         current = merkle.node_hash(frontier.pop(level), current)
         level += 1
-        written.append({"level": level, "position": size >> level, "hash": current})
+        written.append({"node": node_key(level, size >> level), "hash": current})
     frontier[level] = current
     return written
 
@@ -284,13 +287,15 @@ class _Fetched:
             raise merkle.ProofError(f"the stored tree is missing node {level}/{index}") from None
 
 
+FETCH_NODES = select(transparency_nodes).where(transparency_nodes.c.node.in_(bindparam("keys", expanding=True)))
+
+
 async def _fetch_nodes(conn: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    keys = list(keys)
-    if not keys:
+    wanted = [node_key(level, position) for level, position in keys]
+    if not wanted:
         return {}
-    rows = await conn.execute(select(transparency_nodes).where(
-        tuple_(transparency_nodes.c.level, transparency_nodes.c.position).in_(keys)))
-    return {(int(r.level), int(r.position)): bytes(r.hash) for r in rows}
+    rows = await conn.execute(FETCH_NODES, {"keys": wanted})
+    return {(int(r.node) >> 48, int(r.node) & (2**48 - 1)): bytes(r.hash) for r in rows}
 
 
 async def _prefetched(conn: Connection, compute: Any, also: Iterable[tuple[int, int]] = ()) -> _Fetched:

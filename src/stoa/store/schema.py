@@ -384,8 +384,8 @@ transparency_entries = Table(
 transparency_nodes = Table(
     "transparency_nodes",
     metadata,
-    Column("level", Integer, primary_key=True, autoincrement=False),
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    # level << 48 | position: one integer key, so a proof's nodes come back from one IN list.
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
     info={"privacy": "local"},
 )

@@ -28,10 +28,9 @@ def upgrade() -> None:
     op.create_index("ix_transparency_entries_subject_account_id", "transparency_entries", ["subject_account_id"])
     op.create_table(
         "transparency_nodes",
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("node", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("level", "position", name=op.f("pk_transparency_nodes")),
+        sa.PrimaryKeyConstraint("node", name=op.f("pk_transparency_nodes")),
     )
     op.create_table(
         "transparency_heads",
