@@ -32,3 +32,10 @@ class Page:
 
     def newest_first(self, ids: Sequence[int]) -> list[int]:
         return sorted(ids, reverse=True) if self.min_id is not None else list(ids)
+
+    async def pairs(self, conn: Any, query: Select[Any], column: Any) -> list[tuple[int, int]]:
+        """Run a two-column query (paging id, other id) for this page, newest first."""
+        rows = (await conn.execute(self.apply(query, column))).all()
+        if self.min_id is not None:
+            rows.reverse()
+        return [(int(r[0]), int(r[1])) for r in rows]

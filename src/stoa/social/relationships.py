@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, NotFound, ValidationFailed
+from stoa.social.paging import Page
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -128,17 +129,12 @@ async def answer_follow_request(ctx: Context, target_id: int, requester_id: int,
     db.wake()
 
 
-async def list_follow_requests(ctx: Context, target_id: int, max_id: int | None, since_id: int | None,
-                               limit: int) -> list[tuple[int, int]]:
+async def list_follow_requests(ctx: Context, target_id: int, page: Page) -> list[tuple[int, int]]:
+    """(request id, requester id) pairs awaiting an answer, newest first."""
     query = select(follow_requests.c.id, follow_requests.c.account_id).where(
         follow_requests.c.target_account_id == target_id)
-    if max_id is not None:
-        query = query.where(follow_requests.c.id < max_id)
-    if since_id is not None:
-        query = query.where(follow_requests.c.id > since_id)
     async with ctx.db.read() as conn:
-        rows = (await conn.execute(query.order_by(follow_requests.c.id.desc()).limit(limit))).all()
-    return [(int(r.id), int(r.account_id)) for r in rows]
+        return await page.pairs(conn, query, follow_requests.c.id)
 
 
 async def unfollow(ctx: Context, actor_id: int, target_id: int) -> None:
@@ -242,9 +238,7 @@ async def relationships(conn: Connection, viewer_id: int, ids: list[int]) -> lis
     return [out[i] for i in ids]
 
 
-async def list_follows(
-    ctx: Context, account_id: int, direction: str, max_id: int | None, since_id: int | None, limit: int
-) -> list[tuple[int, int]]:
+async def list_follows(ctx: Context, account_id: int, direction: str, page: Page) -> list[tuple[int, int]]:
     """(follow row id, account id) pairs: followers or following of an account, newest first."""
     async with ctx.db.read() as conn:
         target = (await conn.execute(select(accounts.c.id, accounts.c.suspended_at)
@@ -257,26 +251,14 @@ async def list_follows(
         else:
             other = follows.c.target_account_id
             query = select(follows.c.id, other.label("other")).where(follows.c.account_id == account_id)
-        if max_id is not None:
-            query = query.where(follows.c.id < max_id)
-        if since_id is not None:
-            query = query.where(follows.c.id > since_id)
-        rows = (await conn.execute(query.order_by(follows.c.id.desc()).limit(limit))).all()
-    return [(int(r.id), int(r.other)) for r in rows]
+        return await page.pairs(conn, query, follows.c.id)
 
 
-async def list_blocks_or_mutes(
-    ctx: Context, account_id: int, kind: str, max_id: int | None, since_id: int | None, limit: int
-) -> list[tuple[int, int]]:
+async def list_blocks_or_mutes(ctx: Context, account_id: int, kind: str, page: Page) -> list[tuple[int, int]]:
     table = blocks if kind == "blocks" else mutes
     query = select(table.c.id, table.c.target_account_id).where(table.c.account_id == account_id)
-    if max_id is not None:
-        query = query.where(table.c.id < max_id)
-    if since_id is not None:
-        query = query.where(table.c.id > since_id)
     async with ctx.db.read() as conn:
-        rows = (await conn.execute(query.order_by(table.c.id.desc()).limit(limit))).all()
-    return [(int(r.id), int(r.target_account_id)) for r in rows]
+        return await page.pairs(conn, query, table.c.id)
 
 
 async def count_follow_requests(conn: Connection, target_id: int) -> int:

@@ -17,6 +17,7 @@ from stoa.social import search_text
 from stoa.social import text as post_text
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, NotFound, ValidationFailed
+from stoa.social.paging import Page
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -536,10 +537,8 @@ async def source(ctx: Context, viewer_id: int, status_id: int) -> Any:
     return row
 
 
-async def interacting_accounts(
-    ctx: Context, viewer_id: int | None, status_id: int, kind: str, max_id: int | None, since_id: int | None,
-    limit: int,
-) -> list[tuple[int, int]]:
+async def interacting_accounts(ctx: Context, viewer_id: int | None, status_id: int, kind: str,
+                               page: Page) -> list[tuple[int, int]]:
     """(row id, account id) of who favourited or boosted a post, newest first."""
     async with ctx.db.read() as conn:
         await get_visible(conn, viewer_id, status_id)
@@ -550,9 +549,4 @@ async def interacting_accounts(
             table = statuses
             query = select(table.c.id, table.c.account_id).where(
                 table.c.reblog_of_id == status_id, table.c.deleted_at.is_(None))
-        if max_id is not None:
-            query = query.where(table.c.id < max_id)
-        if since_id is not None:
-            query = query.where(table.c.id > since_id)
-        rows = (await conn.execute(query.order_by(table.c.id.desc()).limit(limit))).all()
-    return [(int(r.id), int(r.account_id)) for r in rows]
+        return await page.pairs(conn, query, table.c.id)

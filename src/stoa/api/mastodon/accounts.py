@@ -182,8 +182,7 @@ async def account_statuses(request: Request, account_id: str, auth: Auth | None 
 async def followers(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await relationships.list_follows(ctx, parse_id(account_id), "followers", page.max_id, page.since_id,
-                                             page.limit)
+    pairs = await relationships.list_follows(ctx, parse_id(account_id), "followers", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -191,8 +190,7 @@ async def followers(request: Request, account_id: str, ctx: Context = Depends(ge
 async def following(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await relationships.list_follows(ctx, parse_id(account_id), "following", page.max_id, page.since_id,
-                                             page.limit)
+    pairs = await relationships.list_follows(ctx, parse_id(account_id), "following", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -263,8 +261,7 @@ async def unmute(account_id: str, auth: Auth = Depends(require("write:mutes")),
 async def list_blocks(request: Request, auth: Auth = Depends(require("read:blocks")),
                       ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "blocks", page.max_id, page.since_id,
-                                                     page.limit)
+    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "blocks", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -272,8 +269,7 @@ async def list_blocks(request: Request, auth: Auth = Depends(require("read:block
 async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes")),
                      ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "mutes", page.max_id, page.since_id,
-                                                     page.limit)
+    pairs = await relationships.list_blocks_or_mutes(ctx, auth.user, "mutes", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -281,7 +277,7 @@ async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes"
 async def follow_requests(request: Request, auth: Auth = Depends(require("read:follows")),
                           ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await relationships.list_follow_requests(ctx, auth.user, page.max_id, page.since_id, page.limit)
+    pairs = await relationships.list_follow_requests(ctx, auth.user, page)
     return await accounts_page(request, ctx, pairs)
 
 

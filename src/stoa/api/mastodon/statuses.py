@@ -209,8 +209,7 @@ async def unpin(status_id: str, auth: Auth = Depends(require("write:accounts")),
 async def favourited_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                         ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "favourited_by",
-                                                page.max_id, page.since_id, page.limit)
+    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "favourited_by", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -218,8 +217,7 @@ async def favourited_by(request: Request, status_id: str, auth: Auth | None = De
 async def reblogged_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                        ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "reblogged_by",
-                                                page.max_id, page.since_id, page.limit)
+    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "reblogged_by", page)
     return await accounts_page(request, ctx, pairs)
 
 
