@@ -19,7 +19,7 @@ from stoa.api.deps import TokenCache
 from stoa.api.mastodon import accounts, instance, markers, notifications, oauth, search, statuses, streaming, timelines
 from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
-from stoa.api.stoa import transparency
+from stoa.api.stoa import account_data, transparency
 from stoa.config import Settings
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
@@ -84,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     errors.install(app)
     for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
-                   transparency):
+                   transparency, account_data):
         app.include_router(module.router)
     app.include_router(landing.router)
     app.add_route("/metrics", metrics_endpoint)

@@ -224,7 +224,9 @@ def note_html(note: str) -> str:
 
 
 async def set_suspended(conn: Connection, account_id: int, suspended: bool) -> None:
-    await get_account(conn, account_id)
+    row = await get_account(conn, account_id)
+    if row.erased_at is not None:
+        raise ValidationFailed("This account was erased by its holder and cannot be reinstated")
     await conn.execute(
         accounts.update()
         .where(accounts.c.id == account_id)

@@ -44,22 +44,22 @@ async def _target(conn: Connection, actor_id: int, target_id: int) -> Any:
     return row
 
 
-def _clamped_decrement(conn: Connection, column: Any) -> Any:
+def clamped_decrement(conn: Connection, column: Any) -> Any:
     if conn.dialect.name == "sqlite":
         return func.max(column - 1, 0)
     return func.greatest(column - 1, 0)
 
 
-async def _remove_follow(conn: Connection, follower: int, target: int) -> bool:
+async def remove_follow(conn: Connection, follower: int, target: int) -> bool:
     removed = await conn.execute(
         delete(follows).where(follows.c.account_id == follower, follows.c.target_account_id == target)
     )
     if not removed.rowcount:
         return False
     await conn.execute(update(accounts).where(accounts.c.id == follower)
-                       .values(following_count=_clamped_decrement(conn, accounts.c.following_count)))
+                       .values(following_count=clamped_decrement(conn, accounts.c.following_count)))
     await conn.execute(update(accounts).where(accounts.c.id == target)
-                       .values(followers_count=_clamped_decrement(conn, accounts.c.followers_count)))
+                       .values(followers_count=clamped_decrement(conn, accounts.c.followers_count)))
     await emit(conn, "follow.deleted", account_id=follower, target_account_id=target)
     return True
 
@@ -142,7 +142,7 @@ async def unfollow(ctx: Context, actor_id: int, target_id: int) -> None:
     db = ctx.db
     async with db.write() as conn:
         await _target(conn, actor_id, target_id)
-        await _remove_follow(conn, actor_id, target_id)
+        await remove_follow(conn, actor_id, target_id)
         await conn.execute(delete(follow_requests).where(
             follow_requests.c.account_id == actor_id, follow_requests.c.target_account_id == target_id))
     db.wake()
@@ -152,7 +152,7 @@ async def remove_follower(ctx: Context, actor_id: int, follower_id: int) -> None
     db = ctx.db
     async with db.write() as conn:
         await _target(conn, actor_id, follower_id)
-        await _remove_follow(conn, follower_id, actor_id)
+        await remove_follow(conn, follower_id, actor_id)
     db.wake()
 
 
@@ -161,8 +161,8 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
     db = ctx.db
     async with db.write() as conn:
         await _target(conn, actor_id, target_id)
-        await _remove_follow(conn, actor_id, target_id)
-        await _remove_follow(conn, target_id, actor_id)
+        await remove_follow(conn, actor_id, target_id)
+        await remove_follow(conn, target_id, actor_id)
         await conn.execute(delete(follow_requests).where(
             ((follow_requests.c.account_id == actor_id) & (follow_requests.c.target_account_id == target_id))
             | ((follow_requests.c.account_id == target_id) & (follow_requests.c.target_account_id == actor_id))))

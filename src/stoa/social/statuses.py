@@ -318,14 +318,14 @@ async def delete_status(ctx: Context, actor_id: int, status_id: int) -> Any:
         row = await get_visible(conn, actor_id, status_id)
         if row.account_id != actor_id:
             raise Forbidden("This action is not allowed")
-        await _tombstone(conn, row)
+        await tombstone(conn, row)
         await emit(conn, "status.deleted", status_id=status_id, account_id=actor_id,
                    reblog_of_id=row.reblog_of_id, visibility=row.visibility)
     db.wake()
     return row
 
 
-async def _tombstone(conn: Connection, row: Any) -> None:
+async def tombstone(conn: Connection, row: Any) -> None:
     now = _now()
     await conn.execute(update(statuses).where(statuses.c.id == row.id).values(deleted_at=now))
     await conn.execute(
@@ -335,9 +335,9 @@ async def _tombstone(conn: Connection, row: Any) -> None:
     )
     await conn.execute(delete(pins).where(pins.c.status_id == row.id))
     if row.reblog_of_id is not None:
-        await _adjust(conn, row.reblog_of_id, "reblogs_count", -1)
+        await adjust_count(conn, row.reblog_of_id, "reblogs_count", -1)
     elif row.in_reply_to_id is not None and row.visibility != "direct":
-        await _adjust(conn, row.in_reply_to_id, "replies_count", -1)
+        await adjust_count(conn, row.in_reply_to_id, "replies_count", -1)
     if row.reblog_of_id is None:
         # Boosts of a deleted post go with it.
         await conn.execute(
@@ -347,7 +347,7 @@ async def _tombstone(conn: Connection, row: Any) -> None:
         )
 
 
-async def _adjust(conn: Connection, status_id: int, column: str, delta: int) -> None:
+async def adjust_count(conn: Connection, status_id: int, column: str, delta: int) -> None:
     col = statuses.c[column]
     new_value = col + delta
     if delta < 0:
@@ -384,7 +384,7 @@ async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | 
             id=reblog_id, account_id=actor_id, text="", content="", spoiler_text="", sensitive=False,
             visibility=vis, reblog_of_id=original.id, conversation_id=original.conversation_id, created_at=now,
         ))
-        await _adjust(conn, original.id, "reblogs_count", 1)
+        await adjust_count(conn, original.id, "reblogs_count", 1)
         await conn.execute(update(accounts).where(accounts.c.id == actor_id)
                            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
         await conn.execute(
@@ -410,7 +410,7 @@ async def unreblog(ctx: Context, actor_id: int, status_id: int) -> int:
                 statuses.c.deleted_at.is_(None)))
         ).first()
         if row is not None:
-            await _tombstone(conn, row)
+            await tombstone(conn, row)
             await emit(conn, "status.deleted", status_id=int(row.id), account_id=actor_id,
                        reblog_of_id=int(original.id), visibility=row.visibility)
     db.wake()
@@ -427,7 +427,7 @@ async def favourite(ctx: Context, actor_id: int, status_id: int) -> int:
                 id=new_id(), account_id=actor_id, status_id=target.id, created_at=_now())
         )
         if inserted.rowcount:
-            await _adjust(conn, target.id, "favourites_count", 1)
+            await adjust_count(conn, target.id, "favourites_count", 1)
             await emit(conn, "favourite.created", account_id=actor_id, status_id=int(target.id),
                        status_account_id=int(target.account_id))
     db.wake()
@@ -443,7 +443,7 @@ async def unfavourite(ctx: Context, actor_id: int, status_id: int) -> int:
             delete(favourites).where(favourites.c.account_id == actor_id, favourites.c.status_id == target_id)
         )
         if removed.rowcount:
-            await _adjust(conn, target_id, "favourites_count", -1)
+            await adjust_count(conn, target_id, "favourites_count", -1)
             await emit(conn, "favourite.deleted", account_id=actor_id, status_id=int(target_id))
     db.wake()
     return int(target_id)

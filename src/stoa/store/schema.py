@@ -74,6 +74,7 @@ accounts = Table(
     _ts("created_at"),
     _ts("updated_at"),
     _ts("suspended_at", nullable=True),
+    _ts("erased_at", nullable=True),  # the holder erased the account: a tombstone that keeps the name taken
     info={"privacy": "public"},
 )
 

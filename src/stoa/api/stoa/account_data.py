@@ -1,0 +1,35 @@
+"""/api/v1/stoa/account/export and /erase: a person downloads all their data or erases their account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.params import Params
+from stoa.api.responses import JSON
+from stoa.residency.account_data import erase_account, export_archive
+from stoa.residency.transparency import TransparencyLog
+from stoa.social.context import Context
+
+router = APIRouter()
+
+
+def _home_log(request: Request, ctx: Context) -> TransparencyLog:
+    logs: dict[str, TransparencyLog] = request.app.state.transparency
+    return logs[ctx.store.default_region]
+
+
+@router.post("/api/v1/stoa/account/export")
+async def export(request: Request, auth: Auth = Depends(require("read")), ctx: Context = Depends(get_ctx)) -> Response:
+    archive = await export_archive(ctx, _home_log(request, ctx), auth.user)
+    return Response(archive, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="stoa-export-{auth.user}.zip"'})
+
+
+@router.post("/api/v1/stoa/account/erase")
+async def erase(request: Request, auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
+                params: Params = Depends(get_params)) -> JSON:
+    await erase_account(ctx, _home_log(request, ctx), auth.user, params.required_str("password", 1024))
+    request.app.state.token_cache.forget_account(auth.user)
+    return JSON({"erased": True})

@@ -1,0 +1,240 @@
+"""A person's rights over their data: download all of it, or erase the account.
+
+Export builds a zip archive (format ``stoa-export-v1``, documented in docs/data-rights.md): JSON
+files for the profile and settings, posts with their edit history, follows, blocks, mutes,
+bookmarks, favourites, notifications, markers, the apps holding access, the transparency-log
+entries about the person — and the profile images. Erasure purges the private rows, tombstones
+every post (so timelines, notifications and the search index drop them through the usual events),
+undoes follows and favourites with their counters, and leaves a public tombstone that keeps the
+username taken. Both are recorded in the region's transparency log before they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, or_, select, update
+
+from stoa.residency.transparency import Record, TransparencyLog
+from stoa.social import accounts as account_actions
+from stoa.social.context import Context
+from stoa.social.errors import NotFound, ValidationFailed
+from stoa.social.relationships import remove_follow
+from stoa.social.statuses import adjust_count, tombstone
+from stoa.store.database import Connection
+from stoa.store.events import emit
+from stoa.store.schema import (
+    accounts,
+    apps,
+    blocks,
+    bookmarks,
+    favourites,
+    follow_requests,
+    follows,
+    home_feed,
+    idempotency_keys,
+    markers,
+    mutes,
+    notifications,
+    oauth_codes,
+    oauth_tokens,
+    pins,
+    status_edits,
+    statuses,
+    users,
+)
+
+FORMAT = "stoa-export-v1"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    out = []
+    for row in result:
+        item = {}
+        for key, value in row._mapping.items():
+            if isinstance(value, datetime):
+                value = _iso(value)
+            elif isinstance(value, int) and key.endswith("id"):
+                value = str(value)  # ids as strings, as the API gives them
+            item[str(key)] = value
+        out.append(item)
+    return out
+
+
+async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
+    me = await account_actions.get_account(conn, account_id)
+    user = await account_actions.get_user(conn, account_id)
+    other = accounts.alias("other")
+
+    def acct_list(column: Any, other_column: Any, table: Any) -> Any:
+        return (select(table.c.id, other.c.id.label("account_id"), other.c.username, table.c.created_at)
+                .join(other, other.c.id == other_column).where(column == account_id).order_by(table.c.id))
+
+    own_statuses = _rows(await conn.execute(
+        select(statuses.c.id, statuses.c.created_at, statuses.c.edited_at, statuses.c.visibility, statuses.c.text,
+               statuses.c.spoiler_text, statuses.c.sensitive, statuses.c.language, statuses.c.in_reply_to_id,
+               statuses.c.reblog_of_id, statuses.c.deleted_at)
+        .where(statuses.c.account_id == account_id).order_by(statuses.c.id)))
+    edits = _rows(await conn.execute(
+        select(status_edits.c.status_id, status_edits.c.created_at, status_edits.c.text,
+               status_edits.c.spoiler_text, status_edits.c.sensitive)
+        .where(status_edits.c.account_id == account_id).order_by(status_edits.c.id)))
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for edit in edits:
+        by_status.setdefault(edit.pop("status_id"), []).append(edit)
+    for post in own_statuses:
+        post["history"] = by_status.get(post["id"], [])
+    return {
+        "account.json": {
+            "id": str(me.id), "username": me.username, "display_name": me.display_name, "note": me.note,
+            "fields": me.fields, "locked": me.locked, "bot": me.bot, "discoverable": me.discoverable,
+            "region": me.region, "created_at": _iso(me.created_at), "avatar": me.avatar, "header": me.header,
+            "email": user.email, "role": user.role, "locale": user.locale,
+            "default_visibility": user.default_visibility, "default_sensitive": user.default_sensitive,
+            "default_language": user.default_language, "sign_up_ip": user.sign_up_ip,
+        },
+        "statuses.json": own_statuses,
+        "following.json": _rows(await conn.execute(acct_list(follows.c.account_id, follows.c.target_account_id,
+                                                             follows))),
+        "followers.json": _rows(await conn.execute(acct_list(follows.c.target_account_id, follows.c.account_id,
+                                                             follows))),
+        "blocks.json": _rows(await conn.execute(acct_list(blocks.c.account_id, blocks.c.target_account_id,
+                                                          blocks))),
+        "mutes.json": _rows(await conn.execute(acct_list(mutes.c.account_id, mutes.c.target_account_id, mutes))),
+        "bookmarks.json": _rows(await conn.execute(select(bookmarks.c.status_id, bookmarks.c.created_at)
+                                                   .where(bookmarks.c.account_id == account_id))),
+        "favourites.json": _rows(await conn.execute(select(favourites.c.status_id, favourites.c.created_at)
+                                                    .where(favourites.c.account_id == account_id))),
+        "notifications.json": _rows(await conn.execute(
+            select(notifications.c.id, notifications.c.type, notifications.c.from_account_id,
+                   notifications.c.status_id, notifications.c.created_at)
+            .where(notifications.c.account_id == account_id).order_by(notifications.c.id))),
+        "markers.json": _rows(await conn.execute(select(markers.c.timeline, markers.c.last_read_id,
+                                                        markers.c.updated_at)
+                                                 .where(markers.c.account_id == account_id))),
+        "apps.json": _rows(await conn.execute(
+            select(apps.c.name, apps.c.website, oauth_tokens.c.scopes, oauth_tokens.c.created_at,
+                   oauth_tokens.c.revoked_at)
+            .join(apps, apps.c.id == oauth_tokens.c.app_id, isouter=True)
+            .where(oauth_tokens.c.account_id == account_id))),
+    }
+
+
+async def export_archive(ctx: Context, log: TransparencyLog, account_id: int) -> bytes:
+    """Everything Stoa holds about the account, as a zip archive. The export itself is logged."""
+    await log.record(Record(f"account:{account_id}", "account.export", "requested by the account holder",
+                            account_id))
+    async with ctx.db.read() as conn:
+        files = await _collect(conn, account_id)
+    files["transparency.json"] = [orjson.loads(bytes(r.leaf_input)) for r in await log.entries_about(account_id)]
+    return await asyncio.to_thread(_zip, files, ctx.settings.media_root, ctx.base_url, account_id)
+
+
+def _zip(files: dict[str, Any], media_root: Path, instance: str, account_id: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        names = sorted(files)
+        for name in names:
+            archive.writestr(name, orjson.dumps(files[name], option=orjson.OPT_INDENT_2))
+        for kind in ("avatar", "header"):
+            relative = files["account.json"][kind]
+            path = media_root / relative if relative else None
+            if path is not None and path.is_file():
+                arcname = f"media/{kind}{path.suffix}"
+                archive.write(path, arcname)
+                names.append(arcname)
+        archive.writestr("manifest.json", orjson.dumps({
+            "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(), "account_id": str(account_id),
+            "region": files["account.json"]["region"], "instance": instance, "files": names,
+        }, option=orjson.OPT_INDENT_2))
+    return buffer.getvalue()
+
+
+async def erase_account(ctx: Context, log: TransparencyLog, account_id: int, password: str) -> None:
+    """Erase the account after re-checking its password; logged first, then done in one transaction."""
+    async with ctx.db.read() as conn:
+        user = (await conn.execute(select(users.c.password_hash).where(users.c.account_id == account_id))).first()
+    if user is None:
+        raise NotFound()
+    if not password or not await account_actions.check_password(user.password_hash, password):
+        raise ValidationFailed("The password is incorrect")
+    await log.record(Record(f"account:{account_id}", "account.erase", "requested by the account holder",
+                            account_id))
+    db = ctx.db
+    images: list[str] = []
+    async with db.write() as conn:
+        me = await account_actions.get_account(conn, account_id)
+        images = [p for p in (me.avatar, me.header) if p]
+        await _erase(conn, account_id)
+    db.wake()
+    await _remove_unshared_images(ctx, images)
+
+
+async def _erase(conn: Connection, account_id: int) -> None:
+    now = datetime.now(UTC)
+    # Posts: tombstoned one by one so counters of boosted and replied-to posts stay right, and so the
+    # usual consumers drop them from timelines, notifications and the search index.
+    for row in (await conn.execute(select(statuses).where(statuses.c.account_id == account_id,
+                                                          statuses.c.deleted_at.is_(None)))).all():
+        await tombstone(conn, row)
+        await emit(conn, "status.deleted", status_id=int(row.id), account_id=account_id,
+                   reblog_of_id=row.reblog_of_id, visibility=row.visibility)
+    for status_id in (await conn.execute(select(favourites.c.status_id)
+                                         .where(favourites.c.account_id == account_id))).scalars().all():
+        await adjust_count(conn, int(status_id), "favourites_count", -1)
+    following = (await conn.execute(select(follows.c.target_account_id)
+                                    .where(follows.c.account_id == account_id))).scalars().all()
+    for target in following:
+        await remove_follow(conn, account_id, int(target))
+    followers = (await conn.execute(select(follows.c.account_id)
+                                    .where(follows.c.target_account_id == account_id))).scalars().all()
+    for follower in followers:
+        await remove_follow(conn, int(follower), account_id)
+    # Private rows of the holder go entirely; rows of others that only pointed at them go too.
+    for table, condition in [
+        (favourites, favourites.c.account_id == account_id),
+        (bookmarks, bookmarks.c.account_id == account_id),
+        (blocks, blocks.c.account_id == account_id),
+        (mutes, mutes.c.account_id == account_id),
+        (pins, pins.c.account_id == account_id),
+        (follow_requests, or_(follow_requests.c.account_id == account_id,
+                              follow_requests.c.target_account_id == account_id)),
+        (notifications, or_(notifications.c.account_id == account_id,
+                            notifications.c.from_account_id == account_id)),
+        (home_feed, home_feed.c.account_id == account_id),
+        (markers, markers.c.account_id == account_id),
+        (idempotency_keys, idempotency_keys.c.account_id == account_id),
+        (oauth_tokens, oauth_tokens.c.account_id == account_id),
+        (oauth_codes, oauth_codes.c.account_id == account_id),
+        (users, users.c.account_id == account_id),
+    ]:
+        await conn.execute(delete(table).where(condition))
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(
+        display_name="", note="", fields=[], avatar=None, header=None, locked=False, bot=False,
+        discoverable=False, followers_count=0, following_count=0, statuses_count=0, last_status_at=None,
+        suspended_at=now, erased_at=now, updated_at=now))
+    await emit(conn, "account.erased", account_id=account_id)
+
+
+async def _remove_unshared_images(ctx: Context, images: list[str]) -> None:
+    """Delete the erased profile images unless another account uses the same (content-addressed) file."""
+    if not images:
+        return
+    async with ctx.db.read() as conn:
+        for relative in images:
+            shared = (await conn.execute(select(func.count()).select_from(accounts).where(
+                or_(accounts.c.avatar == relative, accounts.c.header == relative)))).scalar_one()
+            if not shared:
+                await asyncio.to_thread((ctx.settings.media_root / relative).unlink, missing_ok=True)
