@@ -101,7 +101,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, per_token=settings.rate_limit_per_token,
-                           per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds)
+                           per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds,
+                           redis_url=settings.redis_url)
     app.add_middleware(MetricsMiddleware)
     return app
 

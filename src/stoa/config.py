@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     rate_limit_per_ip: int = Field(default=7500, description="Requests per window per client IP")
     rate_limit_window_seconds: int = 300
     rate_limit_enabled: bool = True
+    redis_url: str = Field(default="", description="redis://... to share rate limits between server processes")
 
     # Event consumers run inside `stoa serve` unless disabled (then `stoa worker` runs them).
     run_workers: bool = True

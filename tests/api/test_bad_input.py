@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -126,10 +128,13 @@ async def test_oversize_and_broken_avatar(client: httpx.AsyncClient) -> None:
     assert me["display_name"] == "" and me["avatar"].endswith("/static/avatar.png")  # nothing half-written
 
 
-async def test_rate_limit_per_token(settings: Settings) -> None:
+@pytest.mark.parametrize("counter", ["memory", "redis"])
+async def test_rate_limit_per_token(settings: Settings, counter: str) -> None:
+    """Counted in memory (embedded) or in Redis (shared by several server processes)."""
     from stoa.app import create_app
 
-    app = create_app(settings.model_copy(update={"rate_limit_per_token": 5}))
+    redis_url = os.environ.get("STOA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0") if counter == "redis" else ""
+    app = create_app(settings.model_copy(update={"rate_limit_per_token": 5, "redis_url": redis_url}))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             alice = await sign_up(client, "alice")  # uses the token once
@@ -205,3 +210,22 @@ async def test_fuzzed_query_strings_never_500(client: httpx.AsyncClient, path: s
     for params in examples:
         response = await client.get(path, headers=alice.headers, params=params)
         assert response.status_code < 500, (path, params, response.text)
+
+
+async def test_two_server_processes_share_one_redis_count(settings: Settings) -> None:
+    from stoa.app import create_app
+
+    shared = settings.model_copy(update={"rate_limit_per_token": 4,
+                                         "redis_url": os.environ.get("STOA_TEST_REDIS_URL",
+                                                                     "redis://127.0.0.1:6379/0")})
+    first, second = create_app(shared), create_app(shared)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://t") as a, \
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=second), base_url="http://t") as b:
+            alice = await sign_up(a, "alice")  # one request on the token
+            codes = [(await (a if i % 2 else b).get("/api/v1/timelines/home", headers=alice.headers)).status_code
+                     for i in range(4)]
+            assert codes == [200, 200, 200, 429]  # 4 in all, not 4 per process
+    finally:
+        await first.state.store.dispose()
+        await second.state.store.dispose()

@@ -1,8 +1,8 @@
 """Rate limits per access token and per client IP, with Mastodon's X-RateLimit-* headers.
 
 Fixed windows (Mastodon's defaults: 300 requests per 5 minutes per token,
-7,500 per IP) kept in memory for the embedded server; a deployment with
-several processes puts them in Redis (see docs/operations.md).
+7,500 per IP), counted in memory for the embedded server, or in Redis when
+STOA_REDIS_URL is set so that every server process shares one count.
 """
 
 from __future__ import annotations
@@ -11,20 +11,24 @@ import hashlib
 import time
 from datetime import UTC, datetime
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stoa.api.responses import error
 from stoa.social.errors import TooLarge
 
+log = structlog.get_logger(__name__)
+
 
 class FixedWindows:
-    def __init__(self, limit: int, window_seconds: int) -> None:
-        self.limit = limit
+    """Counters per key per fixed window, in this process's memory (the embedded default)."""
+
+    def __init__(self, window_seconds: int) -> None:
         self.window = window_seconds
         self._counts: dict[str, tuple[int, int]] = {}
 
-    def hit(self, key: str) -> tuple[int, int, float]:
-        """Count one request; return (limit, remaining, reset epoch seconds)."""
+    async def hit(self, key: str) -> tuple[int, float]:
+        """Count one request; return (requests so far in this window, window end in epoch seconds)."""
         now = time.time()
         window = int(now // self.window)
         start, count = self._counts.get(key, (window, 0))
@@ -34,16 +38,44 @@ class FixedWindows:
                 self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
         count += 1
         self._counts[key] = (start, count)
-        return self.limit, max(0, self.limit - count), (window + 1) * self.window
+        return count, (window + 1) * self.window
+
+
+class RedisWindows:
+    """The same counters in Redis, shared by every server process (STOA_REDIS_URL)."""
+
+    def __init__(self, url: str, window_seconds: int) -> None:
+        import redis.asyncio as redis
+
+        self.window = window_seconds
+        self.redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    async def hit(self, key: str) -> tuple[int, float]:
+        window = int(time.time() // self.window)
+        name = f"stoa:ratelimit:{key}:{window}"
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, self.window + 5)
+                count, _ = await pipe.execute()
+        except Exception:  # Redis down: serve rather than refuse everyone, and say so
+            log.warning("rate_limit_store_unavailable")
+            return 0, (window + 1) * self.window
+        return int(count), (window + 1) * self.window
+
+
+Windows = FixedWindows | RedisWindows
 
 
 class RateLimitMiddleware:
     EXEMPT = ("/metrics", "/health", "/api/v1/streaming")
 
-    def __init__(self, app: ASGIApp, per_token: int, per_ip: int, window_seconds: int) -> None:
+    def __init__(self, app: ASGIApp, per_token: int, per_ip: int, window_seconds: int,
+                 redis_url: str = "") -> None:
         self.app = app
-        self.tokens = FixedWindows(per_token, window_seconds)
-        self.ips = FixedWindows(per_ip, window_seconds)
+        self.per_token = per_token
+        self.per_ip = per_ip
+        self.counters: Windows = RedisWindows(redis_url, window_seconds) if redis_url else FixedWindows(window_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
@@ -51,21 +83,19 @@ class RateLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        limit, remaining, reset = self.ips.hit(ip)
+        ip_count, reset = await self.counters.hit(f"ip:{client[0] if client else 'unknown'}")
+        limit, count = self.per_ip, ip_count
+        exhausted = ip_count > self.per_ip
         authorization = headers.get(b"authorization", b"")
         if authorization[:7].lower() == b"bearer ":
-            key = hashlib.sha256(authorization[7:].strip()).hexdigest()
-            t_limit, t_remaining, t_reset = self.tokens.hit(key)
-            if remaining > 0:  # report the tighter of the two
-                limit, remaining, reset = t_limit, t_remaining, t_reset
-            exhausted = t_remaining == 0 and self.tokens._counts[key][1] > t_limit
-        else:
-            exhausted = False
-        exhausted = exhausted or self.ips._counts[ip][1] > self.ips.limit
+            digest = hashlib.sha256(authorization[7:].strip()).hexdigest()
+            token_count, reset = await self.counters.hit(f"token:{digest}")
+            exhausted = exhausted or token_count > self.per_token
+            if self.per_token - token_count < self.per_ip - ip_count:  # report the tighter of the two
+                limit, count = self.per_token, token_count
         rate_headers = {
             "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Remaining": str(max(0, limit - count)),
             "X-RateLimit-Reset": datetime.fromtimestamp(reset, UTC).isoformat().replace("+00:00", "Z"),
         }
         if exhausted:
