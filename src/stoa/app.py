@@ -24,6 +24,7 @@ from stoa.config import Settings
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
 from stoa.social.context import Context
+from stoa.social.maintenance import run_maintenance
 from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
 from stoa.social.timelines import home_holders
 from stoa.store.events import run_consumers
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
                 tasks.append(asyncio.create_task(
                     run_consumers(store.region(name), all_consumers(store.region(name), hub),
                                   settings.worker_poll_seconds)))
+                tasks.append(asyncio.create_task(run_maintenance(store.region(name), depth=settings.home_feed_depth)))
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         try:

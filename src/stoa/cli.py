@@ -174,6 +174,7 @@ def worker() -> None:
     """Run the event consumers (fan-out, notifications, search) without serving HTTP."""
     from stoa.app import make_hub
     from stoa.social.consumers import all_consumers
+    from stoa.social.maintenance import run_maintenance
     from stoa.store.events import run_consumers
 
     settings = _settings()
@@ -182,8 +183,10 @@ def worker() -> None:
         hub = make_hub(settings, store, broker=None)  # on PostgreSQL, live streams hear this worker
         await hub.start()
         try:
-            await asyncio.gather(*(run_consumers(store.region(name), all_consumers(store.region(name), hub),
-                                                 settings.worker_poll_seconds) for name in store.region_names))
+            await asyncio.gather(
+                *(run_consumers(store.region(name), all_consumers(store.region(name), hub),
+                                settings.worker_poll_seconds) for name in store.region_names),
+                *(run_maintenance(store.region(name), depth=settings.home_feed_depth) for name in store.region_names))
         finally:
             await hub.stop()
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # Event consumers run inside `stoa serve` unless disabled (then `stoa worker` runs them).
     run_workers: bool = True
     worker_poll_seconds: float = 0.5
+    home_feed_depth: int = Field(default=800, ge=40, description="Entries kept per home timeline")
     stream_heartbeat_seconds: float = Field(default=15.0, description="Idle streams get a comment line this often")
     log_level: str = "info"
     log_json: bool = False
