@@ -334,6 +334,53 @@ def token_create(
         raise typer.Exit(1) from None
     print(token)
 
+recsys_app = typer.Typer(help="The For You recommender: offline evaluation.", no_args_is_help=True)
+app.add_typer(recsys_app, name="recsys")
+DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "movielens-latest-small" / "ratings.csv"
+
+
+@recsys_app.command("eval")
+def recsys_eval(
+    dataset: Annotated[Path, typer.Option(help="MovieLens ratings.csv")] = DEFAULT_DATASET,
+    plot: Annotated[Path | None, typer.Option(help="Write an NDCG@10 chart (PNG) here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here")] = None,
+) -> None:
+    """Stoa's ranker against most-popular, item-kNN and ALS, under two temporal splits."""
+    import json
+
+    from stoa.feeds.evaluate import default_models, evaluate
+    from stoa.feeds.evaluate import plot as draw
+    from stoa.feeds.interactions import DatasetError, load_movielens
+
+    try:
+        data = load_movielens(dataset)
+    except DatasetError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    results: dict[str, Any] = {}
+    for split in ("global", "per-user"):
+        with console.status(f"{split} temporal split") as status:
+            rows, info = evaluate(default_models(), data, split,
+                                  progress=lambda m, s=split: status.update(f"{s}: {m}"))  # type: ignore[misc]
+        table = Table("model", "Recall@20", "NDCG@10", "coverage", "novelty", "fit s",
+                      title=f"{dataset.parent.name}, {split} temporal split: {info['evaluated_users']} users evaluated")
+        for r in rows:
+            table.add_row(r.model, f"{r.recall_20:.4f}", f"{r.ndcg_10:.4f}", f"{r.coverage:.4f}", f"{r.novelty:.2f}",
+                          f"{r.fit_seconds:.1f}")
+        console.print(table)
+        best = max((r for r in rows if not r.model.startswith("Stoa")), key=lambda r: r.ndcg_10)
+        stoa_row = next(r for r in rows if r.model.startswith("Stoa"))
+        console.print(f"Stoa vs best baseline ({best.model}) on NDCG@10: "
+                      f"{(stoa_row.ndcg_10 / best.ndcg_10 - 1) * 100:+.1f} %; {stoa_row.notes}")
+        results[split] = {"info": info, "rows": [r.__dict__ for r in rows]}
+    if plot is not None:
+        from stoa.feeds.evaluate import Row
+
+        draw({k: [Row(**r) for r in v["rows"]] for k, v in results.items()}, plot)
+    if json_out is not None:
+        json_out.write_text(json.dumps(results, indent=2))
+
+
 @audit_app.command("key")
 def audit_key(region: Annotated[str | None, typer.Option(help="Region (default: this instance's)")] = None) -> None:
     """Print the region's transparency-log public key (base64 Ed25519), for auditors to pin."""
