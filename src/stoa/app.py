@@ -16,7 +16,18 @@ from starlette.staticfiles import StaticFiles
 from stoa import __version__
 from stoa.api import errors
 from stoa.api.deps import TokenCache
-from stoa.api.mastodon import accounts, instance, markers, notifications, oauth, search, statuses, streaming, timelines
+from stoa.api.mastodon import (
+    accounts,
+    instance,
+    markers,
+    media,
+    notifications,
+    oauth,
+    search,
+    statuses,
+    streaming,
+    timelines,
+)
 from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, transparency
@@ -86,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     errors.install(app)
     for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
-                   transparency, account_data):
+                   media, transparency, account_data):
         app.include_router(module.router)
     app.include_router(landing.router)
     app.add_route("/metrics", metrics_endpoint)

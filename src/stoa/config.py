@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_status_chars: int = 500
     max_request_bytes: int = 16 * 1024 * 1024
     max_avatar_bytes: int = 8 * 1024 * 1024
+    max_image_bytes: int = 10 * 1024 * 1024
     rate_limit_per_token: int = Field(default=300, description="Requests per window per access token")
     rate_limit_per_ip: int = Field(default=7500, description="Requests per window per client IP")
     rate_limit_window_seconds: int = 300

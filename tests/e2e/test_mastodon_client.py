@@ -278,3 +278,28 @@ def test_separate_worker_process_reaches_live_streams(split_server: LiveServer) 
         assert wait_for(lambda: any(s.id == post.id for s in alice.timeline_home()))
     finally:
         stream.close()
+
+
+def test_a_client_posts_a_photo(live_server: LiveServer, tmp_path) -> None:
+    import io
+
+    from PIL import Image
+
+    url = live_server.url
+    alice, bob = sign_up(url, "alice"), sign_up(url, "bob")
+    bob.account_follow(alice.account_verify_credentials().id)
+    photo = tmp_path / "holiday.jpg"
+    exif = Image.Exif()
+    exif[0x8825] = {2: (45.0, 27.0, 0.0)}
+    Image.new("RGB", (1600, 1200), (200, 120, 40)).save(photo, "JPEG", exif=exif)
+    media = alice.media_post(str(photo), mime_type="image/jpeg", description="Sunset over the lake")
+    assert media.type == "image" and media.description == "Sunset over the lake" and media.blurhash
+    post = alice.status_post("Holiday #photo", media_ids=[media])
+    assert [m.id for m in post.media_attachments] == [media.id]
+    seen = wait_for(lambda: next((s for s in bob.timeline_home() if s.id == post.id), None))
+    assert seen is not None and seen.media_attachments[0].url == media.url
+    with httpx.Client() as http:
+        part = http.get(media.url, headers={"Range": "bytes=0-1023"})
+        whole = http.get(media.url)
+    assert part.status_code == 206 and part.content == whole.content[:1024]
+    assert not Image.open(io.BytesIO(whole.content)).getexif()

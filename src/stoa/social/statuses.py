@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, select, update
 
+from stoa.media.attachments import MAX_ATTACHMENTS, attach
 from stoa.social import search_text
 from stoa.social import text as post_text
 from stoa.social.context import Context
@@ -29,6 +30,7 @@ from stoa.store.schema import (
     follows,
     home_feed,
     idempotency_keys,
+    media_attachments,
     mentions,
     pins,
     status_edits,
@@ -146,10 +148,20 @@ async def _ensure_tags(conn: Connection, names: list[str], insert_ignore: Any) -
     return [int(r.id) for r in rows]
 
 
+def _media_ids(draft: Draft) -> list[int]:
+    ids = []
+    for raw in draft.media_ids:
+        if not str(raw).isdigit() or len(str(raw)) > 19:
+            raise ValidationFailed("Media attachments are unknown or not yours")
+        ids.append(int(raw))
+    return ids
+
+
 def _validate_draft(ctx: Context, draft: Draft) -> None:
-    if draft.media_ids:
-        raise ValidationFailed("Media attachments are not supported yet on this server")
-    if not draft.text.strip():
+    _media_ids(draft)
+    if len(draft.media_ids) > MAX_ATTACHMENTS:
+        raise ValidationFailed(f"A post can have at most {MAX_ATTACHMENTS} attachments")
+    if not draft.text.strip() and not draft.media_ids:
         raise ValidationFailed("Text can't be blank")
     if len(draft.text) + len(draft.spoiler_text) > ctx.settings.max_status_chars:
         raise ValidationFailed(f"Text character limit of {ctx.settings.max_status_chars} exceeded")
@@ -219,6 +231,8 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
             await conn.execute(
                 mentions.insert(), [{"status_id": status_id, "account_id": a} for a in mentioned.values()]
             )
+        if draft.media_ids:
+            await attach(conn, author_id, _media_ids(draft), status_id)
         tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
         if tag_ids:
             await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
@@ -272,7 +286,11 @@ async def edit_status(
         if row.reblog_of_id is not None:
             raise ValidationFailed("A boost cannot be edited")
         spoiler = row.spoiler_text if spoiler_text is None else spoiler_text
-        _validate_draft(ctx, Draft(text=text, spoiler_text=spoiler, language=language, media_ids=media_ids or []))
+        attached = {str(x) for x in (await conn.execute(select(media_attachments.c.id).where(
+            media_attachments.c.status_id == status_id))).scalars()}
+        if media_ids is not None and media_ids and set(media_ids) != attached:
+            raise ValidationFailed("Changing a post's attachments is not supported yet; edit its text")
+        _validate_draft(ctx, Draft(text=text, spoiler_text=spoiler, language=language, media_ids=sorted(attached)))
         now = _now()
         count = (
             await conn.execute(select(func.count()).select_from(status_edits).where(

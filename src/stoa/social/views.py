@@ -18,6 +18,7 @@ from stoa.store.schema import (
     apps,
     bookmarks,
     favourites,
+    media_attachments,
     mentions,
     pins,
     status_tags,
@@ -44,6 +45,8 @@ LOAD_MENTIONS_AND_TAGS = union_all(
     select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
     .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(bindparam("ids", expanding=True))),
 )
+LOAD_MEDIA = (select(media_attachments).where(media_attachments.c.status_id.in_(bindparam("ids", expanding=True)))
+              .order_by(media_attachments.c.id))
 LOAD_ACCOUNTS = select(accounts).where(accounts.c.id.in_(bindparam("ids", expanding=True)))
 _viewer: Any = bindparam("viewer")
 _targets: Any = bindparam("ids", expanding=True)
@@ -70,6 +73,7 @@ class StatusView:
     bookmarked: bool = False
     pinned: bool | None = None
     application: Any = None
+    media: list[Any] = field(default_factory=list)
 
 
 async def load_accounts(conn: Connection, ids: list[int] | set[int]) -> dict[int, Any]:
@@ -122,6 +126,11 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
         view = views.get(int(t.sid))
         if view is not None:
             view.tags.append(t.name)
+    if all_ids:
+        for media in await conn.execute(LOAD_MEDIA, {"ids": all_ids}):
+            view = views.get(int(media.status_id))
+            if view is not None:
+                view.media.append(media)
 
     if viewer_id is not None and views:
         await _mark_viewer_state(conn, viewer_id, views)

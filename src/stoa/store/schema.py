@@ -25,6 +25,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -163,6 +164,27 @@ statuses = Table(
     Index("ix_statuses_reblog_of_id", "reblog_of_id"),
     Index("ix_statuses_visibility_id", "visibility", "id"),
     info={"privacy": "public", "private_when": "visibility = 'direct'", "owner": "account_id"},
+)
+
+media_attachments = Table(
+    "media_attachments",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("status_id", ID, nullable=True, index=True),
+    Column("type", String(16), nullable=False),
+    Column("file", String(255), nullable=False),
+    Column("preview", String(255), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("blurhash", String(64), nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("focus_x", Float, nullable=False, default=0.0),
+    Column("focus_y", Float, nullable=False, default=0.0),
+    _ts("created_at"),
+    Index("ix_media_attachments_account_id", "account_id", "id"),
+    # Unattached uploads are their uploader's private data; attached, they share the post's fate.
+    info={"privacy": "public", "private_when": "status_id IS NULL", "owner": "account_id"},
 )
 
 status_edits = Table(

@@ -27,8 +27,10 @@ def _configuration(ctx: Context) -> dict[str, Any]:
         "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {"max_characters": ctx.settings.max_status_chars, "max_media_attachments": 4,
                      "characters_reserved_per_url": 23},
-        "media_attachments": {"supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0,
-                              "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0},
+        "media_attachments": {"supported_mime_types": ["image/jpeg", "image/png", "image/webp", "image/gif"],
+                              "image_size_limit": ctx.settings.max_image_bytes, "image_matrix_limit": 40_000_000,
+                              "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
+                              "description_limit": 1500},
         "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
         "translation": {"enabled": False},
     }

@@ -127,7 +127,7 @@ def _status_static(view: StatusView, base_url: str) -> dict[str, Any]:
         "visibility": r.visibility,
         "sensitive": bool(r.sensitive),
         "spoiler_text": r.spoiler_text,
-        "media_attachments": [],
+        "media_attachments": [media_attachment(m, base_url) for m in view.media],
         "application": ({"name": view.application.name, "website": view.application.website}
                         if view.application is not None else None),
         "mentions": [{"id": str(m.id), "username": m.username, "acct": m.username,
@@ -225,3 +225,18 @@ def tag(row: Any, base_url: str) -> dict[str, Any]:
 def marker(row: Any) -> dict[str, Any]:
     return {"last_read_id": str(row.last_read_id), "version": int(row.version),
             "updated_at": iso(row.updated_at)}
+
+
+def media_attachment(m: Any, base_url: str) -> dict[str, Any]:
+    return {
+        "id": str(m.id),
+        "type": m.type,
+        "url": f"{base_url}/media/{m.file}",
+        "preview_url": f"{base_url}/media/{m.preview}",
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": {**m.meta, "focus": {"x": m.focus_x, "y": m.focus_y}},
+        "description": m.description or None,
+        "blurhash": m.blurhash,
+    }

@@ -1,0 +1,100 @@
+"""Images on posts: upload, describe, attach, fetch (with Range), and every bad upload refused cleanly."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from stoa.config import Settings
+from tests.helpers import sign_up
+
+
+def jpeg_with_gps(size: tuple[int, int] = (2400, 1600)) -> bytes:
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {2: (45.0, 27.0, 0.0), 4: (9.0, 11.0, 0.0)}  # GPS latitude and longitude
+    exif[0x010F] = "PhoneMaker"
+    Image.new("RGB", size, (30, 140, 90)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes, name: str = "p.jpg",
+                 **fields: str) -> httpx.Response:
+    return await client.post("/api/v2/media", headers=headers, files={"file": (name, data, "image/jpeg")},
+                             data=fields)
+
+
+async def test_upload_describe_attach_and_fetch(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    uploaded = await upload(client, alice.headers, jpeg_with_gps(), description="A green field", focus="0.5,-0.25")
+    assert uploaded.status_code == 200, uploaded.text
+    media = uploaded.json()
+    assert media["type"] == "image" and media["blurhash"] and media["description"] == "A green field"
+    assert media["meta"]["original"]["width"] == 1920 and media["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    changed = await client.put(f"/api/v1/media/{media['id']}", headers=alice.headers, data={"description": "Field"})
+    assert changed.json()["description"] == "Field"
+
+    post = await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": media["id"]})
+    assert post.status_code == 200, post.text  # no text needed with an image
+    attached = post.json()["media_attachments"]
+    assert [m["id"] for m in attached] == [media["id"]]
+    seen = (await client.get(f"/api/v1/statuses/{post.json()['id']}")).json()
+    assert seen["media_attachments"][0]["preview_url"].startswith("http://127.0.0.1:8000/media/previews/")
+
+    path = attached[0]["url"].replace("http://127.0.0.1:8000", "")
+    whole = await client.get(path)
+    assert whole.status_code == 200 and whole.headers["content-type"] == "image/jpeg"
+    served = Image.open(io.BytesIO(whole.content))
+    assert not served.getexif()  # GPS and camera metadata are gone
+    part = await client.get(path, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100 and part.content == whole.content[:100]
+
+    again = await client.post("/api/v1/statuses", headers=alice.headers,
+                              data={"status": "reuse", "media_ids[]": media["id"]})
+    assert again.status_code == 422  # an attachment belongs to one post
+    locked = await client.put(f"/api/v1/media/{media['id']}", headers=alice.headers, data={"description": "x"})
+    assert locked.status_code == 422
+
+
+async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClient, settings: Settings) -> None:
+    alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
+    media_root = Path(settings.media_root)
+
+    def stored() -> int:
+        return sum(1 for p in media_root.rglob("*") if p.is_file())
+
+    before = stored()
+    truncated = jpeg_with_gps()[:2000]
+    gif = io.BytesIO()
+    frames = [Image.new("RGB", (20, 20), (80 * i, 0, 0)) for i in range(3)]
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:])
+    text_file = b"just some text, not a picture"
+    for data, status in [(b"", 422), (truncated, 422), (text_file, 422), (gif.getvalue(), 422)]:
+        response = await upload(client, alice.headers, data)
+        assert response.status_code == status, response.text
+        assert "error" in response.json()
+    missing = await client.post("/api/v2/media", headers=alice.headers, data={"description": "no file"})
+    assert missing.status_code == 400
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")  # tiny file, 400 million pixels
+    assert (await upload(client, alice.headers, bomb.getvalue(), "bomb.png")).status_code == 422
+    assert stored() == before
+
+    theirs = (await upload(client, bob.headers, jpeg_with_gps((300, 200)))).json()
+    stolen = await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": theirs["id"]})
+    assert stolen.status_code == 422
+    assert (await client.get(f"/api/v1/media/{theirs['id']}", headers=alice.headers)).status_code == 404
+    five = [(await upload(client, alice.headers, jpeg_with_gps((100 + i, 100)))).json()["id"] for i in range(5)]
+    too_many = await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": five})
+    assert too_many.status_code == 422
+    assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["statuses_count"] == 0
+
+
+async def test_oversize_upload_is_413(client: httpx.AsyncClient, settings: Settings) -> None:
+    alice = await sign_up(client, "alice")
+    big = b"\xff\xd8" + b"\x00" * (settings.max_image_bytes + 10)
+    response = await upload(client, alice.headers, big)
+    assert response.status_code == 413
