@@ -68,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
                 tasks.append(asyncio.create_task(
                     run_consumers(store.region(name), all_consumers(store.region(name), hub),
                                   settings.worker_poll_seconds)))
-                tasks.append(asyncio.create_task(run_maintenance(store.region(name), depth=settings.home_feed_depth)))
+                tasks.append(asyncio.create_task(run_maintenance(
+                    store.region(name), settings.data_dir / "media" / name, depth=settings.home_feed_depth,
+                    unattached_media_hours=settings.unattached_media_hours)))
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         try:

@@ -186,7 +186,10 @@ def worker() -> None:
             await asyncio.gather(
                 *(run_consumers(store.region(name), all_consumers(store.region(name), hub),
                                 settings.worker_poll_seconds) for name in store.region_names),
-                *(run_maintenance(store.region(name), depth=settings.home_feed_depth) for name in store.region_names))
+                *(run_maintenance(store.region(name), settings.data_dir / "media" / name,
+                                  depth=settings.home_feed_depth,
+                                  unattached_media_hours=settings.unattached_media_hours)
+                  for name in store.region_names))
         finally:
             await hub.stop()
 

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Event consumers run inside `stoa serve` unless disabled (then `stoa worker` runs them).
     run_workers: bool = True
     worker_poll_seconds: float = 0.5
+    unattached_media_hours: float = Field(default=24.0, gt=0, description="Uploads never attached are removed after")
     home_feed_depth: int = Field(default=800, ge=40, description="Entries kept per home timeline")
     stream_heartbeat_seconds: float = Field(default=15.0, description="Idle streams get a comment line this often")
     log_level: str = "info"

@@ -25,3 +25,31 @@ async def test_trimming_keeps_the_newest_entries(client: httpx.AsyncClient) -> N
     home = (await client.get("/api/v1/timelines/home", headers=bob.headers)).json()
     assert [s["id"] for s in home] == posted[::-1][:3]
     assert (await trim_home_feeds(db, 0, depth=3))[1] == 0  # nothing more to trim
+
+
+async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from stoa.social.maintenance import remove_unattached_media
+    from stoa.store.schema import media_attachments
+    from tests.api.test_media import jpeg_with_gps, upload
+
+    alice = await sign_up(client, "alice")
+    kept = (await upload(client, alice.headers, jpeg_with_gps((300, 200)))).json()
+    stale = (await upload(client, alice.headers, jpeg_with_gps((320, 200)))).json()
+    fresh = (await upload(client, alice.headers, jpeg_with_gps((340, 200)))).json()
+    await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": kept["id"]})
+    db = client.app.state.store.db  # type: ignore[attr-defined]
+    async with db.write() as conn:
+        await conn.execute(update(media_attachments).where(media_attachments.c.id.in_([int(kept["id"]),
+                                                                                       int(stale["id"])]))
+                           .values(created_at=datetime.now(UTC) - timedelta(days=2)))
+    stale_file = settings.media_root / stale["url"].split("/media/", 1)[1]
+    assert stale_file.exists()
+    assert await remove_unattached_media(db, settings.media_root, timedelta(hours=24)) == 1
+    assert not stale_file.exists()
+    assert (await client.get(f"/api/v1/media/{stale['id']}", headers=alice.headers)).status_code == 404
+    for survivor in (kept, fresh):
+        assert (await client.get(f"/api/v1/media/{survivor['id']}", headers=alice.headers)).status_code == 200
