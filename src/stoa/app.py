@@ -30,7 +30,7 @@ from stoa.api.mastodon import (
 )
 from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
-from stoa.api.stoa import account_data, transparency
+from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     errors.install(app)
     for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
-                   media, transparency, account_data):
+                   media, transparency, account_data, feeds):
         app.include_router(module.router)
     app.include_router(landing.router)
     app.add_route("/metrics", metrics_endpoint)

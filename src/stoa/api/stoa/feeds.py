@@ -1,0 +1,45 @@
+"""/api/v1/timelines/for_you (Mastodon Status entities) and /api/v1/stoa/feeds/for_you/explain/{id}."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+
+from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.mastodon.statuses import status_json
+from stoa.api.params import Params, parse_id
+from stoa.api.responses import JSON
+from stoa.feeds import for_you as feed
+from stoa.social.context import Context
+from stoa.social.errors import ValidationFailed
+
+router = APIRouter()
+
+
+def _personalised(params: Params) -> bool:
+    mode = params.text("mode", "personalised", 20)
+    if mode not in ("personalised", "none"):
+        raise ValidationFailed("mode must be personalised or none (no profiling)")
+    return mode == "personalised"
+
+
+@router.get("/api/v1/timelines/for_you")
+async def for_you(request: Request, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
+                  params: Params = Depends(get_params)) -> JSON:
+    limit = params.integer("limit", 20, minimum=1, maximum=feed.PAGE_LIMIT) or 20
+    offset = params.integer("offset", 0, minimum=0, maximum=10_000) or 0
+    views = await feed.for_you(ctx, auth.user, offset, limit, _personalised(params))
+    response = JSON([status_json(ctx, v) for v in views])
+    if len(views) == limit:  # a ranked feed pages by position, not by id
+        query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "offset"),
+                           ("offset", offset + limit)])
+        response.headers["Link"] = f'<{ctx.base_url}{request.url.path}?{query}>; rel="next"'
+
+    return response
+
+
+@router.get("/api/v1/stoa/feeds/for_you/explain/{status_id}")
+async def explain(status_id: str, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
+                  params: Params = Depends(get_params)) -> JSON:
+    return JSON(await feed.explain(ctx, auth.user, parse_id(status_id), _personalised(params)))

@@ -1,0 +1,228 @@
+"""For You, version 0: an open, explainable feed (docs/for-you.md publishes all of it).
+
+Pipeline, each step plain code: candidate sources → features → a weighted score → policy → page.
+
+- Sources: *in-network* (the newest entries of the viewer's home timeline), *trending* (public
+  posts of the last two days with the most engagement, in the viewer's languages) and
+  *exploration* (the newest public posts, so fresh posts reach people before anyone engages).
+- Features: engagement (log of favourites, boosts, replies), freshness (hours old), whether the
+  viewer follows the author, the viewer's affinity with the author and with the post's hashtags
+  (from the viewer's own favourites and boosts of the last 60 days, read at request time, so a like
+  changes the very next page), and language match.
+- ``personalised=False`` is the feed without profiling (EU DSA Art. 38): it keeps engagement,
+  freshness and language only, and the exploration and trending sources.
+- Policy: no post of an account the viewer mutes or blocks, none of the viewer's own, no boosts
+  (the original is ranked instead), at most ``MAX_PER_AUTHOR`` posts per author on a page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from stoa.social.context import Context
+from stoa.social.errors import NotFound
+from stoa.social.timelines import hidden_accounts
+from stoa.social.views import StatusView, ordered
+from stoa.store.database import Connection
+from stoa.store.ids import id_for_time
+from stoa.store.schema import (
+    accounts,
+    favourites,
+    follows,
+    home_feed,
+    status_tags,
+    statuses,
+    tags,
+    users,
+)
+
+WEIGHTS: dict[str, float] = {
+    "engagement": 1.0,  # log1p(favourites + 2 boosts + replies)
+    "freshness": -0.08,  # per hour old
+    "following": 1.5,  # the viewer follows the author
+    "author_affinity": 1.2,  # log1p(the viewer's favourites and boosts of this author, 60 days)
+    "tag_affinity": 0.9,  # log1p(the viewer's favourites and boosts of posts with these hashtags)
+    "language_match": 0.8,  # the post is in one of the viewer's languages
+}
+UNPERSONALISED = ("engagement", "freshness", "language_match")
+MAX_PER_AUTHOR = 2
+CANDIDATES_PER_SOURCE = 300
+TRENDING_WINDOW = timedelta(hours=48)
+AFFINITY_WINDOW = timedelta(days=60)
+PAGE_LIMIT = 40
+
+
+@dataclass
+class Candidate:
+    row: Any
+    sources: set[str] = field(default_factory=set)
+    features: dict[str, float] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    score: float = 0.0
+
+
+@dataclass
+class Viewer:
+    id: int
+    languages: set[str]
+    following: set[int]
+    author_affinity: Counter[int]
+    tag_affinity: Counter[str]
+    hidden: set[int]
+    personalised: bool
+
+
+async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
+    user = (await conn.execute(select(users.c.locale, users.c.default_language)
+                               .where(users.c.account_id == viewer_id))).first()
+    languages = {lang for lang in (user.locale if user else None, user.default_language if user else None) if lang}
+    since = id_for_time(datetime.now(UTC) - AFFINITY_WINDOW)
+    liked = select(favourites.c.status_id.label("sid")).where(favourites.c.account_id == viewer_id,
+                                                              favourites.c.id > since)
+    boosted = select(statuses.c.reblog_of_id.label("sid")).where(
+        statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.is_not(None), statuses.c.id > since)
+    engaged = liked.union_all(boosted).subquery()
+    authors: Counter[int] = Counter()
+    for row in await conn.execute(select(statuses.c.account_id, statuses.c.language)
+                                  .join(engaged, engaged.c.sid == statuses.c.id)):
+        authors[int(row.account_id)] += 1
+        if row.language:
+            languages.add(row.language)
+    tag_counts: Counter[str] = Counter()
+    for row in await conn.execute(select(tags.c.name_lower).join(status_tags, status_tags.c.tag_id == tags.c.id)
+                                  .join(engaged, engaged.c.sid == status_tags.c.status_id)):
+        tag_counts[row.name_lower] += 1
+    following = {int(x) for x in (await conn.execute(
+        select(follows.c.target_account_id).where(follows.c.account_id == viewer_id))).scalars()}
+    return Viewer(viewer_id, languages or {"en"}, following, authors, tag_counts,
+                  await hidden_accounts(conn, viewer_id), personalised)
+
+
+async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
+    found: dict[int, Candidate] = {}
+
+    def add(rows: Any, source: str) -> None:
+        for row in rows:
+            candidate = found.setdefault(int(row.id), Candidate(row))
+            candidate.sources.add(source)
+
+    base = (select(statuses).join(accounts, accounts.c.id == statuses.c.account_id)
+            .where(statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None),
+                   accounts.c.suspended_at.is_(None), statuses.c.account_id != viewer.id))
+    if viewer.personalised:
+        in_network = (select(home_feed.c.status_id).where(home_feed.c.account_id == viewer.id)
+                      .order_by(home_feed.c.status_id.desc()).limit(CANDIDATES_PER_SOURCE))
+        add(await conn.execute(base.where(statuses.c.id.in_(in_network),
+                                          statuses.c.visibility.in_(["public", "unlisted", "private"]))),
+            "in-network")
+    window = id_for_time(datetime.now(UTC) - TRENDING_WINDOW)
+    public_recent = base.where(statuses.c.visibility == "public", statuses.c.id > window)
+    engagement = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
+    add(await conn.execute(public_recent.where(statuses.c.language.in_(viewer.languages))
+                           .order_by(engagement.desc()).limit(CANDIDATES_PER_SOURCE)), "trending")
+    add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
+                           .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
+    for cid, candidate in list(found.items()):
+        if int(candidate.row.account_id) in viewer.hidden:
+            del found[cid]
+    if found:
+        for row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
+                                      .join(tags, tags.c.id == status_tags.c.tag_id)
+                                      .where(status_tags.c.status_id.in_(list(found)))):
+            found[int(row.status_id)].tags.append(row.name_lower)
+    return found
+
+
+def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, float]:
+    row = candidate.row
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    features = {
+        "engagement": math.log1p(row.favourites_count + 2 * row.reblogs_count + row.replies_count),
+        "freshness": max(0.0, (now - created).total_seconds() / 3600),
+        "language_match": 1.0 if row.language in viewer.languages else 0.0,
+    }
+    if viewer.personalised:
+        features["following"] = 1.0 if int(row.account_id) in viewer.following else 0.0
+        features["author_affinity"] = math.log1p(viewer.author_affinity.get(int(row.account_id), 0))
+        features["tag_affinity"] = math.log1p(sum(viewer.tag_affinity.get(t, 0) for t in candidate.tags))
+    return features
+
+
+def score(features: dict[str, float]) -> float:
+    return sum(WEIGHTS[name] * value for name, value in features.items())
+
+
+async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer]:
+    async with ctx.db.read() as conn:
+        viewer = await _viewer(conn, viewer_id, personalised)
+        found = await _candidates(conn, viewer)
+    now = datetime.now(UTC)
+    for candidate in found.values():
+        candidate.features = featurise(candidate, viewer, now)
+        candidate.score = score(candidate.features)
+    order = sorted(found.values(), key=lambda c: (-c.score, -int(c.row.id)))
+    per_author: Counter[int] = Counter()
+    page: list[Candidate] = []
+    for candidate in order:  # policy: spread authors
+        author = int(candidate.row.account_id)
+        if per_author[author] >= MAX_PER_AUTHOR:
+            continue
+        per_author[author] += 1
+        page.append(candidate)
+    return page, viewer
+
+
+async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
+                  personalised: bool = True) -> list[StatusView]:
+    page, _ = await ranked(ctx, viewer_id, personalised)
+    ids = [int(c.row.id) for c in page[offset:offset + limit]]
+    async with ctx.db.read() as conn:
+        return await ordered(conn, viewer_id, ids)
+
+
+SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in your languages in the last two days",
+                "exploration": "new on Stoa"}
+
+
+async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bool = True) -> dict[str, Any]:
+    """Why ``status_id`` is (or is not) in the viewer's For You feed: as data and as one sentence."""
+    page, viewer = await ranked(ctx, viewer_id, personalised)
+    position = next((i for i, c in enumerate(page) if int(c.row.id) == status_id), None)
+    if position is None:
+        async with ctx.db.read() as conn:
+            exists = (await conn.execute(select(func.count()).select_from(statuses).where(and_(
+                statuses.c.id == status_id, statuses.c.deleted_at.is_(None))))).scalar_one()
+        if not exists:
+            raise NotFound()
+        return {"status_id": str(status_id), "in_feed": False, "mode": "personalised" if personalised else "none",
+                "policy": ["not among the candidates, or removed by policy (muted, blocked, your own, "
+                           f"or more than {MAX_PER_AUTHOR} posts by the same author)"],
+                "sentence": "This post is not in your For You feed right now."}
+    candidate = page[position]
+    contributions = sorted(((name, value, WEIGHTS[name], WEIGHTS[name] * value)
+                            for name, value in candidate.features.items()), key=lambda x: -abs(x[3]))
+    reasons = []
+    author = int(candidate.row.account_id)
+    if viewer.author_affinity.get(author):
+        reasons.append(f"you liked or boosted {viewer.author_affinity[author]} posts by this author")
+    liked_tags = [t for t in candidate.tags if viewer.tag_affinity.get(t)]
+    if liked_tags:
+        reasons.append("you liked posts about " + ", ".join(f"#{t}" for t in liked_tags[:3]))
+    reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources))
+    return {
+        "status_id": str(status_id), "in_feed": True, "position": position,
+        "mode": "personalised" if personalised else "none",
+        "sources": sorted(candidate.sources),
+        "features": [{"name": n, "value": round(v, 4), "weight": w, "contribution": round(c, 4)}
+                     for n, v, w, c in contributions],
+        "score": round(candidate.score, 4),
+        "policy": [f"at most {MAX_PER_AUTHOR} posts per author per page", "muted and blocked accounts removed",
+                   "boosts ranked as their original post"],
+        "sentence": "Because " + "; ".join(reasons) + ".",
+    }

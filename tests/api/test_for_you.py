@@ -1,0 +1,74 @@
+"""For You: differs from chronological, answers a like on the next page, explains itself, and can run unprofiled."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.helpers import User, drain, sign_up
+
+
+async def post(client: httpx.AsyncClient, user: User, text: str, **extra: str) -> str:
+    response = await client.post("/api/v1/statuses", headers=user.headers, data={"status": text, "language": "en",
+                                                                                  **extra})
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+async def feed(client: httpx.AsyncClient, user: User, **params: str) -> list[str]:
+    response = await client.get("/api/v1/timelines/for_you", headers=user.headers, params=params)
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()]
+
+
+async def test_for_you_learns_from_a_like_and_explains_it(client: httpx.AsyncClient) -> None:
+    me, cyclist, chef, friend = (await sign_up(client, "me"), await sign_up(client, "cyclist"),
+                                 await sign_up(client, "chef"), await sign_up(client, "friend"))
+    await client.post(f"/api/v1/accounts/{friend.id}/follow", headers=me.headers)
+    ride = await post(client, cyclist, "Morning ride along the coast #cycling")
+    climb = await post(client, cyclist, "Hill repeats today #cycling")
+    soup = await post(client, chef, "Tomato soup, the recipe #cooking")
+    news = await post(client, friend, "Friend's news, chronologically newest")
+    await drain(client)
+
+    chronological = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=me.headers)).json()]
+    assert chronological == [news]  # home shows only people I follow
+    before = await feed(client, me)
+    assert set(before) >= {ride, climb, soup, news}  # For You also brings the wider public square
+    assert before != chronological
+
+    assert (await client.post(f"/api/v1/statuses/{ride}/favourite", headers=me.headers)).status_code == 200
+    after = await feed(client, me)
+    assert after.index(climb) < after.index(soup)  # one like later, more cycling, before cooking
+    assert ride in after
+
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{climb}", headers=me.headers)).json()
+    assert (why["in_feed"] is True and "trending" in why["sources"]) or "exploration" in why["sources"]
+    names = {f["name"]: f for f in why["features"]}
+    assert names["author_affinity"]["value"] > 0 and names["tag_affinity"]["value"] > 0
+    assert "#cycling" in why["sentence"] and why["sentence"].startswith("Because")
+
+    unprofiled = await client.get("/api/v1/stoa/feeds/for_you/explain/" + climb, headers=me.headers,
+                                  params={"mode": "none"})
+    assert {f["name"] for f in unprofiled.json()["features"]} == {"engagement", "freshness", "language_match"}
+    assert set(await feed(client, me, mode="none")) >= {climb, soup}
+
+
+async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
+    me, loud, muted = await sign_up(client, "me"), await sign_up(client, "loud"), await sign_up(client, "muted")
+    for i in range(5):
+        await post(client, loud, f"loud post {i}")
+    hidden = await post(client, muted, "you will not see this")
+    mine = await post(client, me, "my own post")
+    await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=me.headers)
+    await drain(client)
+    page = (await client.get("/api/v1/timelines/for_you", headers=me.headers)).json()
+    by_author = [s["account"]["username"] for s in page]
+    assert by_author.count("loud") == 2  # at most two posts per author on a page
+    assert hidden not in [s["id"] for s in page] and mine not in [s["id"] for s in page]
+
+    assert (await client.get("/api/v1/timelines/for_you")).status_code == 401
+    assert (await client.get("/api/v1/timelines/for_you", headers=me.headers,
+                             params={"mode": "telepathy"})).status_code == 422
+    assert (await client.get("/api/v1/stoa/feeds/for_you/explain/999", headers=me.headers)).status_code == 404
+    gone = await client.get(f"/api/v1/stoa/feeds/for_you/explain/{hidden}", headers=me.headers)
+    assert gone.status_code == 200 and gone.json()["in_feed"] is False
