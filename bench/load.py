@@ -133,9 +133,9 @@ def start_server(settings: Settings, port: int, processes: int = 1) -> subproces
     raise RuntimeError("server did not start")
 
 
-def wrk(script: str, url: str, tokens_file: Path, connections: int, seconds: int) -> dict[str, Any]:
+def wrk(script: str, url: str, tokens_file: Path, connections: int, seconds: int, *extra: str) -> dict[str, Any]:
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-                          str(HERE / script), url, "--", str(tokens_file)],
+                          str(HERE / script), url, "--", str(tokens_file), *extra],
                          capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("JSON "))
     data = json.loads(line[5:])
@@ -250,6 +250,8 @@ def main() -> None:
         print("home timeline:", home)
         home_light = wrk("home.lua", url, tokens_file, 4, args.seconds)
         print("home timeline, 4 connections:", home_light)
+        for_you = wrk("home.lua", url, tokens_file, 4, args.seconds, "/api/v1/timelines/for_you?limit=20")
+        print("For You, 4 connections:", for_you)
         create = wrk("post.lua", url, tokens_file, 16, max(10, args.seconds // 2))
         print("post creation:", create)
         backlog = asyncio.run(drain_seconds(settings))
@@ -263,7 +265,8 @@ def main() -> None:
     result = {
         "backend": args.backend, "processes": args.processes, "accounts": args.accounts, "posts": args.posts,
         "generation": generation,
-        "home_timeline": home, "home_timeline_4_connections": home_light, "post_creation": create,
+        "home_timeline": home, "home_timeline_4_connections": home_light,
+        "for_you_4_connections": for_you, "post_creation": create,
         "write_phase_backlog_drained_seconds": round(backlog, 2),
         "fanout": {"followers": star_followers, "seconds": fanout, "median_seconds": statistics.median(fanout),
                    "spot_check_via_http": visible},
