@@ -18,6 +18,7 @@ Pipeline, each step plain code: candidate sources → features → a weighted sc
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,7 @@ CANDIDATES_PER_SOURCE = 300
 TRENDING_WINDOW = timedelta(hours=48)
 AFFINITY_WINDOW = timedelta(days=60)
 PAGE_LIMIT = 40
+TRENDING_TTL_SECONDS = 60.0
 
 
 @dataclass
@@ -114,22 +116,18 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
 
     base = (select(statuses).join(accounts, accounts.c.id == statuses.c.account_id)
             .where(statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None),
-                   accounts.c.suspended_at.is_(None), statuses.c.account_id != viewer.id))
+                   accounts.c.suspended_at.is_(None)))
     if viewer.personalised:
         in_network = (select(home_feed.c.status_id).where(home_feed.c.account_id == viewer.id)
                       .order_by(home_feed.c.status_id.desc()).limit(CANDIDATES_PER_SOURCE))
         add(await conn.execute(base.where(statuses.c.id.in_(in_network),
                                           statuses.c.visibility.in_(["public", "unlisted", "private"]))),
             "in-network")
-    window = id_for_time(datetime.now(UTC) - TRENDING_WINDOW)
-    public_recent = base.where(statuses.c.visibility == "public", statuses.c.id > window)
-    engagement = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
-    add(await conn.execute(public_recent.where(statuses.c.language.in_(viewer.languages))
-                           .order_by(engagement.desc()).limit(CANDIDATES_PER_SOURCE)), "trending")
+    add(await _trending(conn, base, viewer.languages), "trending")
     add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
                            .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
-    for cid, candidate in list(found.items()):
-        if int(candidate.row.account_id) in viewer.hidden:
+    for cid, candidate in list(found.items()):  # policy: nothing muted or blocked, nothing of one's own
+        if int(candidate.row.account_id) in viewer.hidden or int(candidate.row.account_id) == viewer.id:
             del found[cid]
     if found:
         for row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
@@ -137,6 +135,27 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
                                       .where(status_tags.c.status_id.in_(list(found)))):
             found[int(row.status_id)].tags.append(row.name_lower)
     return found
+
+
+_trending_cache: dict[tuple[str, tuple[str, ...]], tuple[float, list[Any]]] = {}
+
+
+async def _trending(conn: Connection, base: Any, languages: set[str]) -> list[Any]:
+    """The most engaged-with public posts of the last two days in these languages, kept for a minute:
+    trending moves slowly, and ranking it per request would sort tens of thousands of posts."""
+    key = (str(conn.engine.url), tuple(sorted(languages)))  # per store: one process may serve several
+    cached = _trending_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    window = id_for_time(datetime.now(UTC) - TRENDING_WINDOW)
+    engagement = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
+    rows = list((await conn.execute(base.where(statuses.c.visibility == "public", statuses.c.id > window,
+                                               statuses.c.language.in_(languages))
+                                    .order_by(engagement.desc()).limit(CANDIDATES_PER_SOURCE))).all())
+    if len(_trending_cache) > 1000:
+        _trending_cache.clear()
+    _trending_cache[key] = (time.monotonic() + TRENDING_TTL_SECONDS, rows)
+    return rows
 
 
 def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, float]:

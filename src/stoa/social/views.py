@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, literal, null, select, union_all
+from sqlalchemy import bindparam, exists, literal, null, select, union_all
 
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -29,7 +29,11 @@ from stoa.store.schema import (
 # Hot-path statements are built once, with bound parameters: SQLAlchemy then reuses their compiled
 # form and cache key instead of rebuilding the expression tree on every request.
 _page = statuses.alias("page")
-LOAD_STATUSES = select(statuses).where(
+LOAD_STATUSES = select(
+    statuses,
+    # Whether a post has attachments, answered by an index probe here rather than a query per page.
+    exists().where(media_attachments.c.status_id == statuses.c.id).label("has_media"),
+).where(
     # The page's posts and the originals of its boosts. A UNION, not an OR: PostgreSQL answers an OR of
     # two IN lists with a sequential scan of every post, but a UNION with two index lookups.
     statuses.c.id.in_(union_all(
@@ -126,8 +130,9 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
         view = views.get(int(t.sid))
         if view is not None:
             view.tags.append(t.name)
-    if all_ids:
-        for media in await conn.execute(LOAD_MEDIA, {"ids": all_ids}):
+    with_media = [sid for sid, r in rows.items() if r.has_media]
+    if with_media:
+        for media in await conn.execute(LOAD_MEDIA, {"ids": with_media}):
             view = views.get(int(media.status_id))
             if view is not None:
                 view.media.append(media)
