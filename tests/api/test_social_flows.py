@@ -334,3 +334,14 @@ async def test_passwords_are_stored_as_argon2id(client: httpx.AsyncClient) -> No
     async with db.read() as conn:
         stored = (await conn.execute(select(users.c.password_hash))).scalar_one()
     assert stored.startswith("$argon2id$") and "a very secret password" not in stored
+
+
+async def test_posting_defaults_round_trip(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
+                       data={"source[privacy]": "unlisted", "source[language]": "it"})
+    prefs = (await client.get("/api/v1/preferences", headers=alice.headers)).json()
+    assert prefs["posting:default:visibility"] == "unlisted" and prefs["posting:default:language"] == "it"
+    status = await post(client, alice, "senza visibilità esplicita")
+    assert status["visibility"] == "unlisted" and status["language"] == "it"
+    assert (await client.get("/api/v1/preferences")).status_code == 401

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
 from stoa import __version__
-from stoa.api.deps import get_ctx
+from stoa.api.deps import Auth, get_ctx, require
 from stoa.api.responses import JSON
 from stoa.social.context import Context
 from stoa.store.schema import accounts, statuses
@@ -95,9 +95,15 @@ async def custom_emojis() -> JSON:
 
 
 @router.get("/api/v1/preferences")
-async def preferences() -> JSON:
-    return JSON({"posting:default:visibility": "public", "posting:default:sensitive": False,
-                 "posting:default:language": None, "reading:expand:media": "default",
+async def preferences(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
+    """The signed-in person's posting defaults (set through update_credentials' source[...])."""
+    from stoa.social.accounts import get_user
+
+    async with ctx.db.read() as conn:
+        user = await get_user(conn, auth.user)
+    return JSON({"posting:default:visibility": user.default_visibility,
+                 "posting:default:sensitive": bool(user.default_sensitive),
+                 "posting:default:language": user.default_language, "reading:expand:media": "default",
                  "reading:expand:spoilers": False})
 
 
