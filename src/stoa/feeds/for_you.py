@@ -53,7 +53,7 @@ WEIGHTS: dict[str, float] = {
 }
 UNPERSONALISED = ("engagement", "freshness", "language_match")
 MAX_PER_AUTHOR = 2
-CANDIDATES_PER_SOURCE = 300
+CANDIDATES_PER_SOURCE = 200
 TRENDING_WINDOW = timedelta(hours=48)
 AFFINITY_WINDOW = timedelta(days=60)
 PAGE_LIMIT = 40
@@ -129,10 +129,12 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
     for cid, candidate in list(found.items()):  # policy: nothing muted or blocked, nothing of one's own
         if int(candidate.row.account_id) in viewer.hidden or int(candidate.row.account_id) == viewer.id:
             del found[cid]
-    if found:
+    if found and viewer.personalised and viewer.tag_affinity:
+        # Only the hashtags the viewer has shown affinity for can move a score: fetch just those.
         for row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
                                       .join(tags, tags.c.id == status_tags.c.tag_id)
-                                      .where(status_tags.c.status_id.in_(list(found)))):
+                                      .where(status_tags.c.status_id.in_(list(found)),
+                                             tags.c.name_lower.in_(list(viewer.tag_affinity)))):
             found[int(row.status_id)].tags.append(row.name_lower)
     return found
 
