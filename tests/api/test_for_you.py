@@ -72,3 +72,36 @@ async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/stoa/feeds/for_you/explain/999", headers=me.headers)).status_code == 404
     gone = await client.get(f"/api/v1/stoa/feeds/for_you/explain/{hidden}", headers=me.headers)
     assert gone.status_code == 200 and gone.json()["in_feed"] is False
+
+
+async def test_show_less_reset_and_signals(client: httpx.AsyncClient) -> None:
+    me, cyclist, chef = await sign_up(client, "me"), await sign_up(client, "cyclist"), await sign_up(client, "chef")
+    ride = await post(client, cyclist, "Gravel ride #cycling")
+    climb = await post(client, cyclist, "Alpine climb #cycling")
+    soup = await post(client, chef, "Soup #cooking")
+    await client.post(f"/api/v1/statuses/{ride}/favourite", headers=me.headers)
+    await drain(client)
+    signals = (await client.get("/api/v1/stoa/feeds/for_you/signals", headers=me.headers)).json()
+    assert signals["tag_affinity"] == [{"tag": "cycling", "engagements": 1}]
+    assert signals["author_affinity"] == [{"account_id": cyclist.id, "engagements": 1}]
+
+    before = await feed(client, me)
+    assert before.index(climb) < before.index(soup)
+    less = await client.post("/api/v1/stoa/feeds/for_you/less", headers=me.headers, data={"tag": "#Cycling"})
+    assert less.status_code == 200 and less.json()["show_less"]["tags"] == ["cycling"]
+    after = await feed(client, me)
+    assert after.index(climb) > after.index(soup)  # asked for less cycling: it drops below cooking
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{climb}", headers=me.headers)).json()
+    assert "asked to see less" in why["sentence"]
+    await client.post("/api/v1/stoa/feeds/for_you/less", headers=me.headers, data={"status_id": soup})
+    assert soup not in await feed(client, me)
+
+    reset = (await client.post("/api/v1/stoa/feeds/for_you/reset", headers=me.headers)).json()
+    assert reset["tag_affinity"] == [] and reset["show_less"] == {"statuses": [], "accounts": [], "tags": []}
+    assert reset["history_reset_at"] is not None
+    assert soup in await feed(client, me)
+
+    for data, status in [({}, 422), ({"tag": "x", "account_id": cyclist.id}, 422), ({"status_id": "999"}, 404),
+                         ({"account_id": "999"}, 404)]:
+        response = await client.post("/api/v1/stoa/feeds/for_you/less", headers=me.headers, data=data)
+        assert response.status_code == status, (data, response.text)

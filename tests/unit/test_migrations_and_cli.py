@@ -77,7 +77,7 @@ def test_operator_actions_need_a_reason_and_are_logged(cli_env: Settings) -> Non
 def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
     invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password",
            "--reason", "test account")
-    assert "0007" in invoke("migrate")
+    assert "0008" in invoke("migrate")
     assert "keeper" in invoke("user", "list", "--reason", "check the upgrade")
 
 
@@ -156,7 +156,7 @@ def test_upgrading_an_older_store_keeps_its_data(backend: str, tmp_path: Path) -
 
         asyncio.run(seed())
         upgrade(old)
-        assert current_revision(old) == "0007"
+        assert current_revision(old) == "0008"
         assert asyncio.run(read()) == ["kept"]
     finally:
         dispose_url(backend, url)

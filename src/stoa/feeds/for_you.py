@@ -24,17 +24,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 
 from stoa.social.context import Context
-from stoa.social.errors import NotFound
+from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection
-from stoa.store.ids import id_for_time
+from stoa.store.ids import id_for_time, new_id
 from stoa.store.schema import (
     accounts,
     favourites,
+    feed_preferences,
     follows,
     home_feed,
     status_tags,
@@ -50,6 +51,7 @@ WEIGHTS: dict[str, float] = {
     "author_affinity": 1.2,  # log1p(the viewer's favourites and boosts of this author, 60 days)
     "tag_affinity": 0.9,  # log1p(the viewer's favourites and boosts of posts with these hashtags)
     "language_match": 0.8,  # the post is in one of the viewer's languages
+    "shown_less": -3.0,  # the viewer asked to see less of this author or hashtag
 }
 UNPERSONALISED = ("engagement", "freshness", "language_match")
 MAX_PER_AUTHOR = 2
@@ -78,13 +80,23 @@ class Viewer:
     tag_affinity: Counter[str]
     hidden: set[int]
     personalised: bool
+    less_statuses: set[int] = field(default_factory=set)
+    less_authors: set[int] = field(default_factory=set)
+    less_tags: set[str] = field(default_factory=set)
+    reset_at: datetime | None = None
 
 
 async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
     user = (await conn.execute(select(users.c.locale, users.c.default_language)
                                .where(users.c.account_id == viewer_id))).first()
     languages = {lang for lang in (user.locale if user else None, user.default_language if user else None) if lang}
-    since = id_for_time(datetime.now(UTC) - AFFINITY_WINDOW)
+    less: dict[str, set[str]] = {"less_status": set(), "less_author": set(), "less_tag": set(), "reset": set()}
+    for row in await conn.execute(select(feed_preferences.c.kind, feed_preferences.c.value)
+                                  .where(feed_preferences.c.account_id == viewer_id)):
+        less.setdefault(row.kind, set()).add(row.value)
+    reset_at = datetime.fromisoformat(max(less["reset"])) if less["reset"] else None
+    start = datetime.now(UTC) - AFFINITY_WINDOW
+    since = id_for_time(max(start, reset_at) if reset_at else start)  # "reset my history" forgets engagements
     liked = select(favourites.c.status_id.label("sid")).where(favourites.c.account_id == viewer_id,
                                                               favourites.c.id > since)
     boosted = select(statuses.c.reblog_of_id.label("sid")).where(
@@ -103,7 +115,9 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
     following = {int(x) for x in (await conn.execute(
         select(follows.c.target_account_id).where(follows.c.account_id == viewer_id))).scalars()}
     return Viewer(viewer_id, languages or {"en"}, following, authors, tag_counts,
-                  await hidden_accounts(conn, viewer_id), personalised)
+                  await hidden_accounts(conn, viewer_id), personalised,
+                  {int(v) for v in less["less_status"]}, {int(v) for v in less["less_author"]}, less["less_tag"],
+                  reset_at)
 
 
 async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
@@ -126,15 +140,17 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
     add(await _trending(conn, base, viewer.languages), "trending")
     add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
                            .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
-    for cid, candidate in list(found.items()):  # policy: nothing muted or blocked, nothing of one's own
-        if int(candidate.row.account_id) in viewer.hidden or int(candidate.row.account_id) == viewer.id:
+    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, or "less of this post"
+        author = int(candidate.row.account_id)
+        if author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses:
             del found[cid]
-    if found and viewer.personalised and viewer.tag_affinity:
-        # Only the hashtags the viewer has shown affinity for can move a score: fetch just those.
+    wanted_tags = set(viewer.tag_affinity) | viewer.less_tags
+    if found and viewer.personalised and wanted_tags:
+        # Only hashtags the viewer has engaged with or asked less of can move a score: fetch just those.
         for row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
                                       .join(tags, tags.c.id == status_tags.c.tag_id)
                                       .where(status_tags.c.status_id.in_(list(found)),
-                                             tags.c.name_lower.in_(list(viewer.tag_affinity)))):
+                                             tags.c.name_lower.in_(list(wanted_tags)))):
             found[int(row.status_id)].tags.append(row.name_lower)
     return found
 
@@ -172,6 +188,8 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
         features["following"] = 1.0 if int(row.account_id) in viewer.following else 0.0
         features["author_affinity"] = math.log1p(viewer.author_affinity.get(int(row.account_id), 0))
         features["tag_affinity"] = math.log1p(sum(viewer.tag_affinity.get(t, 0) for t in candidate.tags))
+        less = int(row.account_id) in viewer.less_authors or bool(viewer.less_tags.intersection(candidate.tags))
+        features["shown_less"] = 1.0 if less else 0.0
     return features
 
 
@@ -236,6 +254,8 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
     if liked_tags:
         reasons.append("you liked posts about " + ", ".join(f"#{t}" for t in liked_tags[:3]))
     reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources))
+    if candidate.features.get("shown_less"):
+        reasons.append("ranked lower because you asked to see less of this author or hashtag")
     return {
         "status_id": str(status_id), "in_feed": True, "position": position,
         "mode": "personalised" if personalised else "none",
@@ -246,4 +266,53 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
         "policy": [f"at most {MAX_PER_AUTHOR} posts per author per page", "muted and blocked accounts removed",
                    "boosts ranked as their original post"],
         "sentence": "Because " + "; ".join(reasons) + ".",
+    }
+
+
+async def show_less(ctx: Context, viewer_id: int, *, status_id: int | None = None, account_id: int | None = None,
+                    tag: str | None = None) -> None:
+    """"Show less like this" for one post, one author or one hashtag (exactly one of them)."""
+    chosen = [(k, v) for k, v in (("less_status", status_id), ("less_author", account_id),
+                                  ("less_tag", tag.lower().lstrip("#") if tag else None)) if v is not None]
+    if len(chosen) != 1:
+        raise ValidationFailed("Give exactly one of status_id, account_id or tag")
+    kind, value = chosen[0]
+    async with ctx.db.write() as conn:
+        if kind == "less_status":
+            found = (await conn.execute(select(func.count()).select_from(statuses).where(
+                statuses.c.id == value, statuses.c.deleted_at.is_(None)))).scalar_one()
+        elif kind == "less_author":
+            found = (await conn.execute(select(func.count()).select_from(accounts).where(
+                accounts.c.id == value))).scalar_one()
+        else:
+            found = 1 if str(value) else 0
+        if not found:
+            raise NotFound()
+        await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
+            id=new_id(), account_id=viewer_id, kind=kind, value=str(value), created_at=datetime.now(UTC)))
+
+
+async def reset_history(ctx: Context, viewer_id: int) -> None:
+    """Forget every "show less" and ignore engagements before now when ranking."""
+    async with ctx.db.write() as conn:
+        await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id))
+        await conn.execute(feed_preferences.insert().values(
+            id=new_id(), account_id=viewer_id, kind="reset", value=datetime.now(UTC).isoformat(),
+            created_at=datetime.now(UTC)))
+
+
+async def stored_signals(ctx: Context, viewer_id: int) -> dict[str, Any]:
+    """Everything the For You feed reads about the viewer, as it would use it now."""
+    async with ctx.db.read() as conn:
+        viewer = await _viewer(conn, viewer_id, True)
+    return {
+        "languages": sorted(viewer.languages),
+        "following_count": len(viewer.following),
+        "author_affinity": [{"account_id": str(a), "engagements": n} for a, n in viewer.author_affinity.most_common()],
+        "tag_affinity": [{"tag": t, "engagements": n} for t, n in viewer.tag_affinity.most_common()],
+        "show_less": {"statuses": sorted(str(s) for s in viewer.less_statuses),
+                      "accounts": sorted(str(a) for a in viewer.less_authors), "tags": sorted(viewer.less_tags)},
+        "history_reset_at": viewer.reset_at.isoformat() if viewer.reset_at else None,
+        "affinity_window_days": AFFINITY_WINDOW.days,
+        "hidden_accounts": len(viewer.hidden),
     }

@@ -35,6 +35,7 @@ from stoa.store.schema import (
     blocks,
     bookmarks,
     favourites,
+    feed_preferences,
     follow_requests,
     follows,
     home_feed,
@@ -121,6 +122,9 @@ async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
             select(notifications.c.id, notifications.c.type, notifications.c.from_account_id,
                    notifications.c.status_id, notifications.c.created_at)
             .where(notifications.c.account_id == account_id).order_by(notifications.c.id))),
+        "feed_preferences.json": _rows(await conn.execute(
+            select(feed_preferences.c.kind, feed_preferences.c.value, feed_preferences.c.created_at)
+            .where(feed_preferences.c.account_id == account_id))),
         "markers.json": _rows(await conn.execute(select(markers.c.timeline, markers.c.last_read_id,
                                                         markers.c.updated_at)
                                                  .where(markers.c.account_id == account_id))),
@@ -215,6 +219,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
                             notifications.c.from_account_id == account_id)),
         (home_feed, home_feed.c.account_id == account_id),
         (markers, markers.c.account_id == account_id),
+        (feed_preferences, feed_preferences.c.account_id == account_id),
         (idempotency_keys, idempotency_keys.c.account_id == account_id),
         (oauth_tokens, oauth_tokens.c.account_id == account_id),
         (oauth_codes, oauth_codes.c.account_id == account_id),

@@ -314,6 +314,18 @@ pins = Table(
     info={"privacy": "public", "owner": "account_id"},
 )
 
+feed_preferences = Table(
+    "feed_preferences",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=False),
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # "less_status", "less_author", "less_tag", "reset"
+    Column("value", String(255), nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("account_id", "kind", "value", name="uq_feed_preferences_entry"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
 home_feed = Table(
     "home_feed",
     metadata,

@@ -43,3 +43,23 @@ async def for_you(request: Request, auth: Auth = Depends(require("read:statuses"
 async def explain(status_id: str, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                   params: Params = Depends(get_params)) -> JSON:
     return JSON(await feed.explain(ctx, auth.user, parse_id(status_id), _personalised(params)))
+
+
+@router.post("/api/v1/stoa/feeds/for_you/less")
+async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
+                    params: Params = Depends(get_params)) -> JSON:
+    """"Show less like this": one of status_id, account_id or tag."""
+    await feed.show_less(ctx, auth.user, status_id=params.id("status_id"), account_id=params.id("account_id"),
+                         tag=params.text("tag", None, 100))
+    return JSON(await feed.stored_signals(ctx, auth.user))
+
+
+@router.get("/api/v1/stoa/feeds/for_you/signals")
+async def signals(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
+    return JSON(await feed.stored_signals(ctx, auth.user))
+
+
+@router.post("/api/v1/stoa/feeds/for_you/reset")
+async def reset(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
+    await feed.reset_history(ctx, auth.user)
+    return JSON(await feed.stored_signals(ctx, auth.user))
