@@ -16,10 +16,10 @@ from starlette.requests import Request
 
 from stoa.social.errors import BadRequest, NotFound, TooLarge, ValidationFailed
 from stoa.social.paging import MAX_LIMIT, Page
+from stoa.store import ids
 
 TRUE = {"true", "1", "on", "yes"}
 FALSE = {"false", "0", "off", "no", ""}
-MAX_ID = 2**63 - 1
 
 
 class Params:
@@ -126,10 +126,10 @@ class Params:
         value = self.values.get(key)
         if value is None or value == "":
             return None
-        text = str(value).strip()
-        if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        number = ids.parse(value)
+        if number is None:
             raise ValidationFailed(f"{key} must be a numeric id")
-        return int(text)
+        return number
 
     def items(self, key: str, max_items: int = 100) -> list[str]:
         value = self.values.get(key)
@@ -173,7 +173,7 @@ def _raise(message: str) -> int:
 
 def parse_id(value: Any) -> int:
     """Path IDs are decimal strings; anything else names no record: 404, as in Mastodon."""
-    text = str(value).strip()
-    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+    number = ids.parse(value)
+    if number is None:
         raise NotFound()
-    return int(text)
+    return number

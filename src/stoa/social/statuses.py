@@ -22,6 +22,7 @@ from stoa.social.paging import Page
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
+from stoa.store.ids import parse as parse_id
 from stoa.store.schema import (
     accounts,
     blocks,
@@ -149,12 +150,13 @@ async def _ensure_tags(conn: Connection, names: list[str], insert_ignore: Any) -
 
 
 def _media_ids(draft: Draft) -> list[int]:
-    ids = []
+    found = []
     for raw in draft.media_ids:
-        if not str(raw).isdigit() or len(str(raw)) > 19:
+        number = parse_id(raw)
+        if number is None:
             raise ValidationFailed("Media attachments are unknown or not yours")
-        ids.append(int(raw))
-    return ids
+        found.append(number)
+    return found
 
 
 def _validate_draft(ctx: Context, draft: Draft) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, exists, literal, null, select, union_all
+from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -27,42 +28,66 @@ from stoa.store.schema import (
 )
 
 # Hot-path statements are built once, with bound parameters: SQLAlchemy then reuses their compiled
-# form and cache key instead of rebuilding the expression tree on every request.
-_page = statuses.alias("page")
-LOAD_STATUSES = select(
-    statuses,
-    # Whether a post has attachments, answered by an index probe here rather than a query per page.
-    exists().where(media_attachments.c.status_id == statuses.c.id).label("has_media"),
-).where(
-    # The page's posts and the originals of its boosts. A UNION, not an OR: PostgreSQL answers an OR of
-    # two IN lists with a sequential scan of every post, but a UNION with two index lookups.
-    statuses.c.id.in_(union_all(
-        select(_page.c.id).where(_page.c.id.in_(bindparam("ids", expanding=True))),
-        select(_page.c.reblog_of_id).where(_page.c.id.in_(bindparam("ids", expanding=True)),
-                                           _page.c.reblog_of_id.is_not(None)),
-    )),
-    statuses.c.deleted_at.is_(None),
-)
-LOAD_MENTIONS_AND_TAGS = union_all(
-    select(literal("m").label("kind"), mentions.c.status_id.label("sid"), mentions.c.account_id.label("aid"),
-           null().label("name")).where(mentions.c.status_id.in_(bindparam("ids", expanding=True))),
-    select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
-    .join(tags, tags.c.id == status_tags.c.tag_id).where(status_tags.c.status_id.in_(bindparam("ids", expanding=True))),
-)
-LOAD_MEDIA = (select(media_attachments).where(media_attachments.c.status_id.in_(bindparam("ids", expanding=True)))
-              .order_by(media_attachments.c.id))
-LOAD_ACCOUNTS = select(accounts).where(accounts.c.id.in_(bindparam("ids", expanding=True)))
-_viewer: Any = bindparam("viewer")
-_targets: Any = bindparam("ids", expanding=True)
-VIEWER_STATE = union_all(
-    select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
-        favourites.c.account_id == _viewer, favourites.c.status_id.in_(_targets)),
-    select(literal("b"), bookmarks.c.status_id).where(bookmarks.c.account_id == _viewer,
-                                                      bookmarks.c.status_id.in_(_targets)),
-    select(literal("r"), statuses.c.reblog_of_id).where(
-        statuses.c.account_id == _viewer, statuses.c.reblog_of_id.in_(_targets), statuses.c.deleted_at.is_(None)),
-    select(literal("p"), pins.c.status_id).where(pins.c.account_id == _viewer, pins.c.status_id.in_(_targets)),
-)
+# form and cache key instead of rebuilding the expression tree on every request. On PostgreSQL an id
+# list is one array parameter (`= ANY(:ids)`); SQLite gets an expanded IN list.
+
+
+@dataclass(frozen=True)
+class _Statements:
+    load_statuses: Any
+    mentions_and_tags: Any
+    media: Any
+    accounts: Any
+    viewer_state: Any
+
+
+def _build(array_ids: bool) -> _Statements:
+    def among(column: Any) -> Any:
+        if array_ids:
+            return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        return column.in_(bindparam("ids", expanding=True))
+
+    page = statuses.alias("page")
+    viewer: Any = bindparam("viewer")
+    return _Statements(
+        load_statuses=select(
+            statuses,
+            # Whether a post has attachments, answered by an index probe rather than a query per page.
+            exists().where(media_attachments.c.status_id == statuses.c.id).label("has_media"),
+        ).where(
+            # The page's posts and the originals of its boosts. A UNION, not an OR: PostgreSQL answers an
+            # OR of two id lists with a sequential scan of every post, but a UNION with two index lookups.
+            statuses.c.id.in_(union_all(
+                select(page.c.id).where(among(page.c.id)),
+                select(page.c.reblog_of_id).where(among(page.c.id), page.c.reblog_of_id.is_not(None)),
+            )),
+            statuses.c.deleted_at.is_(None),
+        ),
+        mentions_and_tags=union_all(
+            select(literal("m").label("kind"), mentions.c.status_id.label("sid"),
+                   mentions.c.account_id.label("aid"), null().label("name")).where(among(mentions.c.status_id)),
+            select(literal("t"), status_tags.c.status_id, null(), tags.c.name)
+            .join(tags, tags.c.id == status_tags.c.tag_id).where(among(status_tags.c.status_id)),
+        ),
+        media=select(media_attachments).where(among(media_attachments.c.status_id)).order_by(media_attachments.c.id),
+        accounts=select(accounts).where(among(accounts.c.id)),
+        viewer_state=union_all(
+            select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
+                favourites.c.account_id == viewer, among(favourites.c.status_id)),
+            select(literal("b"), bookmarks.c.status_id).where(bookmarks.c.account_id == viewer,
+                                                              among(bookmarks.c.status_id)),
+            select(literal("r"), statuses.c.reblog_of_id).where(
+                statuses.c.account_id == viewer, among(statuses.c.reblog_of_id), statuses.c.deleted_at.is_(None)),
+            select(literal("p"), pins.c.status_id).where(pins.c.account_id == viewer, among(pins.c.status_id)),
+        ),
+    )
+
+
+_STATEMENTS = {"postgresql": _build(array_ids=True), "sqlite": _build(array_ids=False)}
+
+
+def _statements(conn: Connection) -> _Statements:
+    return _STATEMENTS[conn.dialect.name]
 
 
 @dataclass
@@ -83,7 +108,7 @@ class StatusView:
 async def load_accounts(conn: Connection, ids: list[int] | set[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    rows = await conn.execute(LOAD_ACCOUNTS, {"ids": list(ids)})
+    rows = await conn.execute(_statements(conn).accounts, {"ids": list(ids)})
     return {int(r.id): r for r in rows}
 
 
@@ -104,10 +129,10 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
     """Views for ``ids`` (deleted or missing ones are left out), in four queries whatever the page size."""
     if not ids:
         return {}
-    rows = {int(r.id): r for r in await conn.execute(LOAD_STATUSES, {"ids": ids})}
+    rows = {int(r.id): r for r in await conn.execute(_statements(conn).load_statuses, {"ids": ids})}
     all_ids = list(rows)
     account_ids = {int(r.account_id) for r in rows.values()}
-    extra_rows = (await conn.execute(LOAD_MENTIONS_AND_TAGS, {"ids": all_ids})).all() if all_ids else []
+    extra_rows = (await conn.execute(_statements(conn).mentions_and_tags, {"ids": all_ids})).all() if all_ids else []
     mention_rows = [e for e in extra_rows if e.kind == "m"]
     tag_rows = [e for e in extra_rows if e.kind == "t"]
     account_ids.update(int(m.aid) for m in mention_rows)
@@ -132,7 +157,7 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
             view.tags.append(t.name)
     with_media = [sid for sid, r in rows.items() if r.has_media]
     if with_media:
-        for media in await conn.execute(LOAD_MEDIA, {"ids": with_media}):
+        for media in await conn.execute(_statements(conn).media, {"ids": with_media}):
             view = views.get(int(media.status_id))
             if view is not None:
                 view.media.append(media)
@@ -157,7 +182,7 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
 async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, StatusView]) -> None:
     """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query."""
     marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set()}
-    for row in await conn.execute(VIEWER_STATE, {"viewer": viewer_id, "ids": list(views)}):
+    for row in await conn.execute(_statements(conn).viewer_state, {"viewer": viewer_id, "ids": list(views)}):
         marked[row.kind].add(int(row.sid))
     for sid, view in views.items():
         view.favourited = sid in marked["f"]

@@ -44,3 +44,15 @@ def id_for_time(moment: datetime) -> int:
 def time_of(identifier: int) -> float:
     """Seconds since the epoch at which ``identifier`` was minted."""
     return (identifier >> 16) / 1000.0
+
+
+MAX_ID = 2**63 - 1
+
+
+def parse(text: object) -> int | None:
+    """A decimal id as clients send it, or None. ASCII digits only: "¹" is a digit to str.isdigit()."""
+    value = str(text).strip()
+    if not value or len(value) > 19 or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None

@@ -18,6 +18,7 @@ from stoa.social import accounts, oauth, relationships, timelines
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, ValidationFailed
 from stoa.social.views import load_accounts
+from stoa.store import ids
 
 router = APIRouter()
 
@@ -103,7 +104,7 @@ async def update_credentials(auth: Auth = Depends(require("write:accounts")), ct
     fields = params.raw("fields_attributes")
     if fields is not None:
         if isinstance(fields, dict):
-            fields = [fields[k] for k in sorted(fields, key=lambda k: int(k) if str(k).isdigit() else 0)]
+            fields = [fields[k] for k in sorted(fields, key=lambda k: ids.parse(k) or 0)]
         if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
             raise ValidationFailed("fields_attributes must be a list of {name, value}")
         changes.fields = [{"name": str(f.get("name", "")), "value": str(f.get("value", ""))}
@@ -136,12 +137,9 @@ async def lookup(auth: Auth | None = Depends(optional_auth), ctx: Context = Depe
 @router.get("/api/v1/accounts/relationships")
 async def get_relationships(auth: Auth = Depends(require("read:follows")), ctx: Context = Depends(get_ctx),
                             params: Params = Depends(get_params)) -> JSON:
-    ids = []
-    for raw in params.items("id", max_items=100):
-        if raw.isdigit() and len(raw) <= 19:
-            ids.append(int(raw))
+    wanted = [n for n in (ids.parse(raw) for raw in params.items("id", max_items=100)) if n is not None]
     async with ctx.db.read() as conn:
-        rels = await relationships.relationships(conn, auth.user, list(dict.fromkeys(ids)))
+        rels = await relationships.relationships(conn, auth.user, list(dict.fromkeys(wanted)))
     return JSON([ser.relationship(r) for r in rels])
 
 

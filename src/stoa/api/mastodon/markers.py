@@ -11,6 +11,7 @@ from stoa.api.responses import JSON
 from stoa.social import markers
 from stoa.social.context import Context
 from stoa.social.errors import ValidationFailed
+from stoa.store import ids
 
 router = APIRouter()
 
@@ -29,9 +30,9 @@ async def save_markers(auth: Auth = Depends(require("write:statuses")), ctx: Con
     for timeline in markers.TIMELINES:
         value = params.raw(timeline)
         if isinstance(value, dict) and value.get("last_read_id") is not None:
-            raw = str(value["last_read_id"])
-            if not raw.isdigit() or len(raw) > 19:
+            position = ids.parse(value["last_read_id"])
+            if position is None:
                 raise ValidationFailed(f"{timeline}[last_read_id] must be a numeric id")
-            positions[timeline] = int(raw)
+            positions[timeline] = position
     saved = await markers.save_markers(ctx, auth.user, positions)
     return JSON({name: ser.marker(row) for name, row in saved.items()})

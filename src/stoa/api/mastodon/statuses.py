@@ -16,6 +16,7 @@ from stoa.social import statuses, timelines
 from stoa.social.context import Context
 from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.views import StatusView, load_accounts, ordered
+from stoa.store import ids
 
 router = APIRouter()
 
@@ -69,19 +70,19 @@ async def create(request: Request, auth: Auth = Depends(require("write:statuses"
 def parse_reply_id(raw: Any) -> int | None:
     if raw is None or raw == "":
         return None
-    text = str(raw)
-    if not text.isdigit() or len(text) > 19:
+    number = ids.parse(raw)
+    if number is None:
         raise ValidationFailed("The post you are replying to does not exist or is not visible")
-    return int(text)
+    return number
 
 
 @router.get("/api/v1/statuses")
 async def get_many(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                    params: Params = Depends(get_params)) -> JSON:
-    ids = [int(i) for i in params.items("id", max_items=40) if i.isdigit() and len(i) <= 19]
+    wanted = [n for n in (ids.parse(i) for i in params.items("id", max_items=40)) if n is not None]
     out = []
     async with ctx.db.read() as conn:
-        for view in await ordered(conn, viewer(auth), ids):
+        for view in await ordered(conn, viewer(auth), wanted):
             if await statuses.can_see(conn, viewer(auth), view.row):
                 out.append(status_json(ctx, view))
     return JSON(out)
