@@ -12,7 +12,6 @@ from stoa.api.params import Params
 from stoa.social import oauth
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, Unauthorized
-from stoa.social.streaming import Broker
 
 TOKEN_CACHE_SECONDS = 5.0
 
@@ -61,10 +60,6 @@ async def get_ctx(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
-
-async def get_broker(request: Request) -> Broker:
-    broker: Broker = request.app.state.broker
-    return broker
 
 
 async def get_params(request: Request) -> Params:

@@ -66,7 +66,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _blocked_between(conn: Connection, a: int, b: int) -> bool:
+async def blocked_between(conn: Connection, a: int, b: int) -> bool:
     query = select(
         exists().where(
             ((blocks.c.account_id == a) & (blocks.c.target_account_id == b))
@@ -76,7 +76,7 @@ async def _blocked_between(conn: Connection, a: int, b: int) -> bool:
     return bool((await conn.execute(query)).scalar())
 
 
-async def _is_following(conn: Connection, follower: int, target: int) -> bool:
+async def is_following(conn: Connection, follower: int, target: int) -> bool:
     query = select(
         exists().where((follows.c.account_id == follower) & (follows.c.target_account_id == target))
     )
@@ -95,7 +95,7 @@ async def can_see(conn: Connection, viewer_id: int | None, status: Any) -> bool:
         return False
     if viewer_id == status.account_id:
         return True
-    if viewer_id is not None and await _blocked_between(conn, viewer_id, status.account_id):
+    if viewer_id is not None and await blocked_between(conn, viewer_id, status.account_id):
         return False
     if status.visibility in ("public", "unlisted"):
         return True
@@ -103,7 +103,7 @@ async def can_see(conn: Connection, viewer_id: int | None, status: Any) -> bool:
         return False
     if await _is_mentioned(conn, status.id, viewer_id):
         return True
-    return status.visibility == "private" and await _is_following(conn, viewer_id, status.account_id)
+    return status.visibility == "private" and await is_following(conn, viewer_id, status.account_id)
 
 
 async def get_visible(conn: Connection, viewer_id: int | None, status_id: int) -> Any:

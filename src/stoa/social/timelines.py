@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, null, or_, select, union_all
 from stoa.social.context import Context
 from stoa.social.errors import NotFound
 from stoa.social.paging import Page
-from stoa.social.statuses import _blocked_between, _is_following
+from stoa.social.statuses import blocked_between, is_following
 from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection, Database
 from stoa.store.schema import (
@@ -136,11 +136,11 @@ async def account_statuses(
         target = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
         if target is None or target.suspended_at is not None:
             raise NotFound()
-        if viewer_id is not None and viewer_id != account_id and await _blocked_between(conn, viewer_id,
+        if viewer_id is not None and viewer_id != account_id and await blocked_between(conn, viewer_id,
                                                                                          account_id):
             return []
         visible = ["public", "unlisted"]
-        if viewer_id == account_id or (viewer_id is not None and await _is_following(conn, viewer_id,
+        if viewer_id == account_id or (viewer_id is not None and await is_following(conn, viewer_id,
                                                                                      account_id)):
             visible.append("private")
         if pinned:

@@ -34,23 +34,18 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 
 def current_revision(settings: Settings) -> str | None:
+    """The schema revision the store is at (None when empty), asked through the configured driver."""
+    import asyncio
+
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
 
-    url = settings.resolved_database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-    if "+psycopg" in url:  # no sync PostgreSQL driver is a dependency: ask asyncpg instead
-        import asyncio
-
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        async def _ask() -> str | None:
-            engine = create_async_engine(settings.resolved_database_url)
+    async def ask() -> str | None:
+        engine = create_async_engine(settings.resolved_database_url)
+        try:
             async with engine.connect() as conn:
-                rev = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+                return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+        finally:
             await engine.dispose()
-            return rev
 
-        return asyncio.run(_ask())
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    return asyncio.run(ask())

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from stoa.api.deps import Auth, get_params, require
 from stoa.api.params import Params
 from stoa.api.responses import JSON
+from stoa.residency import merkle
 from stoa.residency.transparency import TransparencyLog, TreeHead, b64, require_region
 from stoa.social.errors import BadRequest
 
@@ -30,8 +31,6 @@ def head_json(head: TreeHead, public_key: bytes) -> dict[str, Any]:
 
 
 def entry_json(row: Any) -> dict[str, Any]:
-    from stoa.residency import merkle
-
     data = bytes(row.leaf_input)
     return {"position": int(row.position), "leaf_input": b64(data), "leaf_hash": b64(merkle.leaf_hash(data)),
             "entry": orjson.loads(data)}
