@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
 from stoa import __version__
-from stoa.api import errors
+from stoa.api import errors, files
 from stoa.api.deps import TokenCache
 from stoa.api.mastodon import (
     accounts,
@@ -32,6 +33,9 @@ from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
+from stoa.media.jobs import MediaJobs
+from stoa.media.serving import MediaUrlSigner
+from stoa.media.storage import storage_for
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
 from stoa.social.context import Context
@@ -54,6 +58,19 @@ def make_hub(settings: Settings, store: Store, broker: Broker | None) -> Hub:
     return PostgresHub(dsn, broker, partial(home_holders, store.db) if broker is not None else None)
 
 
+def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutine[Any, Any, None]]:
+    """What a worker runs for every region: outbox consumers, media jobs, housekeeping."""
+    work: list[Coroutine[Any, Any, None]] = []
+    for name in store.region_names:
+        db = store.region(name)
+        storage = storage_for(settings, name)
+        work += [run_consumers(db, all_consumers(db, hub), settings.worker_poll_seconds),
+                 MediaJobs(db, storage, settings).run_forever(),
+                 run_maintenance(db, storage, depth=settings.home_feed_depth,
+                                 unattached_media_hours=settings.unattached_media_hours)]
+    return work
+
+
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings)
     broker = Broker()
@@ -64,13 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
         await hub.start()
         tasks = []
         if settings.run_workers:
-            for name in store.region_names:
-                tasks.append(asyncio.create_task(
-                    run_consumers(store.region(name), all_consumers(store.region(name), hub),
-                                  settings.worker_poll_seconds)))
-                tasks.append(asyncio.create_task(run_maintenance(
-                    store.region(name), settings.data_dir / "media" / name, depth=settings.home_feed_depth,
-                    unattached_media_hours=settings.unattached_media_hours)))
+            tasks = [asyncio.create_task(job) for job in background_work(settings, store, hub)]
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         try:
@@ -90,7 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.broker = broker
     app.state.hub = hub
-    app.state.ctx = Context(store=store, settings=settings)
+    app.state.ctx = Context(store=store, settings=settings, media_urls=MediaUrlSigner.for_settings(settings))
     app.state.token_cache = TokenCache()
     app.state.transparency = {
         name: TransparencyLog(store.region(name), name, RegionKey.for_region(settings.data_dir, name))
@@ -110,10 +121,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.add_route("/health", health)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    settings.media_root.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_root, check_dir=False), name="media")
+    app.include_router(files.router)
 
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    upload_limit = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024  # + multipart framing
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,
+                       larger={"/api/v1/media": upload_limit, "/api/v2/media": upload_limit})
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitMiddleware, per_token=settings.rate_limit_per_token,
                            per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds,

@@ -171,11 +171,8 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the event consumers (fan-out, notifications, search) without serving HTTP."""
-    from stoa.app import make_hub
-    from stoa.social.consumers import all_consumers
-    from stoa.social.maintenance import run_maintenance
-    from stoa.store.events import run_consumers
+    """Run the event consumers (fan-out, notifications, search), media jobs and housekeeping, without HTTP."""
+    from stoa.app import background_work, make_hub
 
     settings = _settings()
 
@@ -183,13 +180,7 @@ def worker() -> None:
         hub = make_hub(settings, store, broker=None)  # on PostgreSQL, live streams hear this worker
         await hub.start()
         try:
-            await asyncio.gather(
-                *(run_consumers(store.region(name), all_consumers(store.region(name), hub),
-                                settings.worker_poll_seconds) for name in store.region_names),
-                *(run_maintenance(store.region(name), settings.data_dir / "media" / name,
-                                  depth=settings.home_feed_depth,
-                                  unattached_media_hours=settings.unattached_media_hours)
-                  for name in store.region_names))
+            await asyncio.gather(*background_work(settings, store, hub))
         finally:
             await hub.stop()
 

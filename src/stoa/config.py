@@ -33,6 +33,21 @@ class Settings(BaseSettings):
     max_request_bytes: int = 16 * 1024 * 1024
     max_avatar_bytes: int = 8 * 1024 * 1024
     max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = Field(default=500 * 1024 * 1024, description="Largest video upload")
+    max_video_seconds: float = Field(default=180.0, gt=0, description="Longest video upload")
+    video_max_lines: int = Field(default=720, description="Videos are served at most 720p (or 1080)")
+
+    # Media storage: local files under data_dir/media/<region>, or an S3-compatible bucket per region.
+    media_storage: str = Field(default="local", pattern="^(local|s3)$")
+    s3_bucket: str = Field(default="stoa-{region}", description="Bucket name; {region} is replaced")
+    s3_endpoint_url: str = Field(default="", description="For MinIO, Ceph, Garage...; empty means AWS")
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    media_url_ttl_seconds: int = Field(default=3600, ge=60, description="Lifetime of signed media URLs")
+    media_job_lease_seconds: float = Field(default=60.0, gt=0, description="A silent transcode is retried after")
+    media_job_timeout_seconds: float = Field(default=900.0, gt=0, description="A transcode running longer is killed")
+    media_job_attempts: int = Field(default=3, ge=1, description="Tries before a media job is marked failed")
     rate_limit_per_token: int = Field(default=300, description="Requests per window per access token")
     rate_limit_per_ip: int = Field(default=7500, description="Requests per window per client IP")
     rate_limit_window_seconds: int = 300

@@ -45,6 +45,7 @@ async def test_upload_describe_attach_and_fetch(client: httpx.AsyncClient) -> No
     assert seen["media_attachments"][0]["preview_url"].startswith("http://127.0.0.1:8000/media/previews/")
 
     path = attached[0]["url"].replace("http://127.0.0.1:8000", "")
+    assert "signature=" not in path  # a public post's media is public (and cacheable forever)
     whole = await client.get(path)
     assert whole.status_code == 200 and whole.headers["content-type"] == "image/jpeg"
     served = Image.open(io.BytesIO(whole.content))
@@ -68,11 +69,8 @@ async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClie
 
     before = stored()
     truncated = jpeg_with_gps()[:2000]
-    gif = io.BytesIO()
-    frames = [Image.new("RGB", (20, 20), (80 * i, 0, 0)) for i in range(3)]
-    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:])
     text_file = b"just some text, not a picture"
-    for data, status in [(b"", 422), (truncated, 422), (text_file, 422), (gif.getvalue(), 422)]:
+    for data, status in [(b"", 422), (truncated, 422), (text_file, 422)]:
         response = await upload(client, alice.headers, data)
         assert response.status_code == status, response.text
         assert "error" in response.json()
@@ -82,6 +80,7 @@ async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClie
     Image.new("1", (20000, 20000)).save(bomb, "PNG")  # tiny file, 400 million pixels
     assert (await upload(client, alice.headers, bomb.getvalue(), "bomb.png")).status_code == 422
     assert stored() == before
+    assert not list((Path(settings.data_dir) / "tmp").glob("*"))  # no spooled upload left behind
 
     theirs = (await upload(client, bob.headers, jpeg_with_gps((300, 200)))).json()
     stolen = await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": theirs["id"]})
@@ -95,6 +94,6 @@ async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClie
 
 async def test_oversize_upload_is_413(client: httpx.AsyncClient, settings: Settings) -> None:
     alice = await sign_up(client, "alice")
-    big = b"\xff\xd8" + b"\x00" * (settings.max_image_bytes + 10)
+    big = jpeg_with_gps((200, 200)) + b"\x00" * (settings.max_image_bytes + 10)  # a JPEG, padded past the limit
     response = await upload(client, alice.headers, big)
-    assert response.status_code == 413
+    assert response.status_code == 413 and "Image is larger than 10 MB" in response.json()["error"]

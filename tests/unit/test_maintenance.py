@@ -32,6 +32,7 @@ async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, s
 
     from sqlalchemy import update
 
+    from stoa.media.storage import storage_for
     from stoa.social.maintenance import remove_unattached_media
     from stoa.store.schema import media_attachments
     from tests.api.test_media import jpeg_with_gps, upload
@@ -46,9 +47,9 @@ async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, s
         await conn.execute(update(media_attachments).where(media_attachments.c.id.in_([int(kept["id"]),
                                                                                        int(stale["id"])]))
                            .values(created_at=datetime.now(UTC) - timedelta(days=2)))
-    stale_file = settings.media_root / stale["url"].split("/media/", 1)[1]
+    stale_file = settings.media_root / stale["url"].split("/media/", 1)[1].split("?")[0]
     assert stale_file.exists()
-    assert await remove_unattached_media(db, settings.media_root, timedelta(hours=24)) == 1
+    assert await remove_unattached_media(db, storage_for(settings, settings.region), timedelta(hours=24)) == 1
     assert not stale_file.exists()
     assert (await client.get(f"/api/v1/media/{stale['id']}", headers=alice.headers)).status_code == 404
     for survivor in (kept, fresh):

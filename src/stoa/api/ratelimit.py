@@ -114,26 +114,31 @@ class RateLimitMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over the limit with 413 before reading them (Content-Length or streamed)."""
+    """Refuse bodies over the limit with 413 before reading them (Content-Length or streamed).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``larger`` raises the limit for given paths (media uploads).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.default_max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > max_bytes
             except ValueError:
                 await error(400, "Invalid Content-Length")(scope, receive, send)
                 return
             if too_big:
-                await error(413, f"Request body is larger than {self.max_bytes} bytes")(scope, receive, send)
+                await error(413, f"Request body is larger than {max_bytes} bytes")(scope, receive, send)
                 return
         received = 0
         started = False
@@ -143,7 +148,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge()
             return message
 
@@ -157,7 +162,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await error(413, f"Request body is larger than {self.max_bytes} bytes")(scope, receive, send)
+                await error(413, f"Request body is larger than {max_bytes} bytes")(scope, receive, send)
 
 
 class BodyTooLarge(TooLarge):

@@ -1,4 +1,4 @@
-"""Profile images: decode safely, bound the size, strip metadata, re-encode.
+"""Images (profile pictures and post photos): decode safely, bound the size, strip metadata, re-encode.
 
 Every served image is re-encoded from pixels, so EXIF (GPS included) and any
 payload hidden in the original never leave the server.
@@ -14,7 +14,52 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from stoa.social.errors import TooLarge, ValidationFailed
 
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_ANIMATION_PIXELS = 400_000_000  # width x height x frames of an animated GIF
+ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "HEIF"}
+
+
+def _register_heif() -> None:
+    """HEIC/HEIF (iPhone photos) through pillow-heif's libheif, when it is installed."""
+    try:
+        import pillow_heif
+    except ImportError:  # pragma: no cover - optional decoder
+        ACCEPTED.discard("HEIF")
+        return
+    pillow_heif.register_heif_opener()
+
+
+_register_heif()
+
+
+def format_of(head: bytes) -> str | None:
+    """The image format the first bytes of a file announce (JPEG, PNG, GIF...), or None."""
+    try:
+        with Image.open(io.BytesIO(head)) as probe:
+            return str(probe.format) if probe.format in ACCEPTED else None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        return None
+
+
+def kind_of(data: bytes) -> str | None:
+    """'image' for a still image we decode, 'animation' for an animated GIF, None for anything else.
+
+    Animated GIFs are bounded here (pixels x frames) before a video decoder ever sees them.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ACCEPTED:
+                return None
+            frames = getattr(probe, "n_frames", 1)
+            if frames > 1:
+                if probe.format != "GIF":
+                    raise ValidationFailed("Animated images other than GIF are not supported; upload a video")
+                if probe.width * probe.height * frames > MAX_ANIMATION_PIXELS or \
+                        probe.width * probe.height > MAX_PIXELS:
+                    raise ValidationFailed("The animated GIF is too large (dimensions x frames)")
+                return "animation"
+            return "image"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -36,11 +81,11 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in ACCEPTED:
                 raise ValidationFailed(f"Unsupported image type {probe.format or 'unknown'}; "
-                                       "use JPEG, PNG, WebP or GIF")
+                                       "use JPEG, PNG, WebP, HEIC or GIF")
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationFailed("Image dimensions are too large")
             if getattr(probe, "n_frames", 1) > 1:
-                raise ValidationFailed("Animated images are not supported yet; upload a still image")
+                raise ValidationFailed("Animated images are not accepted here; upload a still image")
         image = Image.open(io.BytesIO(data))
         image.load()
         return ImageOps.exif_transpose(image)
@@ -48,7 +93,7 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
         raise ValidationFailed("The file is not a valid image (truncated, or not an image at all)") from None
 
 
-def _encode(image: Image.Image) -> Encoded:
+def encode_still(image: Image.Image) -> Encoded:
     """PNG when the image has transparency, JPEG otherwise; pixels only, no metadata."""
     has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     out = io.BytesIO()
@@ -66,7 +111,7 @@ def process_profile_image(data: bytes, max_bytes: int, box: tuple[int, int], cro
         image = ImageOps.fit(image, box, method=Image.Resampling.LANCZOS)
     else:
         image.thumbnail(box, Image.Resampling.LANCZOS)
-    return _encode(image)
+    return encode_still(image)
 
 
 @dataclass(frozen=True)
@@ -78,17 +123,22 @@ class PostImage:
 
 def process_post_image(data: bytes, max_bytes: int, max_side: int = 1920, preview_side: int = 640) -> PostImage:
     """A post's image: bounded to ``max_side``, a preview, and a blurhash placeholder."""
-    import blurhash
-
     image = _decode(data, max_bytes)
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    original = _encode(image)
+    original = encode_still(image)
     small = image.copy()
     small.thumbnail((preview_side, preview_side), Image.Resampling.LANCZOS)
-    preview = _encode(small)
+    preview = encode_still(small)
+    return PostImage(original, preview, blurhash_of(image))
+
+
+def blurhash_of(image: Image.Image) -> str:
+    """A placeholder a client paints while the real picture loads."""
+    import blurhash
+
     tiny = image.convert("RGB")
     tiny.thumbnail((64, 64))  # a blurhash needs only a few dozen pixels a side
     width = tiny.width
     flat = list(tiny.tobytes())
     rows = [[flat[(y * width + x) * 3:(y * width + x) * 3 + 3] for x in range(width)] for y in range(tiny.height)]
-    return PostImage(original, preview, blurhash.encode(rows, components_x=4, components_y=3))
+    return str(blurhash.encode(rows, components_x=4, components_y=3))

@@ -15,12 +15,12 @@ import asyncio
 import io
 import zipfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import delete, func, or_, select, update
 
+from stoa.media.storage import Storage, storage_for
 from stoa.residency.transparency import Record, TransparencyLog
 from stoa.social import accounts as account_actions
 from stoa.social.context import Context
@@ -41,6 +41,7 @@ from stoa.store.schema import (
     home_feed,
     idempotency_keys,
     markers,
+    media_attachments,
     mutes,
     notifications,
     oauth_codes,
@@ -125,6 +126,11 @@ async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
         "feed_preferences.json": _rows(await conn.execute(
             select(feed_preferences.c.kind, feed_preferences.c.value, feed_preferences.c.created_at)
             .where(feed_preferences.c.account_id == account_id))),
+        "media_attachments.json": _rows(await conn.execute(
+            select(media_attachments.c.id, media_attachments.c.status_id, media_attachments.c.type,
+                   media_attachments.c.state, media_attachments.c.description, media_attachments.c.file,
+                   media_attachments.c.created_at)
+            .where(media_attachments.c.account_id == account_id).order_by(media_attachments.c.id))),
         "markers.json": _rows(await conn.execute(select(markers.c.timeline, markers.c.last_read_id,
                                                         markers.c.updated_at)
                                                  .where(markers.c.account_id == account_id))),
@@ -143,21 +149,22 @@ async def export_archive(ctx: Context, log: TransparencyLog, account_id: int) ->
     async with ctx.db.read() as conn:
         files = await _collect(conn, account_id)
     files["transparency.json"] = [orjson.loads(bytes(r.leaf_input)) for r in await log.entries_about(account_id)]
-    return await asyncio.to_thread(_zip, files, ctx.settings.media_root, ctx.base_url, account_id)
+    return await asyncio.to_thread(_zip, files, storage_for(ctx.settings, ctx.settings.region), ctx.base_url,
+                                   account_id)
 
 
-def _zip(files: dict[str, Any], media_root: Path, instance: str, account_id: int) -> bytes:
+def _zip(files: dict[str, Any], storage: Storage, instance: str, account_id: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         names = sorted(files)
         for name in names:
             archive.writestr(name, orjson.dumps(files[name], option=orjson.OPT_INDENT_2))
-        for kind in ("avatar", "header"):
-            relative = files["account.json"][kind]
-            path = media_root / relative if relative else None
-            if path is not None and path.is_file():
-                arcname = f"media/{kind}{path.suffix}"
-                archive.write(path, arcname)
+        wanted = [(f"media/{kind}", files["account.json"][kind]) for kind in ("avatar", "header")]
+        wanted += [(f"media/attachments/{m['id']}", m["file"]) for m in files["media_attachments.json"]]
+        for stem, key in wanted:
+            if key and storage.exists(key):
+                arcname = f"{stem}.{key.rsplit('.', 1)[-1]}"
+                archive.writestr(arcname, storage.read(key), compress_type=zipfile.ZIP_STORED)
                 names.append(arcname)
         archive.writestr("manifest.json", orjson.dumps({
             "format": FORMAT, "exported_at": datetime.now(UTC).isoformat(), "account_id": str(account_id),
@@ -242,4 +249,4 @@ async def _remove_unshared_images(ctx: Context, images: list[str]) -> None:
             shared = (await conn.execute(select(func.count()).select_from(accounts).where(
                 or_(accounts.c.avatar == relative, accounts.c.header == relative)))).scalar_one()
             if not shared:
-                await asyncio.to_thread((ctx.settings.media_root / relative).unlink, missing_ok=True)
+                await asyncio.to_thread(storage_for(ctx.settings, ctx.settings.region).delete, relative)

@@ -1,10 +1,11 @@
-"""What every domain action needs: the store and the instance's settings."""
+"""What every domain action needs: the store, the instance's settings, the media URL signer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stoa.config import Settings
+from stoa.media.serving import MediaUrlSigner
 from stoa.store.database import Database
 from stoa.store.regions import Store
 
@@ -13,6 +14,7 @@ from stoa.store.regions import Store
 class Context:
     store: Store
     settings: Settings
+    media_urls: MediaUrlSigner | None = field(default=None)
 
     @property
     def db(self) -> Database:

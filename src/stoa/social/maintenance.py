@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import structlog
 from sqlalchemy import delete, select
 
+from stoa.media.storage import Storage
 from stoa.store.database import Database
 from stoa.store.schema import accounts, home_feed, media_attachments
 
@@ -46,27 +46,27 @@ async def trim_home_feeds(db: Database, after_account_id: int, batch: int = 200,
     return ids[-1], deleted
 
 
-async def remove_unattached_media(db: Database, media_root: Path, older_than: timedelta) -> int:
+async def remove_unattached_media(db: Database, storage: Storage, older_than: timedelta) -> int:
     """Delete uploads never attached to a post within ``older_than``, and their files unless shared."""
     cutoff = datetime.now(UTC) - older_than
     async with db.write() as conn:
         stale = (await conn.execute(select(media_attachments.c.id, media_attachments.c.file,
-                                           media_attachments.c.preview)
+                                           media_attachments.c.preview, media_attachments.c.source)
                                     .where(media_attachments.c.status_id.is_(None),
                                            media_attachments.c.created_at < cutoff).limit(500))).all()
         if not stale:
             return 0
         await conn.execute(delete(media_attachments).where(media_attachments.c.id.in_([r.id for r in stale])))
-        paths = {p for r in stale for p in (r.file, r.preview)}
-        still_used = {p for p in (await conn.execute(select(media_attachments.c.file).where(
-            media_attachments.c.file.in_(paths)))).scalars()} | {p for p in (await conn.execute(
-                select(media_attachments.c.preview).where(media_attachments.c.preview.in_(paths)))).scalars()}
-    for relative in paths - still_used:  # content-addressed: an identical upload may share the file
-        await asyncio.to_thread((media_root / relative).unlink, missing_ok=True)
+        keys = {k for r in stale for k in (r.file, r.preview, r.source) if k}
+        still_used = set()
+        for column in (media_attachments.c.file, media_attachments.c.preview, media_attachments.c.source):
+            still_used |= set((await conn.execute(select(column).where(column.in_(keys)))).scalars())
+    for key in keys - still_used:  # content-addressed: an identical upload may share the file
+        await asyncio.to_thread(storage.delete, key)
     return len(stale)
 
 
-async def run_maintenance(db: Database, media_root: Path, interval_seconds: float = 5.0, depth: int = HOME_DEPTH,
+async def run_maintenance(db: Database, storage: Storage, interval_seconds: float = 5.0, depth: int = HOME_DEPTH,
                           unattached_media_hours: float = 24.0) -> None:
     """Sweep home timelines and stale uploads forever, one batch per tick."""
     cursor = 0
@@ -75,7 +75,7 @@ async def run_maintenance(db: Database, media_root: Path, interval_seconds: floa
             cursor, deleted = await trim_home_feeds(db, cursor, depth=depth)
             if deleted:
                 log.info("home_feeds_trimmed", rows=deleted)
-            removed = await remove_unattached_media(db, media_root, timedelta(hours=unattached_media_hours))
+            removed = await remove_unattached_media(db, storage, timedelta(hours=unattached_media_hours))
             if removed:
                 log.info("unattached_media_removed", count=removed)
         except asyncio.CancelledError:

@@ -26,6 +26,15 @@ def _ensure_parent(url: str) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def newest_revision() -> str:
+    """The revision a fully migrated store is at."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring the store up to ``revision`` without losing data (idempotent)."""
     url = settings.resolved_database_url

@@ -172,9 +172,9 @@ media_attachments = Table(
     Column("id", ID, primary_key=True, autoincrement=False),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("status_id", ID, nullable=True, index=True),
-    Column("type", String(16), nullable=False),
-    Column("file", String(255), nullable=False),
-    Column("preview", String(255), nullable=False),
+    Column("type", String(16), nullable=False),  # image, video, gifv
+    Column("file", String(255), nullable=True, index=True),  # storage key; NULL while processing
+    Column("preview", String(255), nullable=True, index=True),
     Column("content_type", String(64), nullable=False),
     Column("meta", JSON, nullable=False),
     Column("blurhash", String(64), nullable=True),
@@ -182,7 +182,15 @@ media_attachments = Table(
     Column("focus_x", Float, nullable=False, default=0.0),
     Column("focus_y", Float, nullable=False, default=0.0),
     _ts("created_at"),
+    # Video and animated GIF are processed by a durable job (stoa.media.jobs): processing → ready | failed.
+    Column("state", String(16), nullable=False, server_default="ready"),
+    Column("error", Text, nullable=True),
+    Column("source", String(255), nullable=True),  # the upload as received, kept until processed
+    Column("source_sha256", String(64), nullable=True, index=True),  # the same upload twice is processed once
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("lease_until", nullable=True),  # a worker holds the job until then; silent past it, another retries
     Index("ix_media_attachments_account_id", "account_id", "id"),
+    Index("ix_media_attachments_state", "state", "id"),
     # Unattached uploads are their uploader's private data; attached, they share the post's fate.
     info={"privacy": "public", "private_when": "status_id IS NULL", "owner": "account_id"},
 )

@@ -12,8 +12,8 @@ from stoa.api.mastodon import serializers as ser
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.media.attachments import storage as media_storage
 from stoa.media.images import process_profile_image
-from stoa.media.storage import LocalStorage
 from stoa.social import accounts, oauth, relationships, timelines
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, ValidationFailed
@@ -87,8 +87,7 @@ async def _store_image(ctx: Context, upload: Any, kind: str) -> str:
     data = await upload.read(ctx.settings.max_avatar_bytes + 1)
     box, crop = ((400, 400), True) if kind == "avatars" else ((1500, 500), False)
     encoded = await asyncio.to_thread(process_profile_image, data, ctx.settings.max_avatar_bytes, box, crop)
-    storage = LocalStorage(ctx.settings.media_root)
-    return await asyncio.to_thread(storage.put, encoded.data, encoded.extension, kind)
+    return await asyncio.to_thread(media_storage(ctx).put, encoded.data, encoded.extension, kind)
 
 
 @router.patch("/api/v1/accounts/update_credentials")

@@ -22,7 +22,7 @@ async def list_notifications(request: Request, auth: Auth = Depends(require("rea
     views = await notifications.list_notifications(
         ctx, auth.user, page, types=params.items("types", 20), exclude_types=params.items("exclude_types", 20),
         from_account_id=params.id("account_id"))
-    return paginated(request, [ser.notification(v, ctx.base_url, ctx.domain) for v in views],
+    return paginated(request, [ser.notification(v, ctx.base_url, ctx.domain, ctx.media_urls) for v in views],
                      [int(v.row.id) for v in views], ctx.base_url)
 
 
@@ -36,7 +36,7 @@ async def clear(auth: Auth = Depends(require("write:notifications")), ctx: Conte
 async def get_notification(notification_id: str, auth: Auth = Depends(require("read:notifications")),
                            ctx: Context = Depends(get_ctx)) -> JSON:
     view = await notifications.get_notification(ctx, auth.user, parse_id(notification_id))
-    return JSON(ser.notification(view, ctx.base_url, ctx.domain))
+    return JSON(ser.notification(view, ctx.base_url, ctx.domain, ctx.media_urls))
 
 
 @router.post("/api/v1/notifications/{notification_id}/dismiss")

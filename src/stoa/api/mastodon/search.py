@@ -31,6 +31,6 @@ async def search_v2(auth: Auth | None = Depends(optional_auth), ctx: Context = D
                            params.integer("limit", 20, 1, 40) or 20, offset, params.id("account_id"))
     return JSON({
         "accounts": [ser.account(a, ctx.base_url, ctx.domain) for a in results.accounts],
-        "statuses": [ser.status(v, ctx.base_url, ctx.domain) for v in results.statuses],
+        "statuses": [ser.status(v, ctx.base_url, ctx.domain, ctx.media_urls) for v in results.statuses],
         "hashtags": [ser.tag(t, ctx.base_url) for t in results.hashtags],
     })

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from stoa.media.serving import MediaUrlSigner
 from stoa.social.accounts import note_html
 from stoa.social.notifications import NotificationView
 from stoa.social.relationships import Relationship
@@ -107,10 +108,15 @@ def _account(a: Any, base_url: str, domain: str, source: Any, follow_requests: i
 _static_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def _status_static(view: StatusView, base_url: str) -> dict[str, Any]:
-    """The parts of a Status that change only when the post is edited, rendered once per version."""
+def _status_static(view: StatusView, base_url: str, signer: MediaUrlSigner | None) -> dict[str, Any]:
+    """The parts of a Status that change only when the post is edited, rendered once per version.
+
+    The media of followers-only and direct posts get signed URLs, renewed every signing window.
+    """
     r = view.row
-    key = (r.id, r.edited_at, base_url)
+    if r.visibility in ("public", "unlisted") or not view.media:
+        signer = None
+    key = (r.id, r.edited_at, base_url, signer.window() if signer is not None else None)
     cached = _static_cache.get(key)
     if cached is not None:
         return cached
@@ -127,7 +133,7 @@ def _status_static(view: StatusView, base_url: str) -> dict[str, Any]:
         "visibility": r.visibility,
         "sensitive": bool(r.sensitive),
         "spoiler_text": r.spoiler_text,
-        "media_attachments": [media_attachment(m, base_url) for m in view.media],
+        "media_attachments": [media_attachment(m, base_url, signer) for m in view.media],
         "application": ({"name": view.application.name, "website": view.application.website}
                         if view.application is not None else None),
         "mentions": [{"id": str(m.id), "username": m.username, "acct": m.username,
@@ -148,17 +154,17 @@ def _status_static(view: StatusView, base_url: str) -> dict[str, Any]:
     return cached
 
 
-def status(view: StatusView, base_url: str, domain: str) -> dict[str, Any]:
+def status(view: StatusView, base_url: str, domain: str, signer: MediaUrlSigner | None = None) -> dict[str, Any]:
     """The Status entity as ``view``'s viewer sees it (a fresh dict; nested parts are shared)."""
     r = view.row
-    data = dict(_status_static(view, base_url))
+    data = dict(_status_static(view, base_url, signer))
     data["account"] = account(view.account, base_url, domain)
     data["reblogs_count"] = r.reblogs_count
     data["favourites_count"] = r.favourites_count
     data["replies_count"] = r.replies_count
     if view.reblog is not None:
         # A boost carries the boosted post and reports the viewer's state of it, as Mastodon does.
-        data["reblog"] = status(view.reblog, base_url, domain)
+        data["reblog"] = status(view.reblog, base_url, domain, signer)
         data["favourited"] = view.reblog.favourited
         data["reblogged"] = view.reblog.reblogged
         data["bookmarked"] = view.reblog.bookmarked
@@ -205,7 +211,8 @@ def relationship(rel: Relationship) -> dict[str, Any]:
     }
 
 
-def notification(view: NotificationView, base_url: str, domain: str) -> dict[str, Any]:
+def notification(view: NotificationView, base_url: str, domain: str,
+                 signer: MediaUrlSigner | None = None) -> dict[str, Any]:
     r = view.row
     return {
         "id": str(r.id),
@@ -213,7 +220,7 @@ def notification(view: NotificationView, base_url: str, domain: str) -> dict[str
         "group_key": f"ungrouped-{r.id}",
         "created_at": iso(r.created_at),
         "account": account(view.account, base_url, domain),
-        "status": status(view.status, base_url, domain) if view.status is not None else None,
+        "status": status(view.status, base_url, domain, signer) if view.status is not None else None,
     }
 
 
@@ -227,12 +234,19 @@ def marker(row: Any) -> dict[str, Any]:
             "updated_at": iso(row.updated_at)}
 
 
-def media_attachment(m: Any, base_url: str) -> dict[str, Any]:
+def media_attachment(m: Any, base_url: str, signer: MediaUrlSigner | None = None) -> dict[str, Any]:
+    """With a ``signer``, URLs carry a signature: the file is not public (see stoa.media.serving)."""
+
+    def url(key: str | None) -> str | None:
+        if key is None:  # still processing
+            return None
+        return f"{base_url}/media/{key}" + (signer.query(key) if signer is not None else "")
+
     return {
         "id": str(m.id),
         "type": m.type,
-        "url": f"{base_url}/media/{m.file}",
-        "preview_url": f"{base_url}/media/{m.preview}",
+        "url": url(m.file),
+        "preview_url": url(m.preview),
         "remote_url": None,
         "preview_remote_url": None,
         "text_url": None,

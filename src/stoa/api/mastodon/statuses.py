@@ -22,7 +22,7 @@ router = APIRouter()
 
 
 def status_json(ctx: Context, view: StatusView) -> dict[str, Any]:
-    return ser.status(view, ctx.base_url, ctx.domain)
+    return ser.status(view, ctx.base_url, ctx.domain, ctx.media_urls)
 
 
 def statuses_page(request: Request, ctx: Context, views: list[StatusView]) -> JSON:

@@ -56,12 +56,12 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
             view = await notifications.get_notification(ctx, viewer_id, message.object_id)
         except NotFound:
             return None
-        return orjson.dumps(ser.notification(view, ctx.base_url, ctx.domain)).decode()
+        return orjson.dumps(ser.notification(view, ctx.base_url, ctx.domain, ctx.media_urls)).decode()
     async with ctx.db.read() as conn:
         views = await ordered(conn, viewer_id, [message.object_id])
         if not views or not await statuses.can_see(conn, viewer_id, views[0].row):
             return None
-    return orjson.dumps(ser.status(views[0], ctx.base_url, ctx.domain)).decode()
+    return orjson.dumps(ser.status(views[0], ctx.base_url, ctx.domain, ctx.media_urls)).decode()
 
 
 def stream_name(key: str) -> list[str]:

@@ -1,0 +1,39 @@
+"""GET /media/{key}: media files, as the post they belong to allows (see stoa.media.serving).
+
+Local storage answers with the file itself (Range requests, so a video seeks); S3-compatible
+storage answers with a redirect to a short-lived presigned URL of the object.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from stoa.api.deps import get_ctx
+from stoa.media import serving
+from stoa.media.attachments import storage
+from stoa.social.context import Context
+from stoa.social.errors import NotFound
+
+router = APIRouter()
+IMMUTABLE = "public, max-age=31536000, immutable"  # keys are content hashes: a key's bytes never change
+
+
+@router.api_route("/media/{key:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def media_file(key: str, request: Request, ctx: Context = Depends(get_ctx)) -> Response:
+    if not serving.is_servable_key(key):
+        raise NotFound("No such file")
+    signer = ctx.media_urls
+    signed = signer is not None and signer.verify(key, request.query_params.get("expires"),
+                                                  request.query_params.get("signature"))
+    if not signed and not await serving.is_public(ctx.db, key):
+        raise NotFound("No such file")
+    cache = "private, max-age=600" if signed else IMMUTABLE
+    store = storage(ctx)
+    path = store.local_path(key)
+    if path is not None:
+        return FileResponse(path, media_type=serving.content_type(key), headers={"Cache-Control": cache})
+    url = store.signed_url(key, 600)
+    if url is None:
+        raise NotFound("No such file")
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "private, max-age=300"})
