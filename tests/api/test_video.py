@@ -91,7 +91,7 @@ async def test_phone_video_is_processed_attached_and_plays(client: httpx.AsyncCl
     assert top[2] > 150 and top[0] < 100 and bottom[0] > 150 and bottom[2] < 100
     preview = await client.get(post.json()["media_attachments"][0]["preview_url"].replace(BASE, ""))
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
-    assert not list(Path(settings.media_root, "incoming").rglob("*.upload"))  # the raw upload is gone
+    assert not [p for p in stored_files(settings) if "incoming" in p.parts]  # the raw upload is gone
 
 
 async def test_codecs_and_containers(client: httpx.AsyncClient, settings: Settings, tmp_path: Path) -> None:

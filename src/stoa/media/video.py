@@ -73,11 +73,20 @@ def _clockwise(frame_rotation: float) -> int:
 
 def probe(path: Path, max_seconds: float) -> Probe:
     """Check an upload is a video we can serve, without transcoding it: type, size, length, first frame."""
+    try:
+        return _probe(path, max_seconds)
+    except av.error.FFmpegError:
+        raise ValidationFailed("The video cannot be decoded (damaged, or a codec Stoa cannot read)") from None
+
+
+def _probe(path: Path, max_seconds: float) -> Probe:
     container = _open(path)
     with container:
         if not container.streams.video:
             raise ValidationFailed("The file has no video in it")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise ValidationFailed("The video is in a codec Stoa cannot read")
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
             raise ValidationFailed("The video has no picture size; the file is probably damaged")
@@ -131,12 +140,30 @@ def _filters(rotation: int, width: int, height: int, fps_cap: bool) -> list[tupl
 
 def transcode(source: Path, target: Path, max_lines: int = 720,
               checked: Probe | None = None) -> tuple[Transcoded, Image.Image]:
-    """Transcode ``source`` into ``target`` (H.264/AAC MP4, moov first); returns its facts and the poster frame."""
+    """Transcode ``source`` into ``target`` (H.264/AAC MP4, moov first); returns its facts and the poster frame.
+
+    Anything FFmpeg cannot make sense of, at any step, is a refusal (ValidationFailed), never a crash,
+    and leaves no ``target`` behind.
+    """
     checked = checked or probe(source, float("inf"))
+    try:
+        return _transcode(source, target, max_lines, checked)
+    except av.error.FFmpegError:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed("The video cannot be decoded (damaged, or a codec Stoa cannot read)") from None
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _transcode(source: Path, target: Path, max_lines: int, checked: Probe) -> tuple[Transcoded, Image.Image]:
     width, height = output_size(checked.width, checked.height, max_lines)
     poster: Image.Image | None = None
     frames = 0
-    last_pts = 0.0
+    first_seconds: float | None = None
+    last_seconds = 0.0
+    last_ticks = -1
+    samples = 0
     with _open(source) as inp, av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
@@ -155,38 +182,45 @@ def transcode(source: Path, target: Path, max_lines: int = 720,
             aout.bit_rate = AUDIO_BITRATE
             resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
 
-        def encode(done: Any) -> None:
-            nonlocal poster, frames, last_pts
+        def encode_video(done: Any) -> None:
+            nonlocal poster, frames, first_seconds, last_seconds, last_ticks
+            if done.pts is None or done.pts <= last_ticks:  # damaged timestamps: keep time moving forward
+                done.pts = last_ticks + 1
+            last_ticks = done.pts
+            seconds = float(done.pts * done.time_base)
+            first_seconds = seconds if first_seconds is None else first_seconds
+            last_seconds = seconds
             if poster is None:
                 poster = done.to_image()
             frames += 1
-            if done.pts is not None and done.time_base is not None:
-                last_pts = max(last_pts, float(done.pts * done.time_base))
             out.mux(vout.encode(done))
 
-        try:
-            for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
-                for frame in packet.decode():
-                    if packet.stream is vin:
-                        graph.push(frame)
-                        for done in _pull(graph):
-                            encode(done)
-                    elif aout is not None:
-                        for chunk in resampler.resample(frame):
-                            out.mux(aout.encode(chunk))
-            graph.push(None)
-            for done in _pull(graph):
-                encode(done)
-        except av.error.FFmpegError:
-            raise ValidationFailed("The video cannot be decoded (damaged, or a codec Stoa cannot read)") from None
+        def encode_audio(chunk: Any) -> None:
+            nonlocal samples
+            chunk.pts, chunk.time_base = samples, Fraction(1, AUDIO_RATE)  # a gapless, monotonic track
+            samples += chunk.samples
+            out.mux(aout.encode(chunk))
+
+        for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
+            for frame in packet.decode():
+                if packet.stream is vin:
+                    graph.push(frame)
+                    for done in _pull(graph):
+                        encode_video(done)
+                elif aout is not None:
+                    for chunk in resampler.resample(frame):
+                        encode_audio(chunk)
+        graph.push(None)
+        for done in _pull(graph):
+            encode_video(done)
         if poster is None:
             raise ValidationFailed("The video has no frames Stoa can decode")
         out.mux(vout.encode(None))
         if aout is not None:
             for chunk in resampler.resample(None):
-                out.mux(aout.encode(chunk))
+                encode_audio(chunk)
             out.mux(aout.encode(None))
-    duration = last_pts + 1 / float(out_rate)
+    duration = last_seconds - (first_seconds or 0.0) + 1 / float(out_rate)
     size = target.stat().st_size
     info = Transcoded(width, height, f"{out_rate.numerator}/{out_rate.denominator}", round(duration, 3),
                       int(size * 8 / duration), frames, ain is not None)
