@@ -29,6 +29,7 @@ def bucket(settings: Settings) -> Iterator[Any]:
     host, port = server.get_host_and_port()
     settings.media_storage = "s3"
     settings.s3_endpoint_url = f"http://{host}:{port}"
+    httpx.post(f"{settings.s3_endpoint_url}/moto-api/reset")  # the server keeps its state per test process
     settings.s3_region, settings.s3_access_key_id, settings.s3_secret_access_key = "us-east-1", "stoa", "secret"
     s3 = boto3.resource("s3", endpoint_url=settings.s3_endpoint_url, region_name="us-east-1",
                         aws_access_key_id="stoa", aws_secret_access_key="secret")

@@ -70,7 +70,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     port = free_port()
     env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
            "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
-           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
+           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5", "STOA_MEDIA_JOB_LEASE_SECONDS": "2"}
     log = tmp_path / "server.log"
     server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
     try:
@@ -88,7 +88,7 @@ def split_server(tmp_path: Path) -> Iterator[LiveServer]:
     port = free_port()
     env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
            "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
-           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
+           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5", "STOA_MEDIA_JOB_LEASE_SECONDS": "2"}
     log = tmp_path / "server.log"
     server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log, "serve", "--no-workers"), log)
     worker = None

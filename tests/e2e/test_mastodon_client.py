@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import io
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -281,8 +284,6 @@ def test_separate_worker_process_reaches_live_streams(split_server: LiveServer) 
 
 
 def test_a_client_posts_a_photo(live_server: LiveServer, tmp_path) -> None:
-    import io
-
     from PIL import Image
 
     url = live_server.url
@@ -297,9 +298,76 @@ def test_a_client_posts_a_photo(live_server: LiveServer, tmp_path) -> None:
     post = alice.status_post("Holiday #photo", media_ids=[media])
     assert [m.id for m in post.media_attachments] == [media.id]
     seen = wait_for(lambda: next((s for s in bob.timeline_home() if s.id == post.id), None))
-    assert seen is not None and seen.media_attachments[0].url == media.url
+    assert seen is not None and seen.media_attachments[0].url.split("?")[0] == media.url.split("?")[0]
     with httpx.Client() as http:
-        part = http.get(media.url, headers={"Range": "bytes=0-1023"})
-        whole = http.get(media.url)
+        part = http.get(seen.media_attachments[0].url, headers={"Range": "bytes=0-1023"})
+        whole = http.get(seen.media_attachments[0].url)
     assert part.status_code == 206 and part.content == whole.content[:1024]
     assert not Image.open(io.BytesIO(whole.content)).getexif()
+
+
+def test_a_client_posts_a_video(live_server: LiveServer, tmp_path) -> None:
+    """Upload, wait for processing (202 then 206 then 200), attach, play from the middle with a Range request."""
+    import av
+
+    from tests.media_samples import make_video
+
+    url = live_server.url
+    alice, bob = sign_up(url, "alice"), sign_up(url, "bob")
+    bob.account_follow(alice.account_verify_credentials().id)
+    clip = make_video(tmp_path / "clip.mov", seconds=2, width=1280, height=720, rotation=-90, container="mov")
+    media = alice.media_post(str(clip), mime_type="video/quicktime", description="Waves", synchronous=True)
+    assert media.type == "video" and media.url and media.preview_url and media.blurhash
+    assert (media.meta.original.width, media.meta.original.height) == (720, 1280)
+    post = alice.status_post("Sea #video", media_ids=[media], visibility="unlisted")
+    seen = wait_for(lambda: next((s for s in bob.timeline_home() if s.id == post.id), None))
+    video_url = seen.media_attachments[0].url
+    with httpx.Client() as http:
+        whole = http.get(video_url)
+        middle = http.get(video_url, headers={"Range": f"bytes={len(whole.content) // 2}-"})
+    assert whole.headers["content-type"] == "video/mp4" and whole.headers["accept-ranges"] == "bytes"
+    assert middle.status_code == 206 and middle.content == whole.content[len(whole.content) // 2:]
+    with av.open(io.BytesIO(whole.content)) as played:
+        assert abs(float(played.duration / av.time_base) - 2.0) < 0.2
+
+
+def _transcoders(parent: int) -> list[int]:
+    """Child processes of ``parent`` running the transcoder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[1]) == parent and b"stoa.media.video" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_transcode_killed_midway_is_finished_after_restart(live_server: LiveServer, tmp_path) -> None:
+    import os
+    import signal
+
+    from tests.media_samples import make_video
+
+    url = live_server.url
+    alice = sign_up(url, "alice")
+    clip = make_video(tmp_path / "long.mp4", seconds=10, width=1280, height=720)
+    media = alice.media_post(str(clip), mime_type="video/mp4")  # 202: queued
+    assert media.url is None
+    parent = live_server.process.pid
+    children = wait_for(lambda: _transcoders(parent), timeout=20)
+    assert children, "the transcoder never started"
+    live_server.stop(kill=True)  # the machine goes down mid-transcode: server and child die
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    live_server.start_again()
+    alice = Mastodon(access_token=alice.access_token, api_base_url=url)
+    done = wait_for(lambda: alice.media(media.id).url, timeout=60)
+    assert done, "the job was not retried after the restart"
+    ready = alice.media(media.id)
+    assert abs(ready.meta.original.duration - 10.0) < 0.2 and ready.meta.original.height == 720
+    assert "attempt=2" in live_server.log.read_text() or '"attempt": 2' in live_server.log.read_text()
