@@ -22,8 +22,13 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
     theirs = (await client.post("/api/v1/statuses", headers=bob.headers, data={"status": "bob's post"})).json()
     await client.post(f"/api/v1/statuses/{theirs['id']}/bookmark", headers=alice.headers)
     await client.post(f"/api/v1/statuses/{theirs['id']}/favourite", headers=alice.headers)
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 90, 0)).save(photo, "JPEG")
+    uploaded = (await client.post("/api/v2/media", headers=alice.headers,
+                                  files={"file": ("p.jpg", photo.getvalue(), "image/jpeg")})).json()
     mine = (await client.post("/api/v1/statuses", headers=alice.headers,
-                              data={"status": "a secret", "visibility": "direct"})).json()
+                              data={"status": "a secret", "visibility": "direct",
+                                    "media_ids[]": uploaded["id"]})).json()
     await client.put(f"/api/v1/statuses/{mine['id']}", headers=alice.headers, data={"status": "a secret, edited"})
     await drain(client)
 
@@ -41,6 +46,8 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
     assert [b["status_id"] for b in orjson.loads(archive.read("bookmarks.json"))] == [theirs["id"]]
     assert [f["status_id"] for f in orjson.loads(archive.read("favourites.json"))] == [theirs["id"]]
     assert Image.open(io.BytesIO(archive.read("media/avatar.jpg"))).size == (400, 400)
+    assert [m["status_id"] for m in orjson.loads(archive.read("media_attachments.json"))] == [mine["id"]]
+    assert Image.open(io.BytesIO(archive.read(f"media/attachments/{uploaded['id']}.jpg"))).size == (300, 200)
     logged = orjson.loads(archive.read("transparency.json"))
     assert [e["action"] for e in logged] == ["account.export"]
     mine_log = (await client.get("/api/v1/stoa/transparency/mine", headers=alice.headers)).json()
@@ -52,7 +59,14 @@ async def test_erasure_purges_private_data_and_keeps_counts_right(client: httpx.
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
-    hers = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello @bob"})).json()
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), (20, 90, 200)).save(photo, "JPEG")
+    uploaded = (await client.post("/api/v2/media", headers=alice.headers,
+                                  files={"file": ("p.jpg", photo.getvalue(), "image/jpeg")})).json()
+    hers = (await client.post("/api/v1/statuses", headers=alice.headers,
+                              data={"status": "hello @bob", "media_ids[]": uploaded["id"]})).json()
+    her_photo = hers["media_attachments"][0]["url"].replace("http://127.0.0.1:8000", "")
+    assert (await client.get(her_photo)).status_code == 200
     his = (await client.post("/api/v1/statuses", headers=bob.headers, data={"status": "bob speaks"})).json()
     await client.post(f"/api/v1/statuses/{his['id']}/favourite", headers=alice.headers)
     await client.post(f"/api/v1/statuses/{his['id']}/reblog", headers=alice.headers)
@@ -72,6 +86,7 @@ async def test_erasure_purges_private_data_and_keeps_counts_right(client: httpx.
     assert (await client.get("/api/v1/accounts/verify_credentials", headers=alice.headers)).status_code == 401
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).status_code == 404
     assert (await client.get(f"/api/v1/statuses/{hers['id']}")).status_code == 404
+    assert (await client.get(her_photo)).status_code == 404
     bob_view = (await client.get(f"/api/v1/accounts/{bob.id}")).json()
     assert (bob_view["followers_count"], bob_view["following_count"]) == (0, 0)
     his_now = (await client.get(f"/api/v1/statuses/{his['id']}")).json()
@@ -82,13 +97,25 @@ async def test_erasure_purges_private_data_and_keeps_counts_right(client: httpx.
 
     from sqlalchemy import func, select, union_all
 
-    from stoa.store.schema import bookmarks, favourites, home_feed, markers, mutes, oauth_tokens, users
+    from stoa.store.schema import (
+        bookmarks,
+        favourites,
+        home_feed,
+        markers,
+        media_attachments,
+        mutes,
+        oauth_tokens,
+        users,
+    )
 
     db = client.app.state.store.db  # type: ignore[attr-defined]
+    tables = (users, oauth_tokens, favourites, bookmarks, home_feed, markers, mutes, media_attachments)
     leftovers = union_all(*(select(func.count()).select_from(t).where(t.c.account_id == int(alice.id))
-                            for t in (users, oauth_tokens, favourites, bookmarks, home_feed, markers, mutes)))
+                            for t in tables))
     async with db.read() as conn:
-        assert [r[0] for r in await conn.execute(leftovers)] == [0] * 7
+        assert [r[0] for r in await conn.execute(leftovers)] == [0] * len(tables)
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    assert not (settings.media_root / her_photo.removeprefix("/media/")).exists()  # the file is gone too
     # The name stays taken, and the erasure is on the public record.
     app = await register_app(client)
     token = (await client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "write",

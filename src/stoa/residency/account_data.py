@@ -184,13 +184,16 @@ async def erase_account(ctx: Context, log: TransparencyLog, account_id: int, pas
     await log.record(Record(f"account:{account_id}", "account.erase", "requested by the account holder",
                             account_id))
     db = ctx.db
-    images: list[str] = []
     async with db.write() as conn:
         me = await account_actions.get_account(conn, account_id)
-        images = [p for p in (me.avatar, me.header) if p]
+        files = {p for p in (me.avatar, me.header) if p}
+        for row in (await conn.execute(select(media_attachments.c.file, media_attachments.c.preview,
+                                              media_attachments.c.source)
+                                       .where(media_attachments.c.account_id == account_id))).all():
+            files |= {key for key in row if key}
         await _erase(conn, account_id)
     db.wake()
-    await _remove_unshared_images(ctx, images)
+    await _remove_unshared_files(ctx, files)
 
 
 async def _erase(conn: Connection, account_id: int) -> None:
@@ -227,6 +230,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
         (home_feed, home_feed.c.account_id == account_id),
         (markers, markers.c.account_id == account_id),
         (feed_preferences, feed_preferences.c.account_id == account_id),
+        (media_attachments, media_attachments.c.account_id == account_id),  # their posts are tombstones now
         (idempotency_keys, idempotency_keys.c.account_id == account_id),
         (oauth_tokens, oauth_tokens.c.account_id == account_id),
         (oauth_codes, oauth_codes.c.account_id == account_id),
@@ -240,13 +244,15 @@ async def _erase(conn: Connection, account_id: int) -> None:
     await emit(conn, "account.erased", account_id=account_id)
 
 
-async def _remove_unshared_images(ctx: Context, images: list[str]) -> None:
-    """Delete the erased profile images unless another account uses the same (content-addressed) file."""
-    if not images:
-        return
+async def _remove_unshared_files(ctx: Context, keys: set[str]) -> None:
+    """Delete the erased account's files unless someone else uses the same (content-addressed) bytes."""
+    storage = storage_for(ctx.settings, ctx.settings.region)
     async with ctx.db.read() as conn:
-        for relative in images:
+        for key in keys:
             shared = (await conn.execute(select(func.count()).select_from(accounts).where(
-                or_(accounts.c.avatar == relative, accounts.c.header == relative)))).scalar_one()
+                or_(accounts.c.avatar == key, accounts.c.header == key)))).scalar_one()
+            shared += (await conn.execute(select(func.count()).select_from(media_attachments).where(
+                or_(media_attachments.c.file == key, media_attachments.c.preview == key,
+                    media_attachments.c.source == key)))).scalar_one()
             if not shared:
-                await asyncio.to_thread(storage_for(ctx.settings, ctx.settings.region).delete, relative)
+                await asyncio.to_thread(storage.delete, key)
