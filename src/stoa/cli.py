@@ -328,6 +328,45 @@ def token_create(
         raise typer.Exit(1) from None
     print(token)
 
+residency_app = typer.Typer(help="Data residency: where private rows live.", no_args_is_help=True)
+app.add_typer(residency_app, name="residency")
+
+
+@residency_app.command("check")
+def residency_check(limit: Annotated[int, typer.Option(help="Misplaced rows listed per table")] = 20) -> None:
+    """Scan every region's store for private rows whose owner is homed in another region; exit 1 if any.
+
+    It reads only table names, row keys, owner ids and regions — no private content.
+    """
+    from stoa.store import guards
+
+    settings = _settings()
+
+    async def main(store: Any) -> list[tuple[str, dict[str, int], list[Any]]]:
+        results = []
+        for name in store.region_names:
+            async with store.region(name).read() as conn:
+                checked, found = await guards.misplaced(conn, name, limit)
+            results.append((name, checked, found))
+        return results
+
+    results = _run(main, settings)
+    summary = Table("region", "private rows checked", "tables", "misplaced")
+    misplaced_total = 0
+    for name, checked, found in results:
+        summary.add_row(name, f"{sum(checked.values()):,}", str(len(checked)), str(len(found)))
+        misplaced_total += len(found)
+    for name, _, found in results:  # one plain line per row, whatever the terminal's width
+        for item in found:
+            console.print(f"misplaced region={name} table={item.table} row={item.key} owner={item.owner} "
+                          f"owner_region={item.owner_region or 'unknown'}", soft_wrap=True, highlight=False)
+    console.print(summary)
+    if misplaced_total:
+        console.print(f"[red]{misplaced_total} private row(s) outside their owner's home region.[/red]")
+        raise typer.Exit(1)
+    console.print("[green]Every private row is in its owner's home region.[/green]")
+
+
 recsys_app = typer.Typer(help="The For You recommender: offline evaluation.", no_args_is_help=True)
 app.add_typer(recsys_app, name="recsys")
 DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "movielens-latest-small" / "ratings.csv"

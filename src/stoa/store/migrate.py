@@ -36,10 +36,33 @@ def newest_revision() -> str:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Bring the store up to ``revision`` without losing data (idempotent)."""
+    """Bring the store up to ``revision`` without losing data (idempotent), then arm its residency guards."""
     url = settings.resolved_database_url
     _ensure_parent(url)
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        _arm_guards(url, settings.region)
+
+
+def _arm_guards(url: str, region: str) -> None:
+    """Claim the database for its region and (re)install a guard on every private table."""
+    import asyncio
+
+    from sqlalchemy import pool
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from stoa.store import guards
+
+    async def arm() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(guards.claim_region, region)
+                await conn.run_sync(guards.install)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(arm())
 
 
 def current_revision(settings: Settings) -> str | None:

@@ -163,7 +163,7 @@ statuses = Table(
     Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
     Index("ix_statuses_reblog_of_id", "reblog_of_id"),
     Index("ix_statuses_visibility_id", "visibility", "id"),
-    info={"privacy": "public", "private_when": "visibility = 'direct'", "owner": "account_id"},
+    info={"privacy": "public", "private_when": "{row}.visibility = 'direct'", "owner": "account_id"},
 )
 
 media_attachments = Table(
@@ -192,7 +192,7 @@ media_attachments = Table(
     Index("ix_media_attachments_account_id", "account_id", "id"),
     Index("ix_media_attachments_state", "state", "id"),
     # Unattached uploads are their uploader's private data; attached, they share the post's fate.
-    info={"privacy": "public", "private_when": "status_id IS NULL", "owner": "account_id"},
+    info={"privacy": "public", "private_when": "{row}.status_id IS NULL", "owner": "account_id"},
 )
 
 status_edits = Table(
@@ -440,6 +440,17 @@ transparency_heads = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("timestamp_ms", BigInteger, nullable=False),
     Column("signature", LargeBinary(64), nullable=False),
+    info={"privacy": "local"},
+)
+
+
+store_identity = Table(
+    "store_identity",
+    metadata,
+    # The region this database belongs to, written once by `stoa migrate`. The residency guards
+    # (stoa.store.guards) compare every private row's owner with it.
+    Column("region", String(32), primary_key=True),
+    _ts("created_at"),
     info={"privacy": "local"},
 )
 

@@ -1,0 +1,149 @@
+"""Residency guards: the database itself refuses a private row of an account homed elsewhere.
+
+Each region's database knows which region it is (``store_identity``, written by ``stoa migrate``).
+For every private table — and every public table whose rows are private under a condition, such as
+direct posts or unattached uploads — a trigger checks each inserted or updated row: the owner's
+account (``accounts.region``) must be homed in this region, or the write fails. Because the check
+lives in the database, it holds whatever code path asks: the API, a consumer, a CLI tool, a
+migration, a hand-written SQL statement. An account unknown to this region counts as homed
+elsewhere.
+
+``misplaced`` finds rows that are nevertheless in the wrong place (written before the guards, or
+with triggers disabled): it is what ``stoa residency check`` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection as SyncConnection
+
+from stoa.store.database import Connection
+from stoa.store.schema import metadata, store_identity
+
+
+@dataclass(frozen=True)
+class Rule:
+    table: str
+    owner: str
+    when: str | None  # SQL over "{row}", e.g. "{row}.visibility = 'direct'"; None: every row
+
+    def condition(self, row: str) -> str:
+        """Which rows are a person's private data (rows without an owner, like app tokens, are not)."""
+        owned = f"{row}.{self.owner} IS NOT NULL"
+        return f"{owned} AND {self.when.format(row=row)}" if self.when else owned
+
+
+class WrongRegion(RuntimeError):
+    """This database belongs to another region than the one it is configured as."""
+
+
+def rules() -> list[Rule]:
+    """The private rows of every table, from the schema's classification."""
+    found = []
+    for name, table in sorted(metadata.tables.items()):
+        if table.info.get("privacy") == "private":
+            found.append(Rule(name, table.info["owner"], None))
+        elif "private_when" in table.info:
+            found.append(Rule(name, table.info["owner"], table.info["private_when"]))
+    return found
+
+
+def claim_region(conn: SyncConnection, region: str) -> None:
+    """Record which region this database is; refuse a database that already belongs to another."""
+    current = conn.execute(text("SELECT region FROM store_identity")).scalars().all()
+    if current and current != [region]:
+        raise WrongRegion(f"this database belongs to region {current[0]!r}, not {region!r}: check the "
+                          "region's database URL")
+    if not current:
+        conn.execute(store_identity.insert().values(region=region, created_at=datetime.now(UTC)))
+
+
+def install(conn: SyncConnection) -> None:
+    """(Re)create the guard trigger of every rule. Idempotent; run after every migration."""
+    sqlite = conn.dialect.name == "sqlite"
+    for rule in rules():
+        statements = _sqlite_guard(rule) if sqlite else _postgres_guard(rule)
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def _sqlite_guard(rule: Rule) -> list[str]:
+    out = []
+    for event in ("INSERT", "UPDATE"):
+        name = f"residency_{rule.table}_{event.lower()}"
+        out.append(f"DROP TRIGGER IF EXISTS {name}")
+        out.append(
+            f"CREATE TRIGGER {name} BEFORE {event} ON {rule.table} FOR EACH ROW "
+            f"WHEN ({rule.condition('NEW')}) AND (SELECT region FROM store_identity) IS NOT NULL "
+            f"AND (SELECT region FROM accounts WHERE id = NEW.{rule.owner}) "
+            f"IS NOT (SELECT region FROM store_identity) "
+            f"BEGIN SELECT RAISE(ABORT, 'residency: a private {rule.table} row of an account homed in another "
+            f"region is refused here'); END")
+    return out
+
+
+def _postgres_guard(rule: Rule) -> list[str]:
+    function = f"stoa_residency_{rule.table}"
+    when = f" WHEN ({rule.condition('NEW')})"
+    return [
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE here text; home text;
+BEGIN
+  SELECT region INTO here FROM store_identity LIMIT 1;
+  IF here IS NULL THEN RETURN NEW; END IF;
+  SELECT region INTO home FROM accounts WHERE id = NEW.{rule.owner};
+  IF home IS DISTINCT FROM here THEN
+    RAISE EXCEPTION 'residency: a private {rule.table} row of account % (home region %) is refused in region %',
+      NEW.{rule.owner}, coalesce(home, 'unknown'), here USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$""",
+        f"DROP TRIGGER IF EXISTS residency_guard ON {rule.table}",
+        f"CREATE TRIGGER residency_guard BEFORE INSERT OR UPDATE ON {rule.table} FOR EACH ROW{when} "
+        f"EXECUTE FUNCTION {function}()",
+    ]
+
+
+def installed(conn: SyncConnection) -> set[str]:
+    """Tables that carry a guard trigger now."""
+    if conn.dialect.name == "sqlite":
+        names = conn.execute(text("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND name LIKE 'residency_%'")).scalars()
+    else:
+        names = conn.execute(text("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                                  "WHERE t.tgname = 'residency_guard'")).scalars()
+    return set(names)
+
+
+@dataclass(frozen=True)
+class Misplaced:
+    table: str
+    key: str
+    owner: int
+    owner_region: str | None
+
+
+async def misplaced(conn: Connection, region: str, limit: int = 100) -> tuple[dict[str, int], list[Misplaced]]:
+    """Rows checked per table, and private rows in this region's store whose owner is homed elsewhere."""
+    checked: dict[str, int] = {}
+    found: list[Misplaced] = []
+    for rule in rules():
+        table = metadata.tables[rule.table]
+        key = ", ".join(f"t.{c.name}" for c in table.primary_key.columns)
+        where = rule.condition("t")
+        checked[rule.table] = int((await conn.execute(text(
+            f"SELECT count(*) FROM {rule.table} t WHERE {where}"))).scalar_one())
+        rows = await conn.execute(text(
+            f"SELECT {key}, t.{rule.owner} AS owner, a.region AS owner_region FROM {rule.table} t "
+            f"LEFT JOIN accounts a ON a.id = t.{rule.owner} "
+            f"WHERE ({where}) AND (a.region IS NULL OR a.region <> :here) LIMIT :limit"),
+            {"here": region, "limit": limit})
+        for row in rows:
+            values: Any = row._mapping
+            found.append(Misplaced(rule.table, "/".join(str(values[c.name]) for c in table.primary_key.columns),
+                                   int(values["owner"]), values["owner_region"]))
+    return checked, found

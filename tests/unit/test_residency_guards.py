@@ -1,0 +1,111 @@
+"""The store refuses private rows of accounts homed elsewhere; `stoa residency check` finds any that got in."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
+
+from stoa.cli import app
+from stoa.config import Settings
+from stoa.store import guards
+from stoa.store.database import Database
+from stoa.store.ids import new_id
+from stoa.store.migrate import upgrade
+from stoa.store.schema import accounts, bookmarks, media_attachments, statuses
+
+runner = CliRunner()
+
+
+def _account(region: str, username: str) -> dict[str, object]:
+    now = datetime.now(UTC)
+    return {"id": new_id(), "username": username, "username_lower": username, "display_name": "", "note": "",
+            "region": region, "created_at": now, "updated_at": now}
+
+
+def _status(account_id: object, visibility: str) -> dict[str, object]:
+    return {"id": new_id(), "account_id": account_id, "text": "x", "content": "x", "spoiler_text": "",
+            "sensitive": False, "visibility": visibility, "created_at": datetime.now(UTC)}
+
+
+async def _scenario(settings: Settings) -> None:
+    db = Database(settings.resolved_database_url)
+    try:
+        here, away = _account("local", "here"), _account("eu", "away")  # "away" is a replica of an eu account
+        async with db.write() as conn:
+            await conn.execute(accounts.insert(), [here, away])
+            guarded = await conn.run_sync(guards.installed)
+        assert guarded == {rule.table for rule in guards.rules()}  # every private table carries a guard
+
+        public = _status(away["id"], "public")
+        async with db.write() as conn:
+            await conn.execute(statuses.insert().values(**public))  # public content may be replicated here
+            await conn.execute(bookmarks.insert().values(id=new_id(), account_id=here["id"], status_id=public["id"],
+                                                         created_at=datetime.now(UTC)))
+        refused = [
+            bookmarks.insert().values(id=new_id(), account_id=away["id"], status_id=public["id"],
+                                      created_at=datetime.now(UTC)),
+            statuses.insert().values(**_status(away["id"], "direct")),  # a direct post is its author's private data
+            media_attachments.insert().values(id=new_id(), account_id=away["id"], type="image", content_type="x",
+                                              meta={}, description="", focus_x=0, focus_y=0,
+                                              created_at=datetime.now(UTC)),  # an unattached upload
+        ]
+        for statement in refused:
+            with pytest.raises(IntegrityError, match="residency"):
+                async with db.write() as conn:
+                    await conn.execute(statement)
+        # Whatever the path: raw SQL is refused too, and so is moving a row to a foreign owner.
+        with pytest.raises(IntegrityError, match="residency"):
+            async with db.write() as conn:
+                await conn.execute(text("UPDATE bookmarks SET account_id = :away"), {"away": away["id"]})
+        async with db.read() as conn:
+            checked, found = await guards.misplaced(conn, "local")
+        assert found == [] and checked["bookmarks"] == 1
+    finally:
+        await db.dispose()
+
+
+def test_private_rows_of_other_regions_are_refused(settings: Settings) -> None:
+    asyncio.run(_scenario(settings))
+
+
+def test_residency_check_finds_rows_that_got_past(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("STOA_DATABASE_URL", settings.resolved_database_url)
+    clean = runner.invoke(app, ["residency", "check"])
+    assert clean.exit_code == 0, clean.output
+    assert "Every private row is in its owner's home region" in clean.output
+
+    async def smuggle() -> int:
+        """Write a misplaced row behind the guards' back, as a bug or an old version might have."""
+        db = Database(settings.resolved_database_url)
+        away = _account("eu", "away")
+        post = _status(away["id"], "public")
+        try:
+            async with db.write() as conn:
+                await conn.execute(accounts.insert().values(**away))
+                await conn.execute(statuses.insert().values(**post))
+                if db.is_sqlite:
+                    await conn.execute(text("DROP TRIGGER residency_bookmarks_insert"))
+                else:
+                    await conn.execute(text("SET LOCAL session_replication_role = replica"))
+                await conn.execute(bookmarks.insert().values(id=new_id(), account_id=away["id"], status_id=post["id"],
+                                                             created_at=datetime.now(UTC)))
+        finally:
+            await db.dispose()
+        return int(str(away["id"]))
+
+    owner = asyncio.run(smuggle())
+    found = runner.invoke(app, ["residency", "check"])
+    assert found.exit_code == 1, found.output
+    assert "bookmarks" in found.output and str(owner) in found.output and "eu" in found.output
+    upgrade(settings)  # the next migration re-arms the guard it lost
+
+
+def test_a_database_cannot_change_region(settings: Settings) -> None:
+    with pytest.raises(guards.WrongRegion, match="belongs to region 'local'"):
+        upgrade(settings.model_copy(update={"region": "eu"}))
