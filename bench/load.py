@@ -99,9 +99,10 @@ async def issue_tokens(settings: Settings, how_many: int) -> tuple[list[str], st
             ids = [int(x) for x in (await conn.execute(
                 select(follows.c.account_id).distinct().limit(how_many * 5))).scalars()]
             random.Random(3).shuffle(ids)
-            tokens = [await oauth.issue_token(conn, int(app["id"]), i, ["read", "write"]) for i in ids[:how_many]]
+            tokens = [await oauth.issue_token(conn, int(app["id"]), i, ["read", "write"], settings.region)
+                      for i in ids[:how_many]]
             star = (await conn.execute(select(accounts.c.id).where(accounts.c.username == "star"))).scalar_one()
-            star_token = await oauth.issue_token(conn, int(app["id"]), int(star), ["read", "write"])
+            star_token = await oauth.issue_token(conn, int(app["id"]), int(star), ["read", "write"], settings.region)
             star_followers = (await conn.execute(select(func.count()).select_from(follows).where(
                 follows.c.target_account_id == star))).scalar_one()
         return tokens, star_token, int(star_followers)
@@ -201,7 +202,7 @@ async def spot_check_followers(settings: Settings, url: str, app_tokens: int = 5
             fans = [int(x) for x in (await conn.execute(select(follows.c.account_id).where(
                 follows.c.target_account_id == star).limit(app_tokens))).scalars()]
             app = await oauth.create_app(conn, "bench-check", oauth.OOB, "read", None)
-            tokens = [await oauth.issue_token(conn, int(app["id"]), f, ["read"]) for f in fans]
+            tokens = [await oauth.issue_token(conn, int(app["id"]), f, ["read"], settings.region) for f in fans]
     finally:
         await db.dispose()
     async with httpx.AsyncClient(base_url=url) as client:

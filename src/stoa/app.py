@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.broker = broker
     app.state.hub = hub
     app.state.ctx = Context(store=store, settings=settings, media_urls=MediaUrlSigner.for_settings(settings))
+    app.state.contexts = {name: app.state.ctx.for_region(name) for name in store.region_names}
     app.state.token_cache = TokenCache()
     app.state.transparency = {
         name: TransparencyLog(store.region(name), name, RegionKey.for_region(settings.data_dir, name))

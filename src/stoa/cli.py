@@ -308,18 +308,20 @@ def token_create(
     async def main(store: Any) -> str:
         from sqlalchemy import select
 
+        from stoa.social.accounts import home_region_of_login
         from stoa.store.schema import accounts
 
-        async with store.db.write() as conn:
+        home = await home_region_of_login(store, username.lstrip("@"))
+        if home is None:
+            raise oauth.Unauthorized(f"No account @{username}")
+        async with store.region(home).read() as conn:
             row = (await conn.execute(select(accounts.c.id).where(
-                accounts.c.username_lower == username.lower().lstrip("@")))).first()
-            if row is None:
-                raise oauth.Unauthorized(f"No account @{username}")
-            granted = oauth.parse_scopes(scopes)
+                accounts.c.username_lower == username.lower().lstrip("@")))).one()
+        granted = oauth.parse_scopes(scopes)
         await _log_operator_action(store, settings, "token.create", reason, int(row.id), {"scopes": granted})
-        async with store.db.write() as conn:
+        async with store.region(home).write() as conn:
             created = await oauth.create_app(conn, app_name, oauth.OOB, " ".join(granted), None)
-            return await oauth.issue_token(conn, int(created["id"]), int(row.id), granted)
+            return await oauth.issue_token(conn, int(created["id"]), int(row.id), granted, home)
 
     try:
         token = _run(main, settings)

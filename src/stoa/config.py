@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("stoa-data"), description="Where the embedded store and media live")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir")
     region: str = Field(default="local", description="Name of this deployment's default region")
+    regions: str = Field(default="", description="All regions, comma-separated (e.g. us,eu); empty: just `region`")
+    region_database_urls: str = Field(default="", description="Per-region URLs: 'us=postgresql+asyncpg://...;eu=...'")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field(default="", description="External base URL; defaults to http://host:port")
@@ -63,11 +65,32 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_json: bool = False
 
+    @property
+    def region_names(self) -> list[str]:
+        """Every region of the deployment, the default first."""
+        names = [n.strip() for n in self.regions.split(",") if n.strip()] or [self.region]
+        if self.region not in names:
+            raise ValueError(f"STOA_REGION={self.region!r} is not among STOA_REGIONS={self.regions!r}")
+        return [self.region] + [n for n in names if n != self.region]
+
+    def database_url_for(self, region: str) -> str:
+        """A region's store: its own URL, or STOA_DATABASE_URL with {region} filled in, or its own SQLite file."""
+        explicit = dict(item.strip().split("=", 1) for item in self.region_database_urls.split(";") if "=" in item)
+        if region in explicit:
+            return explicit[region].strip()
+        if self.database_url:
+            if "{region}" in self.database_url:
+                return self.database_url.replace("{region}", region)
+            if len(self.region_names) > 1:
+                raise ValueError("With several regions, STOA_DATABASE_URL must contain {region} (each region has "
+                                 "its own database) or STOA_REGION_DATABASE_URLS must name each region's URL")
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{region}.sqlite3').resolve()}"
+
     @cached_property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.region}.sqlite3').resolve()}"
+        """The default region's store."""
+        return self.database_url_for(self.region)
 
     @property
     def is_sqlite(self) -> bool:

@@ -57,7 +57,14 @@ class TokenCache:
 
 
 async def get_ctx(request: Request) -> Context:
+    """The request's context, in its actor's home region (read off the token's region prefix)."""
     ctx: Context = request.app.state.ctx
+    token = bearer_token(request)
+    if token is not None:
+        region = oauth.region_of(token)
+        if region is not None and region != ctx.home:
+            contexts: dict[str, Context] = request.app.state.contexts
+            return contexts.get(region, ctx)
     return ctx
 
 
@@ -81,7 +88,7 @@ async def resolve(request: Request, token: str) -> Auth:
     cache: TokenCache = request.app.state.token_cache
     auth = cache.get(token)
     if auth is None:
-        ctx: Context = request.app.state.ctx
+        ctx = await get_ctx(request)
         async with ctx.db.read() as conn:
             info = await oauth.resolve_token(conn, token)
         auth = Auth(info.token_id, info.account_id, info.app_id, info.scopes)

@@ -41,7 +41,7 @@ def _head(path: Path) -> bytes:
 
 
 def storage(ctx: Context) -> Storage:
-    return storage_for(ctx.settings, ctx.settings.region)
+    return storage_for(ctx.settings, ctx.home)  # media lives in its owner's home region
 
 
 def _check_description(description: str | None) -> None:

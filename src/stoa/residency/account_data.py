@@ -149,7 +149,7 @@ async def export_archive(ctx: Context, log: TransparencyLog, account_id: int) ->
     async with ctx.db.read() as conn:
         files = await _collect(conn, account_id)
     files["transparency.json"] = [orjson.loads(bytes(r.leaf_input)) for r in await log.entries_about(account_id)]
-    return await asyncio.to_thread(_zip, files, storage_for(ctx.settings, ctx.settings.region), ctx.base_url,
+    return await asyncio.to_thread(_zip, files, storage_for(ctx.settings, ctx.home), ctx.base_url,
                                    account_id)
 
 
@@ -246,7 +246,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
 
 async def _remove_unshared_files(ctx: Context, keys: set[str]) -> None:
     """Delete the erased account's files unless someone else uses the same (content-addressed) bytes."""
-    storage = storage_for(ctx.settings, ctx.settings.region)
+    storage = storage_for(ctx.settings, ctx.home)
     async with ctx.db.read() as conn:
         for key in keys:
             shared = (await conn.execute(select(func.count()).select_from(accounts).where(

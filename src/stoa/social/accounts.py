@@ -18,6 +18,7 @@ from stoa.social.errors import NotFound, Unauthorized, ValidationFailed
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
+from stoa.store.regions import Store
 from stoa.store.schema import accounts, users
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
@@ -66,6 +67,31 @@ def validate_new_account(new: NewAccount) -> None:
         raise ValidationFailed(f"Password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
     if len(new.display_name) > 100:
         raise ValidationFailed("Display name is too long (maximum is 100 characters)")
+
+
+async def home_region_of_login(store: Store, login: str) -> str | None:
+    """The region holding this username's or e-mail's credentials (private: only in the home region)."""
+    login = login.strip().lower()
+    for name in store.region_names:
+        async with store.region(name).read() as conn:
+            found = (await conn.execute(
+                select(users.c.account_id).join(accounts, accounts.c.id == users.c.account_id)
+                .where(or_(users.c.email == login, accounts.c.username_lower == login)))).first()
+        if found is not None:
+            return str(name)
+    return None
+
+
+async def check_name_free_everywhere(store: Store, new: NewAccount) -> None:
+    """A username or e-mail is unique across regions, not only in the one the account is created in."""
+    for name in store.region_names:
+        async with store.region(name).read() as conn:
+            if (await conn.execute(select(accounts.c.id).where(
+                    accounts.c.username_lower == new.username.lower()))).first() is not None:
+                raise ValidationFailed("Username has already been taken")
+            if (await conn.execute(select(users.c.account_id).where(
+                    users.c.email == new.email.lower()))).first() is not None:
+                raise ValidationFailed("Email has already been taken")
 
 
 async def create_account(

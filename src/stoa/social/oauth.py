@@ -94,6 +94,12 @@ async def create_app(
     return row
 
 
+async def get_app(conn: Connection, app_id: int | None) -> Any:
+    if app_id is None:
+        return None
+    return (await conn.execute(select(apps).where(apps.c.id == app_id))).first()
+
+
 async def find_app(conn: Connection, client_id: str | None) -> Any:
     if not client_id:
         raise Unauthorized("Client authentication failed due to unknown client")
@@ -133,13 +139,14 @@ async def issue_code(
     scopes: list[str],
     code_challenge: str | None,
     code_challenge_method: str | None,
+    region: str,
 ) -> str:
     if code_challenge is not None:
         method = code_challenge_method or "plain"
         if method not in {"S256", "plain"}:
             raise BadRequest("code_challenge_method must be S256 or plain")
         code_challenge_method = method
-    code = secrets.token_urlsafe(32)
+    code = f"{region}.{secrets.token_urlsafe(32)}"
     await conn.execute(
         oauth_codes.insert().values(
             code_hash=digest(code),
@@ -192,8 +199,22 @@ async def redeem_code(
     return int(row.account_id), row.scopes.split()
 
 
-async def issue_token(conn: Connection, app_id: int | None, account_id: int | None, scopes: list[str]) -> str:
-    token = secrets.token_urlsafe(32)
+def region_of(secret: str) -> str | None:
+    """Tokens and codes start with their region ("eu.…"), so a request finds its home store at once."""
+    prefix, dot, _ = secret.partition(".")
+    return prefix if dot else None
+
+
+async def ensure_app(conn: Connection, app: Any) -> None:
+    """Apps register in the default region; a region issuing tokens for one keeps a copy of its row."""
+    exists = (await conn.execute(select(apps.c.id).where(apps.c.id == app.id))).first()
+    if exists is None:
+        await conn.execute(apps.insert().values(**dict(app._mapping)))
+
+
+async def issue_token(conn: Connection, app_id: int | None, account_id: int | None, scopes: list[str],
+                      region: str) -> str:
+    token = f"{region}.{secrets.token_urlsafe(32)}"
     await conn.execute(
         oauth_tokens.insert().values(
             id=new_id(),

@@ -36,12 +36,13 @@ def newest_revision() -> str:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Bring the store up to ``revision`` without losing data (idempotent), then arm its residency guards."""
-    url = settings.resolved_database_url
-    _ensure_parent(url)
-    command.upgrade(alembic_config(url), revision)
-    if revision == "head":
-        _arm_guards(url, settings.region)
+    """Bring every region's store up to ``revision`` without losing data (idempotent); arm the residency guards."""
+    for region in settings.region_names:
+        url = settings.database_url_for(region)
+        _ensure_parent(url)
+        command.upgrade(alembic_config(url), revision)
+        if revision == "head":
+            _arm_guards(url, region)
 
 
 def _arm_guards(url: str, region: str) -> None:

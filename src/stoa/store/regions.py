@@ -1,8 +1,9 @@
 """Regions: each has its own store. The store layer routes every row by region.
 
-Today a deployment has one region (``STOA_REGION``, default ``local``); the
-routing seam is here from day one so that adding regions changes this file,
-not the domain code (see issue #3 and docs/architecture.md).
+A deployment declares its regions (``STOA_REGIONS=us,eu``; by default just ``STOA_REGION``,
+``local``), each with its own database (``STOA_DATABASE_URL`` with ``{region}``, or
+``STOA_REGION_DATABASE_URLS``, or an SQLite file per region). A request works in its actor's
+home region; public content reaches the other regions by replication (stoa.social.replication).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.default_region = settings.region
-        self._regions: dict[str, Database] = {settings.region: Database(settings.resolved_database_url)}
+        self._regions: dict[str, Database] = {name: Database(settings.database_url_for(name))
+                                              for name in settings.region_names}
 
     @property
     def db(self) -> Database:

@@ -61,16 +61,20 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
     )
     if not params.flag("agreement", False):
         raise ValidationFailed("Agreement must be accepted")
-    if new.region is not None:
-        ctx.store.region(new.region)  # unknown region -> 422
+    home = ctx.for_region(new.region or ctx.store.default_region)  # unknown region -> 422
     accounts.validate_new_account(new)
+    await accounts.check_name_free_everywhere(ctx.store, new)
     password_hash = await accounts.hash_password(new.password)
-    async with ctx.db.write() as conn:
-        account_id = await accounts.create_account(conn, new, default_region=ctx.store.default_region,
+    async with ctx.db.read() as conn:
+        app = await oauth.get_app(conn, auth.app_id)
+    async with home.db.write() as conn:  # the account, its credentials and its token: all in its home region
+        account_id = await accounts.create_account(conn, new, default_region=home.home,
                                                    password_hash=password_hash)
         scopes = sorted(set(auth.scopes) & {"read", "write", "follow", "push"}) or ["read"]
-        token = await oauth.issue_token(conn, auth.app_id, account_id, scopes)
-    ctx.db.wake()
+        if app is not None:
+            await oauth.ensure_app(conn, app)
+        token = await oauth.issue_token(conn, auth.app_id, account_id, scopes, home.home)
+    home.db.wake()
     import time
 
     return JSON({"access_token": token, "token_type": "Bearer", "scope": " ".join(scopes),

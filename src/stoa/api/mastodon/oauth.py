@@ -142,16 +142,18 @@ async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Dep
     except DomainError as exc:
         return HTMLResponse(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1>"
                             f"<p>{html.escape(str(exc))}</p>", status_code=400)
+    login = params.text("username", "", 255) or ""
+    home = ctx.for_region(await accounts.home_region_of_login(ctx.store, login) or ctx.store.default_region)
     try:
-        async with ctx.db.read() as conn:
-            account_id = await accounts.authenticate(conn, params.text("username", "", 255) or "",
-                                                     params.text("password", "", 1024) or "")
+        async with home.db.read() as conn:
+            account_id = await accounts.authenticate(conn, login, params.text("password", "", 1024) or "")
     except Unauthorized as exc:
         return _authorize_page(getattr(app, "name", "an app"), params, str(exc), status=401)
-    async with ctx.db.write() as conn:
+    async with home.db.write() as conn:  # the code lives where the person's tokens will
+        await oauth.ensure_app(conn, app)
         code = await oauth.issue_code(conn, app, account_id, redirect_uri, scopes,
                                       params.text("code_challenge", None, 128),
-                                      params.text("code_challenge_method", None, 16))
+                                      params.text("code_challenge_method", None, 16), home.home)
     if redirect_uri == oauth.OOB:
         return HTMLResponse(f"<!doctype html><title>Authorization code</title><h1>Authorization code</h1>"
                             f"<p>Copy this code into the app:</p><pre id=\"code\">{html.escape(code)}</pre>")
@@ -175,10 +177,16 @@ def _client_credentials(request: Request, params: Params) -> tuple[str | None, s
     return params.text("client_id", None, 255), params.text("client_secret", None, 255)
 
 
+def _region_ctx(ctx: Context, region: str | None) -> Context:
+    """The context of a named region; the default one for a name that is missing or unknown."""
+    return ctx.for_region(region if region in ctx.store.region_names else ctx.store.default_region)
+
+
 @router.post("/oauth/token")
 async def token(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     grant = params.text("grant_type")
     client_id, client_secret = _client_credentials(request, params)
+    ctx = ctx.for_region(ctx.store.default_region)  # apps register in the default region
     try:
         async with ctx.db.read() as conn:
             if grant == "authorization_code" and not client_secret:
@@ -189,22 +197,26 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
         return error(401, "invalid_client", str(exc))
     try:
         if grant == "authorization_code":
-            async with ctx.db.write() as conn:
+            code = params.text("code", None, 255)
+            home = _region_ctx(ctx, oauth.region_of(code or ""))
+            async with home.db.write() as conn:
                 account_id, scopes = await oauth.redeem_code(
-                    conn, app, params.text("code", None, 255), params.text("redirect_uri", None, 4096),
+                    conn, app, code, params.text("redirect_uri", None, 4096),
                     params.text("code_verifier", None, 255), require_pkce=not client_secret)
-                access = await oauth.issue_token(conn, app.id, account_id, scopes)
+                access = await oauth.issue_token(conn, app.id, account_id, scopes, home.home)
         elif grant == "password":
             scopes = oauth.narrow_scopes(app, params.text("scope"))
-            async with ctx.db.read() as conn:
-                account_id = await accounts.authenticate(conn, params.text("username", "", 255) or "",
-                                                         params.text("password", "", 1024) or "")
-            async with ctx.db.write() as conn:
-                access = await oauth.issue_token(conn, app.id, account_id, scopes)
+            login = params.text("username", "", 255) or ""
+            home = _region_ctx(ctx, await accounts.home_region_of_login(ctx.store, login))
+            async with home.db.read() as conn:
+                account_id = await accounts.authenticate(conn, login, params.text("password", "", 1024) or "")
+            async with home.db.write() as conn:
+                await oauth.ensure_app(conn, app)
+                access = await oauth.issue_token(conn, app.id, account_id, scopes, home.home)
         elif grant == "client_credentials":
             scopes = oauth.narrow_scopes(app, params.text("scope"))
             async with ctx.db.write() as conn:
-                access = await oauth.issue_token(conn, app.id, None, scopes)
+                access = await oauth.issue_token(conn, app.id, None, scopes, ctx.home)
         else:
             return error(400, "unsupported_grant_type",
                          "The authorization grant type is not supported by the authorization server.")
@@ -221,10 +233,12 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
 @router.post("/oauth/revoke")
 async def revoke(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     client_id, client_secret = _client_credentials(request, params)
+    token_text = params.required_str("token", 255)
+    home = _region_ctx(ctx, oauth.region_of(token_text))
     try:
-        async with ctx.db.write() as conn:
+        async with home.db.write() as conn:
             app = await oauth.authenticate_client(conn, client_id, client_secret)
-            await oauth.revoke_token(conn, app, params.required_str("token", 255))
+            await oauth.revoke_token(conn, app, token_text)
     except Unauthorized as exc:
         return error(401, "invalid_client", str(exc))
     request.app.state.token_cache.forget(params.text("token") or "")
