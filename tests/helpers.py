@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from stoa.social.consumers import all_consumers
+from stoa.store.replication import replicators_for
 
 
 @dataclass
@@ -50,10 +51,18 @@ async def sign_up(client: httpx.AsyncClient, username: str, password: str = "cor
 
 
 async def drain(client: httpx.AsyncClient) -> int:
-    """Run every event consumer until caught up (what `stoa serve` does in the background)."""
+    """Run every event consumer and replicator until caught up (what `stoa serve` does in the background)."""
     app = client.app  # type: ignore[attr-defined]
-    db = app.state.store.db
+    store = app.state.store
+    regions = {name: store.region(name) for name in store.region_names}
     total = 0
-    for consumer in all_consumers(db, app.state.hub):
-        total += await consumer.drain(db)
-    return total
+    while True:
+        done = 0
+        for replicator in replicators_for(regions):
+            done += await replicator.drain()
+        for name, db in regions.items():
+            for consumer in all_consumers(db, app.state.hub, name):
+                done += await consumer.drain(db)
+        total += done
+        if not done:
+            return total

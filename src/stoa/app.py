@@ -44,6 +44,7 @@ from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
 from stoa.social.timelines import home_holders
 from stoa.store.events import run_consumers
 from stoa.store.regions import Store
+from stoa.store.replication import replicators_for
 from stoa.web import landing
 
 log = structlog.get_logger(__name__)
@@ -52,10 +53,19 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 def make_hub(settings: Settings, store: Store, broker: Broker | None) -> Hub:
     """Embedded: an in-process hub. On PostgreSQL: NOTIFY/LISTEN, so separate workers reach every client."""
+    holders = partial(home_holders_anywhere, store)
     if settings.is_sqlite:
-        return LocalHub(broker or Broker(), partial(home_holders, store.db))
+        return LocalHub(broker or Broker(), holders)
     dsn = settings.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    return PostgresHub(dsn, broker, partial(home_holders, store.db) if broker is not None else None)
+    return PostgresHub(dsn, broker, holders if broker is not None else None)
+
+
+async def home_holders_anywhere(store: Store, status_id: int, account_ids: set[int]) -> set[int]:
+    """Home timelines live in their owners' regions: ask each region's store."""
+    found: set[int] = set()
+    for name in store.region_names:
+        found |= await home_holders(store.region(name), status_id, account_ids)
+    return found
 
 
 def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutine[Any, Any, None]]:
@@ -64,10 +74,12 @@ def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutin
     for name in store.region_names:
         db = store.region(name)
         storage = storage_for(settings, name)
-        work += [run_consumers(db, all_consumers(db, hub), settings.worker_poll_seconds),
+        work += [run_consumers(db, all_consumers(db, hub, name), settings.worker_poll_seconds),
                  MediaJobs(db, storage, settings).run_forever(),
                  run_maintenance(db, storage, depth=settings.home_feed_depth,
                                  unattached_media_hours=settings.unattached_media_hours)]
+    regions = {name: store.region(name) for name in store.region_names}
+    work += [r.run_forever(settings.worker_poll_seconds) for r in replicators_for(regions)]  # none with one region
     return work
 
 

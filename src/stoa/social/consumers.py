@@ -19,6 +19,7 @@ from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import new_id
 from stoa.store.schema import (
+    accounts,
     blocks,
     follows,
     home_feed,
@@ -46,9 +47,10 @@ class HomeFanout:
 
     name = "home_fanout"
 
-    def __init__(self, db: Database, hub: Hub) -> None:
+    def __init__(self, db: Database, hub: Hub, region: str) -> None:
         self.db = db
         self.hub = hub
+        self.region = region  # home timelines are private: only this region's people get rows here
         self._facts: list[Fact] = []
 
     def consumer(self) -> Consumer:
@@ -91,16 +93,18 @@ class HomeFanout:
         visibility = p["visibility"]
         insert = self.db.insert_ignore(home_feed)
         if visibility == "direct":
-            recipients = [author, *p.get("mentions", [])]
-            await conn.execute(insert, [{"account_id": a, "status_id": status_id, "author_id": author}
-                                        for a in recipients])
+            recipients = await homed_here(conn, [author, *p.get("mentions", [])], self.region)
+            if recipients:
+                await conn.execute(insert, [{"account_id": a, "status_id": status_id, "author_id": author}
+                                            for a in recipients])
         else:
             related = [author]
             if p.get("reblog_of_account_id"):
                 related.append(p["reblog_of_account_id"])
             # One INSERT ... SELECT: the database copies the post id to every follower.
             source = select(follows.c.account_id, literal(status_id), literal(author)).where(
-                follows.c.target_account_id == author, _exclude_muters_and_blockers(related))
+                follows.c.target_account_id == author, _exclude_muters_and_blockers(related),
+                exists().where(accounts.c.id == follows.c.account_id, accounts.c.region == self.region))
             reply_to = p.get("in_reply_to_account_id")
             if reply_to is not None and reply_to != author:
                 # Mastodon's rule: a reply reaches followers who also follow the person replied to.
@@ -114,6 +118,8 @@ class HomeFanout:
         self._facts.append(Fact("status", status_id, public=public, tags=list(p.get("tags", [])) if public else []))
 
     async def _backfill(self, conn: Connection, follower: int, target: int) -> None:
+        if not await homed_here(conn, [follower], self.region):
+            return  # the follower's home region backfills their timeline
         recent = (select(statuses.c.id).where(
             statuses.c.account_id == target, statuses.c.deleted_at.is_(None),
             statuses.c.visibility.in_(["public", "unlisted", "private"]),
@@ -133,9 +139,10 @@ class NotificationWriter:
 
     name = "notifications"
 
-    def __init__(self, db: Database, hub: Hub) -> None:
+    def __init__(self, db: Database, hub: Hub, region: str) -> None:
         self.db = db
         self.hub = hub
+        self.region = region  # notifications are private: written in the recipient's home region only
         self._written: list[Fact] = []
 
     def consumer(self) -> Consumer:
@@ -193,7 +200,7 @@ class NotificationWriter:
 
     async def _notify(self, conn: Connection, recipient: int, type_: str, sender: int,
                       status_id: int | None, dedupe_key: str) -> None:
-        if recipient == sender:
+        if recipient == sender or not await homed_here(conn, [recipient], self.region):
             return
         muted_or_blocked = (await conn.execute(select(exists().where(
             (mutes.c.account_id == recipient) & (mutes.c.target_account_id == sender)
@@ -245,6 +252,79 @@ class SearchIndexer:
                 status_id=status_id, document=search_text.document(body, row.language)))
 
 
-def all_consumers(db: Database, hub: Hub) -> list[Consumer]:
+class CounterKeeper:
+    """Keeps the public counts of this region's posts and people right when others act from elsewhere.
+
+    A like, boost, reply or follow from another region arrives here as a replicated event (``origin``
+    set). The count belongs to the post's or account's home region, so it is adjusted here, and the
+    new value replicated back out (``status.counted``, ``account.counted``).
+    """
+
+    name = "counters"
+
+    def __init__(self, db: Database, region: str) -> None:
+        self.db = db
+        self.region = region
+
+    def consumer(self) -> Consumer:
+        return Consumer(self.name, self.handle, types={
+            "favourite.created", "favourite.deleted", "status.created", "status.deleted", "follow.created",
+            "follow.deleted"})
+
+    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
+        from stoa.social.statuses import adjust_count
+        from stoa.store.events import emit
+
+        for event in batch:
+            p = event.payload
+            if "origin" not in p:
+                continue  # local actions adjust counts in their own transaction
+            if event.type in ("favourite.created", "favourite.deleted"):
+                if await homed_here(conn, [p["status_account_id"]], self.region):
+                    await adjust_count(conn, p["status_id"], "favourites_count",
+                                       1 if event.type == "favourite.created" else -1)
+                    await emit(conn, "status.counted", status_id=p["status_id"], account_id=p["status_account_id"])
+            elif event.type in ("status.created", "status.deleted"):
+                delta = 1 if event.type == "status.created" else -1
+                row = (await conn.execute(select(statuses.c.in_reply_to_id, statuses.c.reblog_of_id,
+                                                 statuses.c.visibility).where(
+                    statuses.c.id == p["status_id"]))).first()
+                if row is None:
+                    continue
+                parent, column = ((row.reblog_of_id, "reblogs_count") if row.reblog_of_id is not None
+                                  else (row.in_reply_to_id, "replies_count"))
+                if parent is None or (column == "replies_count" and row.visibility == "direct"):
+                    continue
+                owner = (await conn.execute(select(statuses.c.account_id).where(statuses.c.id == parent))).scalar()
+                if owner is not None and await homed_here(conn, [int(owner)], self.region):
+                    await adjust_count(conn, int(parent), column, delta)
+                    await emit(conn, "status.counted", status_id=int(parent), account_id=int(owner))
+            elif event.type in ("follow.created", "follow.deleted"):
+                target = p["target_account_id"]
+                if await homed_here(conn, [target], self.region):
+                    await _adjust_followers(conn, target, 1 if event.type == "follow.created" else -1)
+                    await emit(conn, "account.counted", account_id=target)
+
+
+async def _adjust_followers(conn: Connection, account_id: int, delta: int) -> None:
+    from stoa.social.relationships import clamped_decrement
+
+    column = accounts.c.followers_count
+    value = column + 1 if delta > 0 else clamped_decrement(conn, column)
+    await conn.execute(accounts.update().where(accounts.c.id == account_id).values(followers_count=value))
+
+
+async def homed_here(conn: Connection, account_ids: list[int], region: str) -> list[int]:
+    """The accounts among ``account_ids`` whose home region is ``region``."""
+    if not account_ids:
+        return []
+    rows = await conn.execute(select(accounts.c.id).where(accounts.c.id.in_(account_ids),
+                                                          accounts.c.region == region))
+    local = {int(r) for r in rows.scalars()}
+    return [a for a in account_ids if a in local]
+
+
+def all_consumers(db: Database, hub: Hub, region: str) -> list[Consumer]:
     """In the order they run: timelines first, so a notification never points at an unseen post."""
-    return [HomeFanout(db, hub).consumer(), NotificationWriter(db, hub).consumer(), SearchIndexer(db).consumer()]
+    return [HomeFanout(db, hub, region).consumer(), NotificationWriter(db, hub, region).consumer(),
+            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer()]

@@ -1,0 +1,195 @@
+"""Replication of public content between regions: each region pulls from every other.
+
+A region's public rows (profiles, public/unlisted/followers-only posts with their mentions, tags,
+media and edit history, the follow graph) are written in their author's home region and copied,
+read-only, into every other region's store, so a person's home region can serve everything they
+read. Private rows are never copied: the residency guards would refuse them anyway.
+
+Pull, not push: region B keeps, in its own ``consumer_cursors``, how far it has read region A's
+outbox (``replica:A``). One transaction in B copies a batch of A's events' rows, re-emits those
+events into B's outbox marked ``origin: A`` (so B's own consumers do B's part: fan-out to B's
+followers, notifications for B's people, counters of B's posts) and advances the cursor. Exactly
+once, whatever crashes; if A is down, B retries and catches up when A is back. Events that A
+itself received from elsewhere (``origin`` set) are not passed on: every region pulls from every
+other directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import structlog
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, select
+
+from stoa.store.database import Connection, Database
+from stoa.store.events import Event, emit
+from stoa.store.ids import new_id
+from stoa.store.schema import (
+    accounts,
+    consumer_cursors,
+    events,
+    follows,
+    media_attachments,
+    mentions,
+    status_edits,
+    status_tags,
+    statuses,
+    tags,
+)
+
+log = structlog.get_logger(__name__)
+REPLICATED = Counter("stoa_replication_events_total", "Events replicated into this region", ["source"])
+LAG = Gauge("stoa_replication_position", "Last event of the source region replicated here", ["source", "target"])
+UNREACHABLE = Counter("stoa_replication_source_unreachable_total", "Pulls that found the source region down",
+                      ["source"])
+
+REPLICATED_TYPES = {
+    "account.created", "account.updated", "account.suspended", "account.unsuspended", "account.erased",
+    "account.counted", "status.created", "status.updated", "status.deleted", "status.counted",
+    "follow.created", "follow.deleted", "favourite.created", "favourite.deleted",
+}
+
+
+class Replicator:
+    """Copies what ``source`` published into ``target`` (both regions' databases)."""
+
+    def __init__(self, source: Database, source_name: str, target: Database, target_name: str,
+                 batch_size: int = 200) -> None:
+        self.source, self.source_name = source, source_name
+        self.target, self.target_name = target, target_name
+        self.cursor = f"replica:{source_name}"
+        self.batch_size = batch_size
+
+    async def run_once(self) -> int:
+        async with self.target.write() as conn:
+            position = await self._claim(conn)
+            if position is None:
+                return 0
+            async with self.source.read() as src:
+                rows = (await src.execute(select(events.c.id, events.c.type, events.c.payload)
+                                          .where(events.c.id > position).order_by(events.c.id)
+                                          .limit(self.batch_size))).all()
+                batch = [Event(r.id, r.type, r.payload) for r in rows]
+                for event in batch:
+                    if event.type in REPLICATED_TYPES and "origin" not in event.payload:
+                        await self._apply(src, conn, event)
+            if not batch:
+                return 0
+            await conn.execute(consumer_cursors.update().where(consumer_cursors.c.name == self.cursor)
+                               .values(position=batch[-1].id, updated_at=datetime.now(UTC)))
+        REPLICATED.labels(self.source_name).inc(len(batch))
+        LAG.labels(self.source_name, self.target_name).set(batch[-1].id)
+        self.target.wake()
+        return len(batch)
+
+    async def drain(self) -> int:
+        total = 0
+        while n := await self.run_once():
+            total += n
+        return total
+
+    async def run_forever(self, poll_seconds: float = 0.5) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except (OSError, ConnectionError) as exc:  # the source region is down: try again, catch up later
+                UNREACHABLE.labels(self.source_name).inc()
+                log.warning("replication_source_unreachable", source=self.source_name, error=str(exc))
+            except Exception:
+                log.exception("replication_failed", source=self.source_name, target=self.target_name)
+            await asyncio.sleep(poll_seconds)
+
+    async def _claim(self, conn: Connection) -> int | None:
+        query = select(consumer_cursors.c.position).where(consumer_cursors.c.name == self.cursor)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        position = (await conn.execute(query)).scalar()
+        if position is not None:
+            return int(position)
+        inserted = await conn.execute(self.target.insert_ignore(consumer_cursors).values(
+            name=self.cursor, position=0, updated_at=datetime.now(UTC)))
+        return 0 if inserted.rowcount else None
+
+    async def _apply(self, src: Connection, dst: Connection, event: Event) -> None:
+        p = event.payload
+        kind = event.type
+        if kind.startswith("account."):
+            await self._copy_account(src, dst, p["account_id"])
+        elif kind in ("status.created", "status.updated", "status.deleted", "status.counted"):
+            if p.get("visibility") == "direct":
+                return  # a direct post is its author's private data: it stays home
+            await self._copy_status(src, dst, p["status_id"])
+        elif kind == "follow.created":
+            for account_id in (p["account_id"], p["target_account_id"]):
+                await self._copy_account(src, dst, account_id)
+            row = (await src.execute(select(follows).where(
+                follows.c.account_id == p["account_id"],
+                follows.c.target_account_id == p["target_account_id"]))).first()
+            if row is not None:
+                await dst.execute(self.target.upsert(follows, ["id"], dict(row._mapping)))
+        elif kind == "follow.deleted":
+            await dst.execute(delete(follows).where(follows.c.account_id == p["account_id"],
+                                                    follows.c.target_account_id == p["target_account_id"]))
+            for account_id in (p["account_id"], p["target_account_id"]):
+                await self._copy_account(src, dst, account_id)
+        # favourite.* carry no public row (a like is private): only the event travels, for the post's region.
+        await emit(dst, kind, **p, origin=self.source_name)
+
+    async def _copy_account(self, src: Connection, dst: Connection, account_id: int) -> None:
+        """Copy an account homed in the source region (the source's replicas of others are not its to give)."""
+        row = (await src.execute(select(accounts).where(accounts.c.id == account_id))).first()
+        if row is not None and row.region == self.source_name:
+            await dst.execute(self.target.upsert(accounts, ["id"], dict(row._mapping)))
+
+    async def _copy_status(self, src: Connection, dst: Connection, status_id: int) -> None:
+        row = (await src.execute(select(statuses, accounts.c.region).join(
+            accounts, accounts.c.id == statuses.c.account_id).where(statuses.c.id == status_id))).first()
+        if row is None or row.region != self.source_name or row.visibility == "direct":
+            return
+        row = (await src.execute(select(statuses).where(statuses.c.id == status_id))).one()
+        await self._copy_account(src, dst, row.account_id)
+        if row.reblog_of_id is not None:
+            await self._copy_status(src, dst, row.reblog_of_id)
+        await dst.execute(self.target.upsert(statuses, ["id"], dict(row._mapping)))
+        # The post's parts: replaced as a whole, so edits and deletions reach the replica too.
+        await dst.execute(delete(mentions).where(mentions.c.status_id == status_id))
+        for mention in (await src.execute(select(mentions).where(mentions.c.status_id == status_id))).all():
+            await self._copy_account(src, dst, mention.account_id)
+            await dst.execute(mentions.insert().values(**dict(mention._mapping)))
+        await dst.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
+        names = (await src.execute(select(tags.c.name).join(status_tags, status_tags.c.tag_id == tags.c.id)
+                                   .where(status_tags.c.status_id == status_id))).scalars().all()
+        for name in names:  # tag ids are per region: matched by name
+            await dst.execute(self.target.insert_ignore(tags).values(id=new_id(), name=name, name_lower=name.lower(),
+                                                                      created_at=datetime.now(UTC)))
+            tag_id = (await dst.execute(select(tags.c.id).where(tags.c.name_lower == name.lower()))).scalar_one()
+            await dst.execute(self.target.insert_ignore(status_tags).values(status_id=status_id, tag_id=tag_id))
+        for media in (await src.execute(select(media_attachments).where(
+                media_attachments.c.status_id == status_id))).all():
+            await dst.execute(self.target.upsert(media_attachments, ["id"], dict(media._mapping)))
+        for edit in (await src.execute(select(status_edits).where(status_edits.c.status_id == status_id))).all():
+            await dst.execute(self.target.upsert(status_edits, ["id"], dict(edit._mapping)))
+
+
+async def run_replication(replicators: Sequence[Replicator], poll_seconds: float = 0.5) -> None:
+    tasks = [asyncio.create_task(r.run_forever(poll_seconds)) for r in replicators]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def replicators_for(regions: dict[str, Database]) -> list[Replicator]:
+    """Every ordered pair of regions: each region pulls from every other."""
+    return [Replicator(regions[a], a, regions[b], b) for a in regions for b in regions if a != b]
