@@ -161,3 +161,36 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
             checked, found = await guards.misplaced(conn, region)
         assert found == [], region
         assert sum(checked.values()) > 0
+
+
+async def test_a_region_down_answers_503_and_is_caught_up_later(regional: httpx.AsyncClient) -> None:
+    from stoa.store.database import Database
+    from stoa.store.replication import replicators_for
+
+    client = regional
+    alice, bob = await sign_up_in(client, "alice", "us"), await sign_up_in(client, "bob", "eu")
+    await drain(client)
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    await drain(client)
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    eu = store._regions["eu"]
+    store._regions["eu"] = Database("postgresql+asyncpg://postgres@127.0.0.1:1/gone", "eu")  # eu goes dark
+    try:
+        down = await client.get("/api/v1/timelines/home", headers=bob.headers)
+        assert down.status_code == 503 and "eu" in down.json()["error"] and down.headers["retry-after"]
+        refused = await client.post("/api/v1/statuses", headers=bob.headers, data={"status": "lost?"})
+        assert refused.status_code == 503
+        posted = await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "while eu sleeps"})
+        assert posted.status_code == 200  # the other region carries on
+        for replicator in replicators_for({"us": store.region("us"), "eu": store.region("eu")}):
+            with pytest.raises(Exception, match="unavailable"):
+                await replicator.run_once()
+    finally:
+        await store._regions["eu"].dispose()
+        store._regions["eu"] = eu
+    await drain(client)  # eu is back: it pulls what it missed
+    home = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=bob.headers)).json()]
+    assert posted.json()["id"] in home
+    mine = (await client.get(f"/api/v1/accounts/{bob.id}/statuses", headers=bob.headers)).json()
+    assert mine == []  # the refused post was not half-written

@@ -18,6 +18,7 @@ from stoa.social.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from stoa.store.database import StoreUnavailable
 from stoa.store.regions import UnknownRegion
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UnknownRegion)
     async def _region(_request: Request, exc: UnknownRegion) -> Response:
         return error(422, f"Validation failed: {exc}")
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_request: Request, exc: StoreUnavailable) -> Response:
+        log.warning("region_unavailable", region=exc.region)
+        return error(503, str(exc), headers={"Retry-After": "30"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:

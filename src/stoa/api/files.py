@@ -6,12 +6,14 @@ storage answers with a redirect to a short-lived presigned URL of the object.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from stoa.api.deps import get_ctx
 from stoa.media import serving
-from stoa.media.attachments import storage
+from stoa.media.storage import S3Storage, storage_for
 from stoa.social.context import Context
 from stoa.social.errors import NotFound
 
@@ -29,11 +31,13 @@ async def media_file(key: str, request: Request, ctx: Context = Depends(get_ctx)
     if not signed and not await serving.is_public(ctx.db, key):
         raise NotFound("No such file")
     cache = "private, max-age=600" if signed else IMMUTABLE
-    store = storage(ctx)
-    path = store.local_path(key)
-    if path is not None:
-        return FileResponse(path, media_type=serving.content_type(key), headers={"Cache-Control": cache})
-    url = store.signed_url(key, 600)
-    if url is None:
-        raise NotFound("No such file")
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "private, max-age=300"})
+    # A file lives in its owner's home region; a replicated post's media is fetched from there.
+    for region in [ctx.home, *(r for r in ctx.store.region_names if r != ctx.home)]:
+        store = storage_for(ctx.settings, region)
+        path = store.local_path(key)
+        if path is not None:
+            return FileResponse(path, media_type=serving.content_type(key), headers={"Cache-Control": cache})
+        if isinstance(store, S3Storage) and await asyncio.to_thread(store.exists, key):
+            url = store.signed_url(key, 600)
+            return RedirectResponse(url or "", status_code=302, headers={"Cache-Control": "private, max-age=300"})
+    raise NotFound("No such file")

@@ -18,10 +18,22 @@ from typing import Any
 
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import Insert
 
 Connection = AsyncConnection
+
+
+class StoreUnavailable(RuntimeError):
+    """A region's store cannot be reached (down, partitioned, overloaded): nothing was read or written."""
+
+    def __init__(self, region: str) -> None:
+        super().__init__(f"Region {region!r} is unavailable right now; try again shortly")
+        self.region = region
+
+
+UNREACHABLE = (ConnectionError, TimeoutError, OSError)
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
@@ -64,8 +76,9 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 class Database:
     """One region's database: a write path and a read path."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, name: str = "local") -> None:
         self.url = url
+        self.name = name
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.write_engine = _sqlite_engine(url, writer=True)
@@ -76,17 +89,36 @@ class Database:
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._listeners: list[asyncio.Event] = []
 
+    async def _connect(self, engine: AsyncEngine) -> AsyncConnection:
+        """A pooled connection, or StoreUnavailable when the region's database cannot be reached."""
+        try:
+            return await engine.connect()
+        except UNREACHABLE as exc:
+            raise StoreUnavailable(self.name) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated or isinstance(exc.orig, UNREACHABLE):
+                raise StoreUnavailable(self.name) from exc
+            raise
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any error."""
-        async with self.write_engine.begin() as conn:
-            yield conn
+        conn = await self._connect(self.write_engine)
+        try:
+            async with conn.begin():
+                yield conn
+        finally:
+            await conn.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (a consistent snapshot)."""
-        async with self.read_engine.connect() as conn, conn.begin():
-            yield conn
+        conn = await self._connect(self.read_engine)
+        try:
+            async with conn.begin():
+                yield conn
+        finally:
+            await conn.close()
 
     def insert_ignore(self, table: Table) -> Insert:
         """INSERT that skips rows conflicting with a unique key (idempotent consumers)."""

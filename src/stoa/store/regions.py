@@ -22,7 +22,7 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.default_region = settings.region
-        self._regions: dict[str, Database] = {name: Database(settings.database_url_for(name))
+        self._regions: dict[str, Database] = {name: Database(settings.database_url_for(name), name)
                                               for name in settings.region_names}
 
     @property

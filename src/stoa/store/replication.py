@@ -25,7 +25,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import delete, select
 
-from stoa.store.database import Connection, Database
+from stoa.store.database import Connection, Database, StoreUnavailable
 from stoa.store.events import Event, emit
 from stoa.store.ids import new_id
 from stoa.store.schema import (
@@ -44,8 +44,8 @@ from stoa.store.schema import (
 log = structlog.get_logger(__name__)
 REPLICATED = Counter("stoa_replication_events_total", "Events replicated into this region", ["source"])
 LAG = Gauge("stoa_replication_position", "Last event of the source region replicated here", ["source", "target"])
-UNREACHABLE = Counter("stoa_replication_source_unreachable_total", "Pulls that found the source region down",
-                      ["source"])
+UNREACHABLE = Counter("stoa_replication_region_unreachable_total", "Pulls that found a region down",
+                      ["region"])
 
 REPLICATED_TYPES = {
     "account.created", "account.updated", "account.suspended", "account.unsuspended", "account.erased",
@@ -99,9 +99,10 @@ class Replicator:
                     continue
             except asyncio.CancelledError:
                 raise
-            except (OSError, ConnectionError) as exc:  # the source region is down: try again, catch up later
-                UNREACHABLE.labels(self.source_name).inc()
-                log.warning("replication_source_unreachable", source=self.source_name, error=str(exc))
+            except StoreUnavailable as exc:  # a region is down: try again, catch up when it is back
+                UNREACHABLE.labels(exc.region).inc()
+                log.warning("replication_region_unreachable", source=self.source_name, target=self.target_name,
+                            region=exc.region)
             except Exception:
                 log.exception("replication_failed", source=self.source_name, target=self.target_name)
             await asyncio.sleep(poll_seconds)
