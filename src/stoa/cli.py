@@ -53,11 +53,12 @@ REASON_HELP = "Why (required: recorded in the region's public transparency log)"
 
 
 async def _log_operator_action(store: Any, settings: Settings, action: str, reason: str,
-                               subject_account_id: int | None = None, details: dict[str, Any] | None = None) -> int:
-    """Record an operator's access to private data before it happens; refuses an empty reason."""
+                               subject_account_id: int | None = None, details: dict[str, Any] | None = None,
+                               region: str | None = None) -> int:
+    """Record an operator's access to private data before it happens, in the log of the region holding it."""
     from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
 
-    region = store.default_region
+    region = region or store.default_region
     log = TransparencyLog(store.region(region), region, RegionKey.for_region(settings.data_dir, region))
     return await log.record(Record(operator_actor(), action, reason, subject_account_id, details))
 
@@ -200,7 +201,7 @@ def user_create(
 ) -> None:
     """Create a local account (logged in the transparency log)."""
     reason = _require_reason(reason)
-    from stoa.social.accounts import NewAccount, create_account
+    from stoa.social.accounts import NewAccount, check_name_free_everywhere, create_account
     from stoa.social.errors import DomainError
     from stoa.store.migrate import upgrade
 
@@ -210,13 +211,13 @@ def user_create(
     upgrade(settings)
 
     async def main(store: Any) -> int:
-        if region is not None:
-            store.region(region)
-        async with store.db.write() as conn:
-            account_id = await create_account(conn, NewAccount(username=username, email=email, password=password,
-                                                               role=role, region=region),
-                                              default_region=store.default_region)
-        await _log_operator_action(store, settings, "user.create", reason, account_id, {"role": role})
+        home = region or store.default_region
+        store.region(home)  # unknown -> refused
+        new = NewAccount(username=username, email=email, password=password, role=role, region=home)
+        await check_name_free_everywhere(store, new)
+        async with store.region(home).write() as conn:  # the account and its private rows: in its home region
+            account_id = await create_account(conn, new, default_region=home)
+        await _log_operator_action(store, settings, "user.create", reason, account_id, {"role": role}, home)
         return account_id
 
     try:
@@ -241,13 +242,16 @@ def user_list(
     settings = _settings()
 
     async def main(store: Any) -> list[Any]:
-        await _log_operator_action(store, settings, "user.list", reason, None, {"limit": limit})
-        async with store.db.read() as conn:
-            return list((await conn.execute(
-                select(accounts.c.id, accounts.c.username, users.c.email, users.c.role, accounts.c.region,
-                       accounts.c.suspended_at, accounts.c.statuses_count)
-                .join(users, users.c.account_id == accounts.c.id)
-                .order_by(accounts.c.id.desc()).limit(limit))).all())
+        found: list[Any] = []
+        for name in store.region_names:  # each region's people, logged in that region's log
+            await _log_operator_action(store, settings, "user.list", reason, None, {"limit": limit}, name)
+            async with store.region(name).read() as conn:
+                found += (await conn.execute(
+                    select(accounts.c.id, accounts.c.username, users.c.email, users.c.role, accounts.c.region,
+                           accounts.c.suspended_at, accounts.c.statuses_count)
+                    .join(users, users.c.account_id == accounts.c.id)
+                    .order_by(accounts.c.id.desc()).limit(limit))).all()
+        return sorted(found, key=lambda r: r.id, reverse=True)[:limit]
 
     table = Table("id", "username", "email", "role", "region", "posts", "suspended")
     for row in _run(main, settings):
@@ -257,18 +261,19 @@ def user_list(
 
 
 def _set_suspended(username: str, suspended: bool, reason: str | None) -> None:
-    from stoa.social.accounts import lookup_any, set_suspended
+    from stoa.social.accounts import home_region_of_login, lookup_any, set_suspended
     from stoa.social.errors import DomainError
 
     reason = _require_reason(reason)
     settings = _settings()
 
     async def main(store: Any) -> None:
-        async with store.db.read() as conn:
+        home = await home_region_of_login(store, username.lstrip("@")) or store.default_region
+        async with store.region(home).read() as conn:
             row = await lookup_any(conn, username)
         await _log_operator_action(store, settings, "user.suspend" if suspended else "user.unsuspend", reason,
-                                   int(row.id))
-        async with store.db.write() as conn:
+                                   int(row.id), None, home)
+        async with store.region(home).write() as conn:  # replicated to the other regions from here
             await set_suspended(conn, row.id, suspended)
 
     try:
@@ -318,7 +323,7 @@ def token_create(
             row = (await conn.execute(select(accounts.c.id).where(
                 accounts.c.username_lower == username.lower().lstrip("@")))).one()
         granted = oauth.parse_scopes(scopes)
-        await _log_operator_action(store, settings, "token.create", reason, int(row.id), {"scopes": granted})
+        await _log_operator_action(store, settings, "token.create", reason, int(row.id), {"scopes": granted}, home)
         async with store.region(home).write() as conn:
             created = await oauth.create_app(conn, app_name, oauth.OOB, " ".join(granted), None)
             return await oauth.issue_token(conn, int(created["id"]), int(row.id), granted, home)

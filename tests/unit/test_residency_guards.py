@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -109,3 +110,33 @@ def test_residency_check_finds_rows_that_got_past(settings: Settings, monkeypatc
 def test_a_database_cannot_change_region(settings: Settings) -> None:
     with pytest.raises(guards.WrongRegion, match="belongs to region 'local'"):
         upgrade(settings.model_copy(update={"region": "eu"}))
+
+
+def test_operator_tools_work_in_each_persons_home_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STOA_REGIONS", "us,eu")
+    monkeypatch.setenv("STOA_REGION", "us")
+    for name, region in (("ann", "us"), ("bea", "eu")):
+        made = runner.invoke(app, ["user", "create", name, "--email", f"{name}@example.org", "--password",
+                                   "a long password", "--region", region, "--reason", "test accounts"])
+        assert made.exit_code == 0, made.output
+    clash = runner.invoke(app, ["user", "create", "bea", "--email", "x@example.org", "--password", "a long password",
+                                "--region", "us", "--reason", "duplicate"])
+    assert clash.exit_code == 1 and "already been taken" in clash.output
+    listed = runner.invoke(app, ["user", "list", "--reason", "audit"])
+    assert listed.exit_code == 0 and "ann" in listed.output and "bea" in listed.output, listed.output
+    assert runner.invoke(app, ["user", "suspend", "bea", "--reason", "test"]).exit_code == 0
+
+    async def homes() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for region in ("us", "eu"):
+            db = Database(f"sqlite+aiosqlite:///{tmp_path / f'{region}.sqlite3'}")
+            async with db.read() as conn:
+                found[region] = sorted((await conn.execute(text(
+                    "SELECT a.username FROM users u JOIN accounts a ON a.id = u.account_id"))).scalars())
+            await db.dispose()
+        return found
+
+    assert asyncio.run(homes()) == {"us": ["ann"], "eu": ["bea"]}
+    check = runner.invoke(app, ["residency", "check"])
+    assert check.exit_code == 0 and "us" in check.output and "eu" in check.output, check.output
