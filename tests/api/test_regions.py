@@ -194,3 +194,28 @@ async def test_a_region_down_answers_503_and_is_caught_up_later(regional: httpx.
     assert posted.json()["id"] in home
     mine = (await client.get(f"/api/v1/accounts/{bob.id}/statuses", headers=bob.headers)).json()
     assert mine == []  # the refused post was not half-written
+
+
+async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None:
+    client = regional
+    alice, bob = await sign_up_in(client, "alice", "us"), await sign_up_in(client, "bob", "eu")
+    await drain(client)
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    hello = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
+    await drain(client)
+    await client.post(f"/api/v1/statuses/{hello['id']}/favourite", headers=bob.headers)
+    bobs = (await client.post("/api/v1/statuses", headers=bob.headers, data={"status": "@alice hi"})).json()
+    await drain(client)
+    assert (await client.get(f"/api/v1/statuses/{hello['id']}", headers=alice.headers)).json()["favourites_count"] == 1
+
+    erased = await client.post("/api/v1/stoa/account/erase", headers=bob.headers,
+                               data={"password": "correct horse battery"})
+    assert erased.status_code == 200, erased.text
+    await drain(client)
+    seen = (await client.get(f"/api/v1/statuses/{hello['id']}", headers=alice.headers)).json()
+    assert seen["favourites_count"] == 0  # kept right in the post's own region
+    assert (await client.get(f"/api/v1/accounts/{alice.id}", headers=alice.headers)).json()["followers_count"] == 0
+    assert (await client.get(f"/api/v1/statuses/{bobs['id']}", headers=alice.headers)).status_code == 404
+    assert (await client.get(f"/api/v1/accounts/{bob.id}", headers=alice.headers)).status_code == 404
+    assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
+    assert await count(client, "eu", users, bob.id) == 0 and await count(client, "eu", favourites, bob.id) == 0

@@ -205,9 +205,14 @@ async def _erase(conn: Connection, account_id: int) -> None:
         await tombstone(conn, row)
         await emit(conn, "status.deleted", status_id=int(row.id), account_id=account_id,
                    reblog_of_id=row.reblog_of_id, visibility=row.visibility)
-    for status_id in (await conn.execute(select(favourites.c.status_id)
-                                         .where(favourites.c.account_id == account_id))).scalars().all():
+    liked = (await conn.execute(select(favourites.c.status_id, statuses.c.account_id)
+                                .join(statuses, statuses.c.id == favourites.c.status_id)
+                                .where(favourites.c.account_id == account_id))).all()
+    for status_id, author_id in liked:
         await adjust_count(conn, int(status_id), "favourites_count", -1)
+        # A post homed in another region has its count kept there: tell it.
+        await emit(conn, "favourite.deleted", account_id=account_id, status_id=int(status_id),
+                   status_account_id=int(author_id))
     following = (await conn.execute(select(follows.c.target_account_id)
                                     .where(follows.c.account_id == account_id))).scalars().all()
     for target in following:

@@ -148,7 +148,7 @@ class NotificationWriter:
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
             "status.created", "status.updated", "status.deleted", "favourite.created", "follow.created",
-            "follow_request.created", "follow_request.rejected"})
+            "follow_request.created", "follow_request.rejected", "account.erased"})
 
     async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
         for event in batch:
@@ -193,6 +193,9 @@ class NotificationWriter:
             elif event.type == "follow_request.created":
                 await self._notify(conn, p["target_account_id"], "follow_request", p["account_id"], None,
                                    f"follow_request:{p['account_id']}")
+            elif event.type == "account.erased" and "origin" in p:
+                # Erased in its home region: what it left in this region's notifications goes too.
+                await conn.execute(delete(notifications).where(notifications.c.from_account_id == p["account_id"]))
             elif event.type == "follow_request.rejected":
                 await conn.execute(delete(notifications).where(
                     notifications.c.account_id == p["target_account_id"],
@@ -280,7 +283,7 @@ class CounterKeeper:
             if "origin" not in p:
                 continue  # local actions adjust counts in their own transaction
             if event.type in ("favourite.created", "favourite.deleted"):
-                if await homed_here(conn, [p["status_account_id"]], self.region):
+                if "status_account_id" in p and await homed_here(conn, [p["status_account_id"]], self.region):
                     await adjust_count(conn, p["status_id"], "favourites_count",
                                        1 if event.type == "favourite.created" else -1)
                     await emit(conn, "status.counted", status_id=p["status_id"], account_id=p["status_account_id"])

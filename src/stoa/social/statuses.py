@@ -459,12 +459,15 @@ async def unfavourite(ctx: Context, actor_id: int, status_id: int) -> int:
     async with db.write() as conn:
         row = await get_visible(conn, actor_id, status_id)
         target_id = row.reblog_of_id or row.id
+        author_id = row.account_id if row.reblog_of_id is None else (await conn.execute(
+            select(statuses.c.account_id).where(statuses.c.id == target_id))).scalar_one()
         removed = await conn.execute(
             delete(favourites).where(favourites.c.account_id == actor_id, favourites.c.status_id == target_id)
         )
         if removed.rowcount:
             await adjust_count(conn, target_id, "favourites_count", -1)
-            await emit(conn, "favourite.deleted", account_id=actor_id, status_id=int(target_id))
+            await emit(conn, "favourite.deleted", account_id=actor_id, status_id=int(target_id),
+                       status_account_id=int(author_id))
     db.wake()
     return int(target_id)
 
