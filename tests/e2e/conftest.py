@@ -102,3 +102,29 @@ def split_server(tmp_path: Path) -> Iterator[LiveServer]:
             worker.wait(timeout=20)
         server.stop()
         dispose_url("postgresql", url_db)
+
+
+@pytest.fixture(params=BACKENDS)
+def two_region_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """`stoa serve` with regions us and eu: two SQLite files, or two PostgreSQL databases."""
+    from tests.databases import create_postgres_database, drop_postgres_database
+
+    backend = str(request.param)
+    port = free_port()
+    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_REGIONS": "us,eu", "STOA_REGION": "us",
+           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
+           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
+    env.pop("STOA_DATABASE_URL", None)
+    urls: list[str] = []
+    if backend == "postgresql":
+        urls = [create_postgres_database(), create_postgres_database()]
+        env["STOA_REGION_DATABASE_URLS"] = f"us={urls[0]};eu={urls[1]}"
+    log = tmp_path / "server.log"
+    server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
+    try:
+        wait_ready(server.url, server.process, log)
+        yield server
+    finally:
+        server.stop()
+        for url in urls:
+            drop_postgres_database(url)
