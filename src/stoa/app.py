@@ -33,6 +33,7 @@ from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
+from stoa.feeds.ranking_log import log_ranking_config
 from stoa.media.jobs import MediaJobs
 from stoa.media.serving import MediaUrlSigner
 from stoa.media.storage import storage_for
@@ -90,6 +91,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for log_ in app.state.transparency.values():
+            await log_ranking_config(log_)  # on the public record before it ranks anything
         await hub.start()
         tasks = []
         if settings.run_workers:

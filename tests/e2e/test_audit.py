@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import LiveServer
@@ -25,13 +26,16 @@ def test_an_auditor_verifies_the_log_and_catches_tampering(live_server: LiveServ
     head_file = tmp_path / "head.json"
     verify = ["audit", "verify", "--url", live_server.url, "--public-key", key, "--head-file", str(head_file)]
 
-    first = stoa(live_server, *verify, "--entries")
-    assert first.returncode == 0 and "OK" in first.stdout and "2 entries" in first.stdout, first.stdout
+    first = stoa(live_server, *verify, "--entries")  # the ranking configuration logged at start, then two users
+    assert first.returncode == 0 and "OK" in first.stdout and "3 entries" in first.stdout, first.stdout
+    entries = httpx.get(f"{live_server.url}/api/v1/stoa/transparency/local/entries",
+                        params={"start": 0, "end": 3}).json()
+    assert [e["entry"]["action"] for e in entries] == ["ranking.config", "user.create", "user.create"], entries
     assert head_file.exists()
 
     stoa(live_server, "user", "suspend", "ada", "--reason", "spam wave")
     second = stoa(live_server, *verify)
-    assert second.returncode == 0 and "consistent with the saved head of 2" in second.stdout, second.stdout
+    assert second.returncode == 0 and "consistent with the saved head of 3" in second.stdout, second.stdout
 
     wrong_key = stoa(live_server, "audit", "verify", "--url", live_server.url, "--public-key",
                      "A" * 43 + "=")

@@ -60,6 +60,23 @@ TRENDING_WINDOW = timedelta(hours=48)
 AFFINITY_WINDOW = timedelta(days=60)
 PAGE_LIMIT = 40
 TRENDING_TTL_SECONDS = 60.0
+MODEL = "for-you-v0"
+
+
+def ranking_config() -> dict[str, Any]:
+    """Everything that decides a ranking, as data: what the transparency log records when it changes."""
+    return {"model": MODEL, "weights": WEIGHTS, "unpersonalised_features": list(UNPERSONALISED),
+            "max_per_author": MAX_PER_AUTHOR, "candidates_per_source": CANDIDATES_PER_SOURCE,
+            "trending_window_hours": TRENDING_WINDOW.total_seconds() / 3600,
+            "affinity_window_days": AFFINITY_WINDOW.days, "page_limit": PAGE_LIMIT}
+
+
+def ranking_config_hash() -> str:
+    import hashlib
+
+    import orjson
+
+    return hashlib.sha256(orjson.dumps(ranking_config(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass

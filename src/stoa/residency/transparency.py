@@ -148,7 +148,7 @@ class TransparencyLog:
             entry_rows, node_rows = [], []
             for record in records:
                 data = leaf_input(self.region, size, now, record)
-                entry_rows.append({"position": size, "leaf_input": data,
+                entry_rows.append({"position": size, "leaf_input": data, "action": record.action,
                                    "subject_account_id": record.subject_account_id, "created_at": now})
                 node_rows.extend(_push(frontier, size, merkle.leaf_hash(data)))
                 size += 1
@@ -204,6 +204,17 @@ class TransparencyLog:
             return list((await conn.execute(select(transparency_entries).where(
                 transparency_entries.c.position >= start, transparency_entries.c.position < end)
                 .order_by(transparency_entries.c.position))).all())
+
+    async def latest(self, action: str) -> dict[str, Any] | None:
+        """The newest entry of ``action``, decoded; None if there is none."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(transparency_entries.c.leaf_input).where(
+                transparency_entries.c.action == action).order_by(transparency_entries.c.position.desc())
+                .limit(1))).first()
+        if row is None:
+            return None
+        entry: dict[str, Any] = orjson.loads(bytes(row.leaf_input))
+        return entry
 
     async def entries_about(self, account_id: int, limit: int = 200) -> list[Any]:
         async with self.db.read() as conn:

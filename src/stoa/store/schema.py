@@ -421,6 +421,8 @@ transparency_entries = Table(
     Column("leaf_input", LargeBinary, nullable=False),  # the exact bytes hashed into the tree
     Column("subject_account_id", ID, nullable=True, index=True),
     _ts("created_at"),
+    Column("action", String(64), nullable=True),  # copied from the entry, to find e.g. the last ranking config
+    Index("ix_transparency_entries_action", "action", "position"),
     info={"privacy": "local"},
 )
 
