@@ -108,6 +108,9 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     secret = await client.post("/api/v1/statuses", headers=alice.headers,
                                data={"status": "@carol just us", "visibility": "direct"})
     assert secret.status_code == 200
+    abroad = await client.post("/api/v1/statuses", headers=alice.headers,
+                               data={"status": "@bob psst", "visibility": "direct"})
+    assert abroad.status_code == 422 and "@bob" in abroad.json()["error"]  # refused, not silently undelivered
     await drain(client)
 
     bob_home = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=bob.headers)).json()]
@@ -219,3 +222,15 @@ async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None
     assert (await client.get(f"/api/v1/accounts/{bob.id}", headers=alice.headers)).status_code == 404
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
     assert await count(client, "eu", users, bob.id) == 0 and await count(client, "eu", favourites, bob.id) == 0
+
+
+async def test_what_cannot_cross_regions_yet_is_refused_clearly(regional: httpx.AsyncClient) -> None:
+    client = regional
+    alice, bob = await sign_up_in(client, "alice", "us"), await sign_up_in(client, "bob", "eu")
+    await client.patch("/api/v1/accounts/update_credentials", headers=bob.headers, data={"locked": "true"})
+    await drain(client)
+    refused = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    assert refused.status_code == 422 and "locked" in refused.json()["error"]
+    await drain(client)
+    assert await count(client, "us", notifications, bob.id) == 0 and await count(client, "eu", notifications,
+                                                                                   bob.id) == 0

@@ -101,6 +101,8 @@ async def follow(
                 await conn.execute(update(follows).where(follows.c.id == existing.id).values(**changes))
             return
         show_reblogs = True if reblogs is None else reblogs
+        if target.locked and target.region != ctx.home:
+            raise ValidationFailed("Following a locked account homed in another region is not supported yet")
         if target.locked:
             inserted = await conn.execute(db.insert_ignore(follow_requests).values(
                 id=new_id(), account_id=actor_id, target_account_id=target_id, show_reblogs=show_reblogs,
