@@ -30,6 +30,8 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
                               data={"status": "a secret", "visibility": "direct",
                                     "media_ids[]": uploaded["id"]})).json()
     await client.put(f"/api/v1/statuses/{mine['id']}", headers=alice.headers, data={"status": "a secret, edited"})
+    await client.post("/api/v1/stoa/feeds/views", headers=alice.headers,
+                      data={"status_id": theirs["id"], "watched_ms": "4000"})
     await drain(client)
 
     response = await client.post("/api/v1/stoa/account/export", headers=alice.headers)
@@ -45,6 +47,8 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
     assert [f["username"] for f in orjson.loads(archive.read("following.json"))] == ["bob"]
     assert [b["status_id"] for b in orjson.loads(archive.read("bookmarks.json"))] == [theirs["id"]]
     assert [f["status_id"] for f in orjson.loads(archive.read("favourites.json"))] == [theirs["id"]]
+    assert [(v["status_id"], v["watched_ms"]) for v in orjson.loads(archive.read("views.json"))] == [
+        (theirs["id"], 4000)]
     assert Image.open(io.BytesIO(archive.read("media/avatar.jpg"))).size == (400, 400)
     assert [m["status_id"] for m in orjson.loads(archive.read("media_attachments.json"))] == [mine["id"]]
     assert Image.open(io.BytesIO(archive.read(f"media/attachments/{uploaded['id']}.jpg"))).size == (300, 200)

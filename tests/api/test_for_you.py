@@ -105,3 +105,46 @@ async def test_show_less_reset_and_signals(client: httpx.AsyncClient) -> None:
                          ({"account_id": "999"}, 404)]:
         response = await client.post("/api/v1/stoa/feeds/for_you/less", headers=me.headers, data=data)
         assert response.status_code == status, (data, response.text)
+
+
+async def test_views_watch_time_and_skips_shape_the_next_page(client: httpx.AsyncClient) -> None:
+    me, dancer, bore, other = (await sign_up(client, "me"), await sign_up(client, "dancer"),
+                               await sign_up(client, "bore"), await sign_up(client, "other"))
+    first_dance = await post(client, dancer, "Dance practice #dance")
+    second_dance = await post(client, dancer, "More moves #dance")
+    dull = [await post(client, bore, f"Dull update {i}") for i in range(2)]
+    await post(client, other, "Something else entirely")
+    await drain(client)
+    before = await feed(client, me)
+    assert first_dance in before and second_dance in before
+
+    async def view(status_id: str, **fields: str) -> httpx.Response:
+        return await client.post("/api/v1/stoa/feeds/views", headers=me.headers,
+                                 data={"status_id": status_id, **fields})
+
+    assert (await view(first_dance, watched_ms="12000")).status_code == 200  # watched to the end, twice
+    assert (await view(first_dance, watched_ms="9000")).status_code == 200
+    assert (await view(dull[0], watched_ms="300", skipped="true")).status_code == 200
+    after = await feed(client, me)  # the very next page
+    assert first_dance not in after and dull[0] not in after  # seen: not served again
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{second_dance}", headers=me.headers)).json()
+    assert {f["name"]: f["value"] for f in why["features"]}["author_affinity"] > 0  # the long watch counted
+    assert any("already seen" in p for p in why["policy"])
+    dull_why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{dull[1]}", headers=me.headers)).json()
+    assert {f["name"]: f["value"] for f in dull_why["features"]}["skipped_author"] > 0
+    assert "skipped 1 posts by this author" in dull_why["sentence"]
+    seen_why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{first_dance}", headers=me.headers)).json()
+    assert seen_why["in_feed"] is False and seen_why["policy"] == ["already seen"]
+    assert set(await feed(client, me, mode="none")) >= {first_dance, dull[0]}  # no profiling: views unused
+
+    signals = (await client.get("/api/v1/stoa/feeds/for_you/signals", headers=me.headers)).json()
+    assert signals["seen_posts"] == 2 and signals["skipped_authors"] == [{"account_id": bore.id, "skips": 1}]
+
+    for bad, status in [({"status_id": "999999999"}, 404), ({}, 422), ({"status_id": "abc"}, 422),
+                        ({"status_id": first_dance, "watched_ms": "-5"}, 422),
+                        ({"status_id": first_dance, "watched_ms": "99999999999"}, 422)]:
+        response = await client.post("/api/v1/stoa/feeds/views", headers=me.headers, data=bad)
+        assert response.status_code == status, (bad, response.text)
+    assert (await client.post("/api/v1/stoa/feeds/views", data={"status_id": first_dance})).status_code == 401
+    await client.post("/api/v1/stoa/feeds/for_you/reset", headers=me.headers)
+    assert first_dance in await feed(client, me)  # "reset my history" forgets what was seen

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from stoa.config import Settings
 from stoa.store import guards
-from stoa.store.schema import bookmarks, favourites, home_feed, notifications, users
+from stoa.store.schema import bookmarks, favourites, home_feed, notifications, users, views
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.helpers import User, drain, register_app
 
@@ -123,6 +123,9 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     # Bob likes, bookmarks and replies to Alice's post from the EU.
     await client.post(f"/api/v1/statuses/{hello['id']}/favourite", headers=bob.headers)
     await client.post(f"/api/v1/statuses/{hello['id']}/bookmark", headers=bob.headers)
+    viewed = await client.post("/api/v1/stoa/feeds/views", headers=bob.headers,
+                               data={"status_id": hello["id"], "watched_ms": "5000"})
+    assert viewed.status_code == 200
     reply = (await client.post("/api/v1/statuses", headers=bob.headers, data={
         "status": "@alice Welcome!", "in_reply_to_id": hello["id"]})).json()
     await drain(client)
@@ -154,6 +157,7 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     # Where the private rows are: each person's, in their home region only.
     assert await count(client, "eu", users, bob.id) == 1 and await count(client, "us", users, bob.id) == 0
     assert await count(client, "eu", bookmarks, bob.id) == 1 and await count(client, "us", bookmarks, bob.id) == 0
+    assert await count(client, "eu", views, bob.id) == 1 and await count(client, "us", views, bob.id) == 0
     assert await count(client, "eu", favourites, bob.id) == 1 and await count(client, "us", favourites, bob.id) == 0
     assert await count(client, "us", notifications, alice.id) >= 2
     assert await count(client, "eu", notifications, alice.id) == 0

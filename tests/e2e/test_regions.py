@@ -55,6 +55,9 @@ def test_two_regions_with_a_real_client(two_region_server: LiveServer) -> None:
 
     bob.status_favourite(hello.id)
     bob.status_bookmark(hello.id)
+    seen = httpx.post(f"{url}/api/v1/stoa/feeds/views", headers={"Authorization": f"Bearer {bob.access_token}"},
+                      data={"status_id": hello.id, "watched_ms": 8000})
+    assert seen.status_code == 200, seen.text
     reply = bob.status_post("@alice Welcome!", in_reply_to_id=hello.id)
     ciao = bob.status_post("Ciao from the EU")
     alice.status_post("@carol between us", visibility="direct")

@@ -42,6 +42,7 @@ from stoa.store.schema import (
     statuses,
     tags,
     users,
+    views,
 )
 
 WEIGHTS: dict[str, float] = {
@@ -52,7 +53,11 @@ WEIGHTS: dict[str, float] = {
     "tag_affinity": 0.9,  # log1p(the viewer's favourites and boosts of posts with these hashtags)
     "language_match": 0.8,  # the post is in one of the viewer's languages
     "shown_less": -3.0,  # the viewer asked to see less of this author or hashtag
+    "skipped_author": -1.0,  # log1p(the viewer's quick skips of this author's posts, 60 days)
 }
+WATCHED_MS = 3000  # watched at least this long: counts as interest in the author and the hashtags
+MAX_WATCH_MS = 3_600_000
+RECENT_VIEWS = 5000  # the newest views read per request
 UNPERSONALISED = ("engagement", "freshness", "language_match")
 MAX_PER_AUTHOR = 2
 CANDIDATES_PER_SOURCE = 200
@@ -68,7 +73,7 @@ def ranking_config() -> dict[str, Any]:
     return {"model": MODEL, "weights": WEIGHTS, "unpersonalised_features": list(UNPERSONALISED),
             "max_per_author": MAX_PER_AUTHOR, "candidates_per_source": CANDIDATES_PER_SOURCE,
             "trending_window_hours": TRENDING_WINDOW.total_seconds() / 3600,
-            "affinity_window_days": AFFINITY_WINDOW.days, "page_limit": PAGE_LIMIT}
+            "affinity_window_days": AFFINITY_WINDOW.days, "page_limit": PAGE_LIMIT, "watched_ms": WATCHED_MS}
 
 
 def ranking_config_hash() -> str:
@@ -101,6 +106,8 @@ class Viewer:
     less_authors: set[int] = field(default_factory=set)
     less_tags: set[str] = field(default_factory=set)
     reset_at: datetime | None = None
+    seen: set[int] = field(default_factory=set)
+    skipped_authors: Counter[int] = field(default_factory=Counter)
 
 
 async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
@@ -118,7 +125,10 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
                                                               favourites.c.id > since)
     boosted = select(statuses.c.reblog_of_id.label("sid")).where(
         statuses.c.account_id == viewer_id, statuses.c.reblog_of_id.is_not(None), statuses.c.id > since)
-    engaged = liked.union_all(boosted).subquery()
+    watched = select(views.c.status_id.label("sid")).where(
+        views.c.account_id == viewer_id, views.c.watched_ms >= WATCHED_MS, views.c.skipped.is_(False),
+        views.c.last_seen_at > (max(start, reset_at) if reset_at else start))
+    engaged = liked.union_all(boosted, watched).subquery()
     authors: Counter[int] = Counter()
     for row in await conn.execute(select(statuses.c.account_id, statuses.c.language)
                                   .join(engaged, engaged.c.sid == statuses.c.id)):
@@ -131,10 +141,22 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
         tag_counts[row.name_lower] += 1
     following = {int(x) for x in (await conn.execute(
         select(follows.c.target_account_id).where(follows.c.account_id == viewer_id))).scalars()}
+    seen: set[int] = set()
+    skipped: Counter[int] = Counter()
+    if personalised:  # what the viewer saw and skipped is behaviour: the no-profiling feed ignores it
+        for seen_row in await conn.execute(
+                select(views.c.status_id, views.c.skipped, statuses.c.account_id)
+                .join(statuses, statuses.c.id == views.c.status_id)
+                .where(views.c.account_id == viewer_id,
+                       views.c.last_seen_at > (max(start, reset_at) if reset_at else start))
+                .order_by(views.c.last_seen_at.desc()).limit(RECENT_VIEWS)):
+            seen.add(int(seen_row.status_id))
+            if seen_row.skipped:
+                skipped[int(seen_row.account_id)] += 1
     return Viewer(viewer_id, languages or {"en"}, following, authors, tag_counts,
                   await hidden_accounts(conn, viewer_id), personalised,
                   {int(v) for v in less["less_status"]}, {int(v) for v in less["less_author"]}, less["less_tag"],
-                  reset_at)
+                  reset_at, seen, skipped)
 
 
 async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
@@ -157,9 +179,9 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
     add(await _trending(conn, base, viewer.languages), "trending")
     add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
                            .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
-    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, or "less of this post"
+    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, or "less of this post"
         author = int(candidate.row.account_id)
-        if author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses:
+        if author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses or cid in viewer.seen:
             del found[cid]
     wanted_tags = set(viewer.tag_affinity) | viewer.less_tags
     if found and viewer.personalised and wanted_tags:
@@ -207,6 +229,7 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
         features["tag_affinity"] = math.log1p(sum(viewer.tag_affinity.get(t, 0) for t in candidate.tags))
         less = int(row.account_id) in viewer.less_authors or bool(viewer.less_tags.intersection(candidate.tags))
         features["shown_less"] = 1.0 if less else 0.0
+        features["skipped_author"] = math.log1p(viewer.skipped_authors.get(int(row.account_id), 0))
     return features
 
 
@@ -257,8 +280,9 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
         if not exists:
             raise NotFound()
         return {"status_id": str(status_id), "in_feed": False, "mode": "personalised" if personalised else "none",
-                "policy": ["not among the candidates, or removed by policy (muted, blocked, your own, "
-                           f"or more than {MAX_PER_AUTHOR} posts by the same author)"],
+                "policy": ["already seen" if status_id in viewer.seen else
+                           "not among the candidates, or removed by policy (muted, blocked, your own, already "
+                           f"seen, or more than {MAX_PER_AUTHOR} posts by the same author)"],
                 "sentence": "This post is not in your For You feed right now."}
     candidate = page[position]
     contributions = sorted(((name, value, WEIGHTS[name], WEIGHTS[name] * value)
@@ -273,6 +297,8 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
     reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources))
     if candidate.features.get("shown_less"):
         reasons.append("ranked lower because you asked to see less of this author or hashtag")
+    if viewer.skipped_authors.get(author):
+        reasons.append(f"ranked lower because you skipped {viewer.skipped_authors[author]} posts by this author")
     return {
         "status_id": str(status_id), "in_feed": True, "position": position,
         "mode": "personalised" if personalised else "none",
@@ -281,7 +307,8 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
                      for n, v, w, c in contributions],
         "score": round(candidate.score, 4),
         "policy": [f"at most {MAX_PER_AUTHOR} posts per author per page", "muted and blocked accounts removed",
-                   "boosts ranked as their original post"],
+                   "boosts ranked as their original post"] + (
+            [f"{len(viewer.seen)} posts you have already seen removed"] if viewer.seen else []),
         "sentence": "Because " + "; ".join(reasons) + ".",
     }
 
@@ -330,6 +357,33 @@ async def stored_signals(ctx: Context, viewer_id: int) -> dict[str, Any]:
         "show_less": {"statuses": sorted(str(s) for s in viewer.less_statuses),
                       "accounts": sorted(str(a) for a in viewer.less_authors), "tags": sorted(viewer.less_tags)},
         "history_reset_at": viewer.reset_at.isoformat() if viewer.reset_at else None,
+        "seen_posts": len(viewer.seen),
+        "skipped_authors": [{"account_id": str(a), "skips": n} for a, n in viewer.skipped_authors.most_common()],
         "affinity_window_days": AFFINITY_WINDOW.days,
         "hidden_accounts": len(viewer.hidden),
     }
+
+
+async def record_view(ctx: Context, viewer_id: int, status_id: int, watched_ms: int = 0,
+                      skipped: bool = False) -> None:
+    """A post was on the viewer's screen (for ``watched_ms``; ``skipped``: scrolled past at once).
+
+    Read by the very next For You request: seen posts leave the feed, long watches count as
+    interest in the author and hashtags, skips rank the author lower.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from stoa.social.statuses import get_visible
+
+    if not 0 <= watched_ms <= MAX_WATCH_MS:
+        raise ValidationFailed(f"watched_ms must be between 0 and {MAX_WATCH_MS}")
+    now = datetime.now(UTC)
+    async with ctx.db.write() as conn:
+        row = await get_visible(conn, viewer_id, status_id)  # unknown, deleted or hidden: 404
+        target = int(row.reblog_of_id or row.id)
+        insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(views).values(
+            account_id=viewer_id, status_id=target, views=1, watched_ms=watched_ms, skipped=skipped,
+            first_seen_at=now, last_seen_at=now)
+        await conn.execute(insert.on_conflict_do_update(index_elements=["account_id", "status_id"], set_={
+            "views": views.c.views + 1, "watched_ms": views.c.watched_ms + insert.excluded.watched_ms,
+            "skipped": insert.excluded.skipped, "last_seen_at": insert.excluded.last_seen_at}))

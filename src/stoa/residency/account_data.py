@@ -50,6 +50,7 @@ from stoa.store.schema import (
     status_edits,
     statuses,
     users,
+    views,
 )
 
 FORMAT = "stoa-export-v1"
@@ -131,6 +132,9 @@ async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
                    media_attachments.c.state, media_attachments.c.description, media_attachments.c.file,
                    media_attachments.c.created_at)
             .where(media_attachments.c.account_id == account_id).order_by(media_attachments.c.id))),
+        "views.json": _rows(await conn.execute(
+            select(views.c.status_id, views.c.views, views.c.watched_ms, views.c.skipped, views.c.first_seen_at,
+                   views.c.last_seen_at).where(views.c.account_id == account_id))),
         "markers.json": _rows(await conn.execute(select(markers.c.timeline, markers.c.last_read_id,
                                                         markers.c.updated_at)
                                                  .where(markers.c.account_id == account_id))),
@@ -236,6 +240,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
         (markers, markers.c.account_id == account_id),
         (feed_preferences, feed_preferences.c.account_id == account_id),
         (media_attachments, media_attachments.c.account_id == account_id),  # their posts are tombstones now
+        (views, views.c.account_id == account_id),
         (idempotency_keys, idempotency_keys.c.account_id == account_id),
         (oauth_tokens, oauth_tokens.c.account_id == account_id),
         (oauth_codes, oauth_codes.c.account_id == account_id),

@@ -334,6 +334,22 @@ feed_preferences = Table(
     info={"privacy": "private", "owner": "account_id"},
 )
 
+views = Table(
+    "views",
+    metadata,
+    # What a person saw in their feeds, how long they watched, whether they skipped: behavioural
+    # signals, private to them (For You reads them; export and erasure include them).
+    Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("status_id", ID, primary_key=True, autoincrement=False),
+    Column("views", Integer, nullable=False, default=1),
+    Column("watched_ms", BigInteger, nullable=False, default=0),
+    Column("skipped", Boolean, nullable=False, default=False),
+    _ts("first_seen_at"),
+    _ts("last_seen_at"),
+    Index("ix_views_account_id_last_seen_at", "account_id", "last_seen_at"),
+    info={"privacy": "private", "owner": "account_id"},
+)
+
 home_feed = Table(
     "home_feed",
     metadata,

@@ -54,6 +54,19 @@ async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Contex
     return JSON(await feed.stored_signals(ctx, auth.user))
 
 
+@router.post("/api/v1/stoa/feeds/views")
+async def record_view(auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
+                      params: Params = Depends(get_params)) -> JSON:
+    """A post was seen: `status_id`, `watched_ms` (time on screen or played), `skipped` (scrolled past)."""
+    status_id = params.id("status_id")
+    if status_id is None:
+        raise ValidationFailed("status_id is required")
+    await feed.record_view(ctx, auth.user, status_id,
+                           params.integer("watched_ms", 0, minimum=0, maximum=feed.MAX_WATCH_MS) or 0,
+                           bool(params.flag("skipped", False)))
+    return JSON({"recorded": True})
+
+
 @router.get("/api/v1/stoa/feeds/for_you/signals")
 async def signals(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
     return JSON(await feed.stored_signals(ctx, auth.user))
