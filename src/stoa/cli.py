@@ -374,9 +374,51 @@ def residency_check(limit: Annotated[int, typer.Option(help="Misplaced rows list
     console.print("[green]Every private row is in its owner's home region.[/green]")
 
 
-recsys_app = typer.Typer(help="The For You recommender: offline evaluation.", no_args_is_help=True)
+recsys_app = typer.Typer(help="The For You recommender: training and offline evaluation.", no_args_is_help=True)
 app.add_typer(recsys_app, name="recsys")
 DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "movielens-latest-small" / "ratings.csv"
+
+
+@recsys_app.command("train")
+def recsys_train(
+    reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None,
+    min_examples: Annotated[int, typer.Option(help="Views needed (with both outcomes) to train")] = 200,
+) -> None:
+    """Learn For You's weights from each region's own views and likes; log the model, then it serves."""
+    from stoa.feeds import ranking_model
+    from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
+
+    reason = _require_reason(reason)
+    settings = _settings()
+
+    async def main(store: Any) -> list[tuple[str, str]]:
+        outcomes = []
+        for name in store.region_names:
+            db = store.region(name)
+            log = TransparencyLog(db, name, RegionKey.for_region(settings.data_dir, name))
+            async with db.read() as conn:
+                x, y, names = await ranking_model.examples(conn)
+            try:
+                trained = ranking_model.fit(x, y, names, min_examples=min_examples)
+            except ranking_model.NotEnoughData as exc:
+                outcomes.append((name, f"kept the current model: {exc}"))
+                continue
+            path, digest = ranking_model.save(settings.data_dir, name, trained)
+            # On the public record first: only a logged model can serve.
+            await log.record(Record(operator_actor(), ranking_model.ACTION, reason, None, {
+                "sha256": digest, "file": path.name, "weights": trained["weights"],
+                "examples": trained["examples"], "positives": trained["positives"],
+                "auc_held_out": trained["auc_held_out"]}))
+            outcomes.append((name, f"model {digest[:16]} from {trained['examples']} views "
+                                   f"({trained['positives']} liked or watched), held-out AUC "
+                                   f"{trained['auc_held_out']}"))
+        return outcomes
+
+    outcomes = _run(main, settings)
+    for region, outcome in outcomes:
+        console.print(f"{region}: {outcome}")
+    if all(o.startswith("kept") for _, o in outcomes):
+        raise typer.Exit(1)
 
 
 @recsys_app.command("eval")

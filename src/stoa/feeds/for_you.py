@@ -233,18 +233,24 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
     return features
 
 
-def score(features: dict[str, float]) -> float:
-    return sum(WEIGHTS[name] * value for name, value in features.items())
+def score(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
+    weights = weights or WEIGHTS
+    return sum(weights.get(name, WEIGHTS[name]) * value for name, value in features.items())
 
 
-async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer]:
+async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer, Any]:
+    from stoa.feeds.ranking_model import built_in, model_in_force
+
+    # The learned model in force (on the transparency log); the feed without profiling keeps the
+    # published built-in weights.
+    model = await model_in_force(ctx.db, ctx.settings.data_dir, ctx.home) if personalised else built_in()
     async with ctx.db.read() as conn:
         viewer = await _viewer(conn, viewer_id, personalised)
         found = await _candidates(conn, viewer)
     now = datetime.now(UTC)
     for candidate in found.values():
         candidate.features = featurise(candidate, viewer, now)
-        candidate.score = score(candidate.features)
+        candidate.score = score(candidate.features, model.weights)
     order = sorted(found.values(), key=lambda c: (-c.score, -int(c.row.id)))
     per_author: Counter[int] = Counter()
     page: list[Candidate] = []
@@ -254,12 +260,12 @@ async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list
             continue
         per_author[author] += 1
         page.append(candidate)
-    return page, viewer
+    return page, viewer, model
 
 
 async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
                   personalised: bool = True) -> list[StatusView]:
-    page, _ = await ranked(ctx, viewer_id, personalised)
+    page, _, _ = await ranked(ctx, viewer_id, personalised)
     ids = [int(c.row.id) for c in page[offset:offset + limit]]
     async with ctx.db.read() as conn:
         return await ordered(conn, viewer_id, ids)
@@ -271,7 +277,7 @@ SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in 
 
 async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bool = True) -> dict[str, Any]:
     """Why ``status_id`` is (or is not) in the viewer's For You feed: as data and as one sentence."""
-    page, viewer = await ranked(ctx, viewer_id, personalised)
+    page, viewer, model = await ranked(ctx, viewer_id, personalised)
     position = next((i for i, c in enumerate(page) if int(c.row.id) == status_id), None)
     if position is None:
         async with ctx.db.read() as conn:
@@ -283,9 +289,11 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
                 "policy": ["already seen" if status_id in viewer.seen else
                            "not among the candidates, or removed by policy (muted, blocked, your own, already "
                            f"seen, or more than {MAX_PER_AUTHOR} posts by the same author)"],
-                "sentence": "This post is not in your For You feed right now."}
+                "sentence": "This post is not in your For You feed right now.",
+                "model": {"name": model.name, "sha256": model.sha256}}
     candidate = page[position]
-    contributions = sorted(((name, value, WEIGHTS[name], WEIGHTS[name] * value)
+    weight = {name: model.weights.get(name, WEIGHTS[name]) for name in candidate.features}
+    contributions = sorted(((name, value, weight[name], weight[name] * value)
                             for name, value in candidate.features.items()), key=lambda x: -abs(x[3]))
     reasons = []
     author = int(candidate.row.account_id)
@@ -306,6 +314,7 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
         "features": [{"name": n, "value": round(v, 4), "weight": w, "contribution": round(c, 4)}
                      for n, v, w, c in contributions],
         "score": round(candidate.score, 4),
+        "model": {"name": model.name, "sha256": model.sha256},
         "policy": [f"at most {MAX_PER_AUTHOR} posts per author per page", "muted and blocked accounts removed",
                    "boosts ranked as their original post"] + (
             [f"{len(viewer.seen)} posts you have already seen removed"] if viewer.seen else []),
