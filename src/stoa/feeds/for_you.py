@@ -17,6 +17,7 @@ Pipeline, each step plain code: candidate sources → features → a weighted sc
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter
@@ -24,13 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import and_, delete, func, select
 
 from stoa.social.context import Context
 from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
-from stoa.store.database import Connection
+from stoa.store.database import Connection, Database
 from stoa.store.ids import id_for_time, new_id
 from stoa.store.schema import (
     accounts,
@@ -65,6 +67,7 @@ TRENDING_WINDOW = timedelta(hours=48)
 AFFINITY_WINDOW = timedelta(days=60)
 PAGE_LIMIT = 40
 TRENDING_TTL_SECONDS = 60.0
+log = structlog.get_logger(__name__)
 MODEL = "for-you-v0"
 
 
@@ -159,7 +162,7 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
                   reset_at, seen, skipped)
 
 
-async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
+async def _candidates(conn: Connection, db: Database, viewer: Viewer) -> dict[int, Candidate]:
     found: dict[int, Candidate] = {}
 
     def add(rows: Any, source: str) -> None:
@@ -176,7 +179,7 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
         add(await conn.execute(base.where(statuses.c.id.in_(in_network),
                                           statuses.c.visibility.in_(["public", "unlisted", "private"]))),
             "in-network")
-    add(await _trending(conn, base, viewer.languages), "trending")
+    add(await _trending(conn, db, base, viewer.languages), "trending")
     add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
                            .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
     for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, or "less of this post"
@@ -195,15 +198,35 @@ async def _candidates(conn: Connection, viewer: Viewer) -> dict[int, Candidate]:
 
 
 _trending_cache: dict[tuple[str, tuple[str, ...]], tuple[float, list[Any]]] = {}
+_trending_refresh: dict[tuple[str, tuple[str, ...]], asyncio.Task[None]] = {}
 
 
-async def _trending(conn: Connection, base: Any, languages: set[str]) -> list[Any]:
+async def _trending(conn: Connection, db: Database, base: Any, languages: set[str]) -> list[Any]:
     """The most engaged-with public posts of the last two days in these languages, kept for a minute:
-    trending moves slowly, and ranking it per request would sort tens of thousands of posts."""
+    trending moves slowly, and ranking it sorts tens of thousands of posts (hundreds of ms at a million
+    posts). Only the first request for a language set waits for it; afterwards a stale list is served
+    while one background task refreshes it, so no request pays for the refresh."""
     key = (str(conn.engine.url), tuple(sorted(languages)))  # per store: one process may serve several
     cached = _trending_cache.get(key)
-    if cached is not None and cached[0] > time.monotonic():
+    if cached is not None:
+        if cached[0] <= time.monotonic() and key not in _trending_refresh:
+            task = asyncio.create_task(_refresh_trending(db, base, languages, key))
+            _trending_refresh[key] = task
+            task.add_done_callback(lambda _t: _trending_refresh.pop(key, None))
         return cached[1]
+    return await _compute_trending(conn, base, languages, key)
+
+
+async def _refresh_trending(db: Database, base: Any, languages: set[str], key: tuple[str, tuple[str, ...]]) -> None:
+    try:
+        async with db.read() as conn:
+            await _compute_trending(conn, base, languages, key)
+    except Exception:  # the stale list keeps serving; the next expiry tries again
+        log.exception("trending_refresh_failed")
+
+
+async def _compute_trending(conn: Connection, base: Any, languages: set[str],
+                            key: tuple[str, tuple[str, ...]]) -> list[Any]:
     window = id_for_time(datetime.now(UTC) - TRENDING_WINDOW)
     engagement = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
     rows = list((await conn.execute(base.where(statuses.c.visibility == "public", statuses.c.id > window,
@@ -246,7 +269,7 @@ async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list
     model = await model_in_force(ctx.db, ctx.settings.data_dir, ctx.home) if personalised else built_in()
     async with ctx.db.read() as conn:
         viewer = await _viewer(conn, viewer_id, personalised)
-        found = await _candidates(conn, viewer)
+        found = await _candidates(conn, ctx.db, viewer)
     now = datetime.now(UTC)
     for candidate in found.values():
         candidate.features = featurise(candidate, viewer, now)
