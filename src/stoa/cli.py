@@ -346,8 +346,10 @@ def residency_check(limit: Annotated[int, typer.Option(help="Misplaced rows list
     It reads only table names, row keys, owner ids and regions — no private content.
     """
     from stoa.store import guards
+    from stoa.store.migrate import upgrade
 
     settings = _settings()
+    upgrade(settings)  # every region's store at the current schema, guards armed (idempotent)
 
     async def main(store: Any) -> list[tuple[str, dict[str, int], list[Any]]]:
         results = []
