@@ -17,8 +17,6 @@ other directly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -177,18 +175,6 @@ class Replicator:
             await dst.execute(self.target.upsert(media_attachments, ["id"], dict(media._mapping)))
         for edit in (await src.execute(select(status_edits).where(status_edits.c.status_id == status_id))).all():
             await dst.execute(self.target.upsert(status_edits, ["id"], dict(edit._mapping)))
-
-
-async def run_replication(replicators: Sequence[Replicator], poll_seconds: float = 0.5) -> None:
-    tasks = [asyncio.create_task(r.run_forever(poll_seconds)) for r in replicators]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def replicators_for(regions: dict[str, Database]) -> list[Replicator]:
