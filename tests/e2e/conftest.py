@@ -63,14 +63,21 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"stoa serve did not become ready:\n{log.read_text()[-4000:]}")
 
 
+def server_env(tmp_path: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of a test server: fast polling and heartbeats, short media leases, plus ``settings``."""
+    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1",
+           "STOA_WORKER_POLL_SECONDS": "0.2", "STOA_STREAM_HEARTBEAT_SECONDS": "0.5",
+           "STOA_MEDIA_JOB_LEASE_SECONDS": "2"}
+    env.pop("STOA_DATABASE_URL", None)
+    return env | settings
+
+
 @pytest.fixture(params=BACKENDS)
 def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     backend = str(request.param)
     url_db = database_url(backend, tmp_path)
     port = free_port()
-    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
-           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
-           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5", "STOA_MEDIA_JOB_LEASE_SECONDS": "2"}
+    env = server_env(tmp_path, port, STOA_DATABASE_URL=url_db)
     log = tmp_path / "server.log"
     server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
     try:
@@ -86,9 +93,7 @@ def split_server(tmp_path: Path) -> Iterator[LiveServer]:
     """PostgreSQL deployment shape: `stoa serve --no-workers` plus a separate `stoa worker` process."""
     url_db = database_url("postgresql", tmp_path)
     port = free_port()
-    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_DATABASE_URL": url_db,
-           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
-           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5", "STOA_MEDIA_JOB_LEASE_SECONDS": "2"}
+    env = server_env(tmp_path, port, STOA_DATABASE_URL=url_db)
     log = tmp_path / "server.log"
     server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log, "serve", "--no-workers"), log)
     worker = None
@@ -111,10 +116,7 @@ def two_region_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
     backend = str(request.param)
     port = free_port()
-    env = {**os.environ, "STOA_DATA_DIR": str(tmp_path / "data"), "STOA_REGIONS": "us,eu", "STOA_REGION": "us",
-           "STOA_PORT": str(port), "STOA_HOST": "127.0.0.1", "STOA_WORKER_POLL_SECONDS": "0.2",
-           "STOA_STREAM_HEARTBEAT_SECONDS": "0.5"}
-    env.pop("STOA_DATABASE_URL", None)
+    env = server_env(tmp_path, port, STOA_REGIONS="us,eu", STOA_REGION="us")
     urls: list[str] = []
     if backend == "postgresql":
         urls = [create_postgres_database(), create_postgres_database()]

@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 from sqlalchemy import delete, func, or_, select, update
 
-from stoa.media.storage import Storage, storage_for
+from stoa.media.attachments import storage as media_storage
+from stoa.media.storage import Storage
 from stoa.residency.transparency import Record, TransparencyLog
 from stoa.social import accounts as account_actions
 from stoa.social.context import Context
@@ -153,7 +154,7 @@ async def export_archive(ctx: Context, log: TransparencyLog, account_id: int) ->
     async with ctx.db.read() as conn:
         files = await _collect(conn, account_id)
     files["transparency.json"] = [orjson.loads(bytes(r.leaf_input)) for r in await log.entries_about(account_id)]
-    return await asyncio.to_thread(_zip, files, storage_for(ctx.settings, ctx.home), ctx.base_url,
+    return await asyncio.to_thread(_zip, files, media_storage(ctx), ctx.base_url,
                                    account_id)
 
 
@@ -256,7 +257,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
 
 async def _remove_unshared_files(ctx: Context, keys: set[str]) -> None:
     """Delete the erased account's files unless someone else uses the same (content-addressed) bytes."""
-    storage = storage_for(ctx.settings, ctx.home)
+    storage = media_storage(ctx)
     async with ctx.db.read() as conn:
         for key in keys:
             shared = (await conn.execute(select(func.count()).select_from(accounts).where(
