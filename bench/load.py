@@ -224,6 +224,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--fresh", action="store_true", help="regenerate the community")
     parser.add_argument("--processes", type=int, default=1, help="server processes (PostgreSQL only)")
+    parser.add_argument("--for-you-only", action="store_true", help="measure the For You page only")
+    parser.add_argument("--warmup", type=int, default=45,
+                        help="seconds of For You traffic before measuring it (each process loads its "
+                             "content-similarity index in the background first)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -239,6 +243,9 @@ def main() -> None:
                          posting_exponent=0.3, celebrity_followers=args.star_followers, likes_per_post=1.0)
     print(f"[{args.backend}] community {args.accounts} accounts / {args.posts} posts")
     generation = asyncio.run(prepare(settings, size))
+    # Build the content-similarity index once and save it: server processes start from the file.
+    subprocess.run([sys.executable, "-m", "stoa.cli", "recsys", "index"], check=True, env={
+        **os.environ, "STOA_DATA_DIR": str(settings.data_dir), "STOA_DATABASE_URL": settings.database_url})
     tokens, star_token, star_followers = asyncio.run(issue_tokens(settings, 2000))
     tokens_file = RESULTS / f"tokens-{args.backend}.txt"
     tokens_file.write_text("\n".join(tokens) + "\n")
@@ -246,11 +253,17 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     server = start_server(settings, port, args.processes)
     try:
+        if args.for_you_only:
+            wrk("home.lua", url, tokens_file, 2, args.warmup, "/api/v1/timelines/for_you?limit=20")
+            for_you = wrk("home.lua", url, tokens_file, 4, args.seconds, "/api/v1/timelines/for_you?limit=20")
+            print(json.dumps({"for_you_4_connections": for_you, "processes": args.processes}, indent=2))
+            return
         wrk("home.lua", url, tokens_file, 8, 5)  # warm caches
         home = wrk("home.lua", url, tokens_file, args.connections, args.seconds)
         print("home timeline:", home)
         home_light = wrk("home.lua", url, tokens_file, 4, args.seconds)
         print("home timeline, 4 connections:", home_light)
+        wrk("home.lua", url, tokens_file, 2, args.warmup, "/api/v1/timelines/for_you?limit=20")
         for_you = wrk("home.lua", url, tokens_file, 4, args.seconds, "/api/v1/timelines/for_you?limit=20")
         print("For You, 4 connections:", for_you)
         create = wrk("post.lua", url, tokens_file, 16, max(10, args.seconds // 2))

@@ -34,6 +34,7 @@ from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
 from stoa.feeds.ranking_log import log_ranking_config
+from stoa.feeds.ranking_model import retrain_forever
 from stoa.media.jobs import MediaJobs
 from stoa.media.serving import MediaUrlSigner
 from stoa.media.storage import storage_for
@@ -79,6 +80,8 @@ def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutin
                  MediaJobs(db, storage, settings).run_forever(),
                  run_maintenance(db, storage, depth=settings.home_feed_depth,
                                  unattached_media_hours=settings.unattached_media_hours)]
+        if settings.recsys_retrain_hours > 0:
+            work.append(retrain_forever(db, name, settings.data_dir, settings.recsys_retrain_hours))
     regions = {name: store.region(name) for name in store.region_names}
     work += [r.run_forever(settings.worker_poll_seconds) for r in replicators_for(regions)]  # none with one region
     return work

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -388,7 +389,6 @@ def recsys_train(
 ) -> None:
     """Learn For You's weights from each region's own views and likes; log the model, then it serves."""
     from stoa.feeds import ranking_model
-    from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
 
     reason = _require_reason(reason)
     settings = _settings()
@@ -396,24 +396,11 @@ def recsys_train(
     async def main(store: Any) -> list[tuple[str, str]]:
         outcomes = []
         for name in store.region_names:
-            db = store.region(name)
-            log = TransparencyLog(db, name, RegionKey.for_region(settings.data_dir, name))
-            async with db.read() as conn:
-                x, y, names = await ranking_model.examples(conn)
             try:
-                trained = ranking_model.fit(x, y, names, min_examples=min_examples)
+                outcomes.append((name, await ranking_model.train_and_log(store.region(name), name, settings.data_dir,
+                                                                         reason, min_examples)))
             except ranking_model.NotEnoughData as exc:
                 outcomes.append((name, f"kept the current model: {exc}"))
-                continue
-            path, digest = ranking_model.save(settings.data_dir, name, trained)
-            # On the public record first: only a logged model can serve.
-            await log.record(Record(operator_actor(), ranking_model.ACTION, reason, None, {
-                "sha256": digest, "file": path.name, "weights": trained["weights"],
-                "examples": trained["examples"], "positives": trained["positives"],
-                "auc_held_out": trained["auc_held_out"]}))
-            outcomes.append((name, f"model {digest[:16]} from {trained['examples']} views "
-                                   f"({trained['positives']} liked or watched), held-out AUC "
-                                   f"{trained['auc_held_out']}"))
         return outcomes
 
     outcomes = _run(main, settings)
@@ -421,6 +408,29 @@ def recsys_train(
         console.print(f"{region}: {outcome}")
     if all(o.startswith("kept") for _, o in outcomes):
         raise typer.Exit(1)
+
+
+@recsys_app.command("index")
+def recsys_index() -> None:
+    """(Re)build each region's content-similarity index from its stored text vectors and save it, so
+    server processes start from it (after a bulk import, or to compact one that grew by small steps)."""
+    from stoa.feeds import similar
+
+    settings = _settings()
+
+    async def main(store: Any) -> list[tuple[str, int, float]]:
+        built = []
+        for name in store.region_names:
+            started = time.perf_counter()
+            with console.status(f"{name}: indexing the newest {settings.similar_index_posts} posts"):
+                count = await similar.build(store.region(name), settings.similar_index_posts,
+                                            similar.index_path(settings.data_dir, name))
+            built.append((name, count, time.perf_counter() - started))
+        return built
+
+    for region, count, seconds in _run(main, settings):
+        console.print(f"{region}: {count} posts indexed in {seconds:.1f} s "
+                      f"({similar.index_path(settings.data_dir, region)})")
 
 
 @recsys_app.command("eval")

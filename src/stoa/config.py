@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.5
     unattached_media_hours: float = Field(default=24.0, gt=0, description="Uploads never attached are removed after")
     home_feed_depth: int = Field(default=800, ge=40, description="Entries kept per home timeline")
+    recsys_retrain_hours: float = Field(default=24.0, ge=0,
+                                        description="For You's model is retrained this often by the worker (0: never)")
+    similar_index_posts: int = Field(default=50_000, ge=100,
+                                     description="Newest public posts in For You's content-similarity index")
     stream_heartbeat_seconds: float = Field(default=15.0, description="Idle streams get a comment line this often")
     log_level: str = "info"
     log_json: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.helpers import User, drain, sign_up
 
@@ -148,3 +149,69 @@ async def test_views_watch_time_and_skips_shape_the_next_page(client: httpx.Asyn
     assert (await client.post("/api/v1/stoa/feeds/views", data={"status_id": first_dance})).status_code == 401
     await client.post("/api/v1/stoa/feeds/for_you/reset", headers=me.headers)
     assert first_dance in await feed(client, me)  # "reset my history" forgets what was seen
+
+
+async def test_co_engagement_brings_what_people_with_my_taste_liked(client: httpx.AsyncClient) -> None:
+    me, peer, stranger, author = [await sign_up(client, name) for name in ("me", "peer", "stranger", "author")]
+    shared = await post(client, author, "A climb everyone talks about")
+    gem = await post(client, stranger, "An obscure mountain pass, worth the ride")
+    other = await post(client, stranger, "Unrelated gardening tips")
+    await client.post(f"/api/v1/statuses/{shared}/favourite", headers=peer.headers)
+    await client.post(f"/api/v1/statuses/{gem}/favourite", headers=peer.headers)
+    await client.post(f"/api/v1/statuses/{other}/favourite", headers=author.headers)  # liked, but not by my peers
+    await drain(client)
+
+    before = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{gem}", headers=me.headers)).json()
+    assert "co-engagement" not in before.get("sources", [])
+    await client.post(f"/api/v1/statuses/{shared}/favourite", headers=me.headers)
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{gem}", headers=me.headers)).json()
+    assert "co-engagement" in why["sources"]
+    assert {f["name"]: f["value"] for f in why["features"]}["co_engagement"] > 0
+    assert "1 person who liked posts you liked also liked this" in why["sentence"]
+    unrelated = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{other}", headers=me.headers)).json()
+    assert "co-engagement" not in unrelated.get("sources", [])
+    # The feed without profiling does not look at what I liked.
+    unprofiled = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{gem}", headers=me.headers,
+                                   params={"mode": "none"})).json()
+    assert "co-engagement" not in unprofiled.get("sources", [])
+    # "Reset my history" forgets the likes that seeded it.
+    await client.post("/api/v1/stoa/feeds/for_you/reset", headers=me.headers)
+    after = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{gem}", headers=me.headers)).json()
+    assert "co-engagement" not in after.get("sources", [])
+
+
+async def test_similar_posts_reach_me_before_anyone_engages(client: httpx.AsyncClient,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from stoa.feeds import similar
+
+    monkeypatch.setattr(similar, "REFRESH_SECONDS", 0.0)  # index new vectors on every request
+    me, climber, cook = await sign_up(client, "me"), await sign_up(client, "climber"), await sign_up(client, "cook")
+    liked = await post(client, climber, "Ciclismo in montagna: le salite delle Dolomiti in bici #ciclismo",
+                       language="it")
+    await client.post(f"/api/v1/statuses/{liked}/favourite", headers=me.headers)
+    # Two brand-new posts nobody has engaged with, by people I do not follow.
+    ride = await post(client, cook, "Giro in bici sulle Dolomiti, salita dura ma che panorama #ciclismo",
+                      language="it")
+    soup = await post(client, cook, "Sugo di pomodoro e basilico, la ricetta #cucina", language="it")
+    sortie = await post(client, cook, "Sortie à vélo dans les Dolomites, quelle montée ! #ciclismo",
+                        language="fr")
+    await drain(client)
+    abroad = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{sortie}", headers=me.headers)).json()
+    assert "similar" in abroad["sources"]  # found across languages too
+
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{ride}", headers=me.headers)).json()
+    assert "similar" in why["sources"] and "reads like posts you liked or watched" in why["sentence"]
+    values = {f["name"]: f["value"] for f in why["features"]}
+    other = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{soup}", headers=me.headers)).json()
+    other_values = {f["name"]: f["value"] for f in other.get("features", [])}
+    assert values["similarity"] > other_values.get("similarity", 0.0)
+    page = await feed(client, me)
+    assert ride in page and soup not in page[:page.index(ride)]  # the ride outranks the soup
+    # A deleted post leaves the candidates even while the index still holds it.
+    await client.delete(f"/api/v1/statuses/{ride}", headers=cook.headers)
+    await drain(client)
+    assert ride not in await feed(client, me)
+    # The feed without profiling does not use my taste.
+    unprofiled = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{soup}", headers=me.headers,
+                                   params={"mode": "none"})).json()
+    assert "similar" not in unprofiled.get("sources", [])

@@ -90,3 +90,21 @@ async def test_a_learned_model_is_logged_serves_and_is_refused_when_tampered(
     unprofiled = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{top}", headers=newcomer.headers,
                                    params={"mode": "none"})).json()
     assert unprofiled["model"] == {"name": "for-you-v0", "sha256": None}  # no profiling: published weights
+
+
+async def test_scheduled_retraining_runs_once_per_period_across_processes(client: httpx.AsyncClient,
+                                                                         settings: Settings) -> None:
+    from stoa.store.schema import consumer_cursors
+
+    db = client.app.state.store.region("local")  # type: ignore[attr-defined]
+    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None  # the period starts now
+    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None
+    async with db.write() as conn:  # a day passes
+        await conn.execute(consumer_cursors.update().where(consumer_cursors.c.name == ranking_model.RETRAIN_CURSOR)
+                           .values(position=consumer_cursors.c.position - 25 * 3600))
+    # Two worker processes wake at the same moment: one of them retrains.
+    outcomes = await asyncio.gather(*[ranking_model.retrain_if_due(db, "local", settings.data_dir, 24)
+                                      for _ in range(2)])
+    ran = [o for o in outcomes if o is not None]
+    assert len(ran) == 1 and ran[0].startswith("kept the current model: not enough")
+    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None

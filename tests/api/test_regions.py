@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 
 from stoa.config import Settings
 from stoa.store import guards
-from stoa.store.schema import bookmarks, favourites, home_feed, notifications, users, views
+from stoa.store.schema import (
+    bookmarks,
+    favourites,
+    follow_requests,
+    home_feed,
+    notifications,
+    statuses,
+    users,
+    views,
+)
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.helpers import User, drain, register_app
 
@@ -71,6 +80,16 @@ async def count(client: httpx.AsyncClient, region: str, table: object, account_i
             table.c.account_id == int(account_id)))).scalar_one())  # type: ignore[attr-defined]
 
 
+async def held_for(client: httpx.AsyncClient, region: str, status_id: str) -> int | None:
+    """Whom the region's copy of a post is held for (None: the author's own); KeyError: no copy."""
+    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        row = (await conn.execute(select(statuses.c.held_for_id).where(statuses.c.id == int(status_id)))).first()
+    if row is None:
+        raise KeyError(status_id)
+    return row.held_for_id
+
+
 async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     client = regional
     alice = await sign_up_in(client, "alice", None)  # the default region: us
@@ -108,9 +127,8 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     secret = await client.post("/api/v1/statuses", headers=alice.headers,
                                data={"status": "@carol just us", "visibility": "direct"})
     assert secret.status_code == 200
-    abroad = await client.post("/api/v1/statuses", headers=alice.headers,
-                               data={"status": "@bob psst", "visibility": "direct"})
-    assert abroad.status_code == 422 and "@bob" in abroad.json()["error"]  # refused, not silently undelivered
+    psst = (await client.post("/api/v1/statuses", headers=alice.headers,
+                              data={"status": "@bob psst", "visibility": "direct"})).json()
     await drain(client)
 
     bob_home = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=bob.headers)).json()]
@@ -119,6 +137,20 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     assert hello["id"] in alice_home and ciao["id"] in alice_home  # and the other way round
     bob_notes = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
     assert {(n["type"], n["account"]["username"]) for n in bob_notes} >= {("mention", "alice"), ("follow", "alice")}
+
+    # A direct post across regions reaches its recipient, and only them; the answer travels back.
+    assert psst["id"] in bob_home and psst["id"] in {n["status"]["id"] for n in bob_notes if n["status"]}
+    assert (await client.get(f"/api/v1/statuses/{psst['id']}", headers=bob.headers)).json()["visibility"] == "direct"
+    assert (await client.get(f"/api/v1/statuses/{psst['id']}", headers=carol.headers)).status_code == 404
+    answer = (await client.post("/api/v1/statuses", headers=bob.headers, data={
+        "status": "@alice got it", "visibility": "direct", "in_reply_to_id": psst["id"]})).json()
+    await drain(client)
+    thread = (await client.get(f"/api/v1/statuses/{psst['id']}/context", headers=alice.headers)).json()
+    assert [s["id"] for s in thread["descendants"]] == [answer["id"]]
+    assert answer["id"] in [n["status"]["id"] for n in (await client.get(
+        "/api/v1/notifications", headers=alice.headers)).json() if n["type"] == "mention"]
+    assert await held_for(client, "eu", psst["id"]) == int(bob.id)  # the recipient's copy, in their region
+    assert await held_for(client, "us", answer["id"]) == int(alice.id)
 
     # Bob likes, bookmarks and replies to Alice's post from the EU.
     await client.post(f"/api/v1/statuses/{hello['id']}/favourite", headers=bob.headers)
@@ -141,6 +173,10 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     assert [s["id"] for s in context["descendants"]] == [reply["id"]]
     tagged = (await client.get("/api/v1/timelines/tag/cycling", headers=bob.headers)).json()
     assert [s["id"] for s in tagged] == [hello["id"]]
+
+    await client.delete(f"/api/v1/statuses/{psst['id']}", headers=alice.headers)
+    await drain(client)
+    assert (await client.get(f"/api/v1/statuses/{psst['id']}", headers=bob.headers)).status_code == 404
 
     # Edits and deletes reach the replica.
     await client.put(f"/api/v1/statuses/{hello['id']}", headers=alice.headers,
@@ -215,6 +251,15 @@ async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None
     await drain(client)
     assert (await client.get(f"/api/v1/statuses/{hello['id']}", headers=alice.headers)).json()["favourites_count"] == 1
 
+    ben = await sign_up_in(client, "ben", "eu")
+    await drain(client)
+    to_bob = (await client.post("/api/v1/statuses", headers=alice.headers,
+                                data={"status": "@bob only you", "visibility": "direct"})).json()
+    to_both = (await client.post("/api/v1/statuses", headers=alice.headers,
+                                 data={"status": "@bob @ben you two", "visibility": "direct"})).json()
+    await drain(client)
+    assert await held_for(client, "eu", to_both["id"]) == min(int(bob.id), int(ben.id))
+
     erased = await client.post("/api/v1/stoa/account/erase", headers=bob.headers,
                                data={"password": "correct horse battery"})
     assert erased.status_code == 200, erased.text
@@ -226,15 +271,64 @@ async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None
     assert (await client.get(f"/api/v1/accounts/{bob.id}", headers=alice.headers)).status_code == 404
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
     assert await count(client, "eu", users, bob.id) == 0 and await count(client, "eu", favourites, bob.id) == 0
+    # What others sent Bob goes from his region; what was also sent to Ben stays, now held for Ben.
+    with pytest.raises(KeyError):
+        await held_for(client, "eu", to_bob["id"])
+    assert await held_for(client, "eu", to_both["id"]) == int(ben.id)
+    assert (await client.get(f"/api/v1/statuses/{to_both['id']}", headers=ben.headers)).status_code == 200
+    assert (await client.get(f"/api/v1/statuses/{to_bob['id']}", headers=alice.headers)).status_code == 200
 
 
-async def test_what_cannot_cross_regions_yet_is_refused_clearly(regional: httpx.AsyncClient) -> None:
+async def test_follow_requests_to_a_locked_account_in_another_region(regional: httpx.AsyncClient) -> None:
     client = regional
-    alice, bob = await sign_up_in(client, "alice", "us"), await sign_up_in(client, "bob", "eu")
+    alice, carol, dave = [await sign_up_in(client, name, "us") for name in ("alice", "carol", "dave")]
+    bob = await sign_up_in(client, "bob", "eu")
     await client.patch("/api/v1/accounts/update_credentials", headers=bob.headers, data={"locked": "true"})
     await drain(client)
-    refused = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
-    assert refused.status_code == 422 and "locked" in refused.json()["error"]
+
+    async def relationship(user: User) -> dict[str, object]:
+        return (await client.get("/api/v1/accounts/relationships", params={"id[]": bob.id},
+                                 headers=user.headers)).json()[0]
+
+    for user in (alice, carol, dave):
+        asked = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=user.headers)
+        assert asked.status_code == 200 and asked.json()["requested"] is True
     await drain(client)
-    assert await count(client, "us", notifications, bob.id) == 0 and await count(client, "eu", notifications,
-                                                                                   bob.id) == 0
+    pending = (await client.get("/api/v1/follow_requests", headers=bob.headers)).json()
+    assert {a["username"] for a in pending} == {"alice", "carol", "dave"}
+    notes = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
+    assert sorted(n["account"]["username"] for n in notes if n["type"] == "follow_request") == [
+        "alice", "carol", "dave"]
+
+    for region, holder in (("us", None), ("eu", int(bob.id))):  # each side's copy, in its own region
+        async with client.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+            held = (await conn.execute(select(follow_requests.c.held_for_id))).scalars().all()
+            assert held == [holder] * 3 and (await guards.misplaced(conn, region))[1] == []
+
+    # Dave changes his mind (in his region); Bob accepts Alice and rejects Carol (in his).
+    await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=dave.headers)
+    await drain(client)
+    assert {a["username"] for a in (await client.get("/api/v1/follow_requests", headers=bob.headers)).json()} == {
+        "alice", "carol"}
+    assert (await client.post(f"/api/v1/follow_requests/{alice.id}/authorize", headers=bob.headers)).status_code == 200
+    assert (await client.post(f"/api/v1/follow_requests/{carol.id}/reject", headers=bob.headers)).status_code == 200
+    await drain(client)
+    assert (await relationship(alice))["following"] is True and (await relationship(alice))["requested"] is False
+    assert (await relationship(carol))["following"] is False and (await relationship(carol))["requested"] is False
+    assert (await client.get("/api/v1/follow_requests", headers=bob.headers)).json() == []
+    notes = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
+    assert [(n["type"], n["account"]["username"]) for n in notes] == [("follow", "alice")]
+    for viewer in (alice, bob):  # both ends' counts, in both regions
+        assert (await client.get(f"/api/v1/accounts/{alice.id}", headers=viewer.headers)).json()[
+            "following_count"] == 1
+        assert (await client.get(f"/api/v1/accounts/{bob.id}", headers=viewer.headers)).json()[
+            "followers_count"] == 1
+    # Now following, Alice reads Bob's followers-only posts in her home timeline.
+    quiet = (await client.post("/api/v1/statuses", headers=bob.headers,
+                               data={"status": "for my followers", "visibility": "private"})).json()
+    await drain(client)
+    assert quiet["id"] in [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=alice.headers)).json()]
+    for region in ("us", "eu"):
+        async with client.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+            assert (await conn.execute(select(func.count()).select_from(follow_requests))).scalar_one() == 0
+            assert (await guards.misplaced(conn, region))[1] == []

@@ -67,6 +67,19 @@ def test_two_regions_with_a_real_client(two_region_server: LiveServer) -> None:
     assert wait_for(lambda: any(s.id == ciao.id for s in alice.timeline_home()))  # a home mixing both regions
     assert [s.id for s in alice.status_context(hello.id).descendants] == [reply.id]
 
+    # A direct conversation across regions, and a follow request to a locked account in the other region.
+    psst = alice.status_post("@bob psst", visibility="direct")
+    assert wait_for(lambda: any(n.type == "mention" and n.status.id == psst.id for n in bob.notifications()))
+    answer = bob.status_post("@alice got it", visibility="direct", in_reply_to_id=psst.id)
+    assert wait_for(lambda: any(n.status and n.status.id == answer.id for n in alice.notifications()))
+    bob.account_update_credentials(locked=True)
+    carol_id = carol.account_verify_credentials().id
+    assert wait_for(lambda: carol.account(me.id).locked)  # the lock reaches the us region by replication
+    assert carol.account_follow(me.id).requested is True
+    assert wait_for(lambda: [a.id for a in bob.follow_requests()] == [carol_id])
+    bob.follow_request_authorize(carol_id)
+    assert wait_for(lambda: carol.account_relationships(me.id)[0].following)
+
     alice.status_delete(hello.id)
     assert wait_for(lambda: all(s.id != hello.id for s in bob.timeline_home()))
 

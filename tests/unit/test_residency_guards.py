@@ -17,7 +17,7 @@ from stoa.store import guards
 from stoa.store.database import Database
 from stoa.store.ids import new_id
 from stoa.store.migrate import upgrade
-from stoa.store.schema import accounts, bookmarks, media_attachments, statuses
+from stoa.store.schema import accounts, bookmarks, media_attachments, mentions, statuses
 
 runner = CliRunner()
 
@@ -63,9 +63,24 @@ async def _scenario(settings: Settings) -> None:
         with pytest.raises(IntegrityError, match="residency"):
             async with db.write() as conn:
                 await conn.execute(text("UPDATE bookmarks SET account_id = :away"), {"away": away["id"]})
+        # A direct post from away to someone homed here: the copy held for the recipient belongs here.
+        held = {**_status(away["id"], "direct"), "held_for_id": here["id"]}
+        async with db.write() as conn:
+            await conn.execute(statuses.insert().values(**held))
+            await conn.execute(mentions.insert().values(status_id=held["id"], account_id=here["id"]))
+        with pytest.raises(IntegrityError, match="residency"):  # held for someone homed elsewhere: refused
+            async with db.write() as conn:
+                await conn.execute(statuses.insert().values(**_status(away["id"], "direct"), held_for_id=away["id"]))
         async with db.read() as conn:
             checked, found = await guards.misplaced(conn, "local")
-        assert found == [] and checked["bookmarks"] == 1
+        assert found == [] and checked["bookmarks"] == 1 and checked["statuses"] == 1
+        # A copy "held" for someone it was never addressed to is the author's private data: misplaced.
+        stray = {**_status(away["id"], "direct"), "held_for_id": here["id"]}
+        async with db.write() as conn:
+            await conn.execute(statuses.insert().values(**stray))
+        async with db.read() as conn:
+            checked, found = await guards.misplaced(conn, "local")
+        assert [(f.table, f.key, f.owner_region) for f in found] == [("statuses", str(stray["id"]), "eu")]
     finally:
         await db.dispose()
 

@@ -2,8 +2,12 @@
 
 Pipeline, each step plain code: candidate sources → features → a weighted score → policy → page.
 
-- Sources: *in-network* (the newest entries of the viewer's home timeline), *trending* (public
-  posts of the last two days with the most engagement, in the viewer's languages) and
+- Sources: *in-network* (the newest entries of the viewer's home timeline), *co-engagement* (recent
+  public posts liked by the people who liked what the viewer liked lately), *similar* (public posts
+  whose text is nearest the viewer's liked and watched posts in an ANN index: ``stoa.feeds.similar``),
+  *trending* (public
+  posts of the last two days with the most engagement, in the viewer's languages, kept current
+  by a consumer: ``stoa.feeds.trending``) and
   *exploration* (the newest public posts, so fresh posts reach people before anyone engages).
 - Features: engagement (log of favourites, boosts, replies), freshness (hours old), whether the
   viewer follows the author, the viewer's affinity with the author and with the post's hashtags
@@ -17,9 +21,7 @@ Pipeline, each step plain code: candidate sources → features → a weighted sc
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,11 +30,12 @@ from typing import Any
 import structlog
 from sqlalchemy import and_, delete, func, select
 
+from stoa.feeds import similar, trending
 from stoa.social.context import Context
 from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
-from stoa.store.database import Connection, Database
+from stoa.store.database import Connection
 from stoa.store.ids import id_for_time, new_id
 from stoa.store.schema import (
     accounts,
@@ -56,17 +59,19 @@ WEIGHTS: dict[str, float] = {
     "language_match": 0.8,  # the post is in one of the viewer's languages
     "shown_less": -3.0,  # the viewer asked to see less of this author or hashtag
     "skipped_author": -1.0,  # log1p(the viewer's quick skips of this author's posts, 60 days)
+    "co_engagement": 0.6,  # log1p(people who liked what the viewer liked and also liked this post)
+    "similarity": 1.5,  # cosine of the post's text vector with the viewer's taste (similar source only)
 }
 WATCHED_MS = 3000  # watched at least this long: counts as interest in the author and the hashtags
 MAX_WATCH_MS = 3_600_000
 RECENT_VIEWS = 5000  # the newest views read per request
 UNPERSONALISED = ("engagement", "freshness", "language_match")
 MAX_PER_AUTHOR = 2
-CANDIDATES_PER_SOURCE = 200
-TRENDING_WINDOW = timedelta(hours=48)
+CANDIDATES_PER_SOURCE = 120
+CO_SEEDS = 20  # the viewer's newest likes that seed co-engagement
+CO_PEERS = 200  # people who liked the same posts, at most
 AFFINITY_WINDOW = timedelta(days=60)
 PAGE_LIMIT = 40
-TRENDING_TTL_SECONDS = 60.0
 log = structlog.get_logger(__name__)
 MODEL = "for-you-v0"
 
@@ -75,7 +80,7 @@ def ranking_config() -> dict[str, Any]:
     """Everything that decides a ranking, as data: what the transparency log records when it changes."""
     return {"model": MODEL, "weights": WEIGHTS, "unpersonalised_features": list(UNPERSONALISED),
             "max_per_author": MAX_PER_AUTHOR, "candidates_per_source": CANDIDATES_PER_SOURCE,
-            "trending_window_hours": TRENDING_WINDOW.total_seconds() / 3600,
+            "trending_window_hours": trending.WINDOW.total_seconds() / 3600,
             "affinity_window_days": AFFINITY_WINDOW.days, "page_limit": PAGE_LIMIT, "watched_ms": WATCHED_MS}
 
 
@@ -87,6 +92,12 @@ def ranking_config_hash() -> str:
     return hashlib.sha256(orjson.dumps(ranking_config(), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+# What ranking reads of a post (a page's full statuses are loaded afterwards, for the page only).
+RANKED_COLUMNS = (statuses.c.id, statuses.c.account_id, statuses.c.language, statuses.c.visibility,
+                  statuses.c.favourites_count, statuses.c.reblogs_count, statuses.c.replies_count,
+                  statuses.c.created_at)
+
+
 @dataclass
 class Candidate:
     row: Any
@@ -94,6 +105,8 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     score: float = 0.0
+    co_likes: int = 0  # people who liked what the viewer liked and liked this too
+    similarity: float = 0.0  # to the viewer's taste, when the similarity source found it
 
 
 @dataclass
@@ -111,6 +124,7 @@ class Viewer:
     reset_at: datetime | None = None
     seen: set[int] = field(default_factory=set)
     skipped_authors: Counter[int] = field(default_factory=Counter)
+    engaged: list[int] = field(default_factory=list)  # liked, boosted or watched posts, newest first
 
 
 async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
@@ -133,11 +147,13 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
         views.c.last_seen_at > (max(start, reset_at) if reset_at else start))
     engaged = liked.union_all(boosted, watched).subquery()
     authors: Counter[int] = Counter()
-    for row in await conn.execute(select(statuses.c.account_id, statuses.c.language)
-                                  .join(engaged, engaged.c.sid == statuses.c.id)):
-        authors[int(row.account_id)] += 1
-        if row.language:
-            languages.add(row.language)
+    engaged_ids: set[int] = set()
+    for post in await conn.execute(select(statuses.c.id, statuses.c.account_id, statuses.c.language)
+                                   .join(engaged, engaged.c.sid == statuses.c.id)):
+        engaged_ids.add(int(post.id))
+        authors[int(post.account_id)] += 1
+        if post.language:
+            languages.add(post.language)
     tag_counts: Counter[str] = Counter()
     for row in await conn.execute(select(tags.c.name_lower).join(status_tags, status_tags.c.tag_id == tags.c.id)
                                   .join(engaged, engaged.c.sid == status_tags.c.status_id)):
@@ -159,29 +175,49 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
     return Viewer(viewer_id, languages or {"en"}, following, authors, tag_counts,
                   await hidden_accounts(conn, viewer_id), personalised,
                   {int(v) for v in less["less_status"]}, {int(v) for v in less["less_author"]}, less["less_tag"],
-                  reset_at, seen, skipped)
+                  reset_at, seen, skipped, sorted(engaged_ids, reverse=True))
 
 
-async def _candidates(conn: Connection, db: Database, viewer: Viewer) -> dict[int, Candidate]:
-    found: dict[int, Candidate] = {}
+async def _candidates(conn: Connection, viewer: Viewer, index: similar.SimilarityIndex) -> dict[int, Candidate]:
+    """Every source names post ids; one query then reads the ranking columns of all of them."""
+    sources: dict[int, set[str]] = {}
+    co_liked: dict[int, int] = {}
+    near: dict[int, float] = {}
 
-    def add(rows: Any, source: str) -> None:
-        for row in rows:
-            candidate = found.setdefault(int(row.id), Candidate(row))
-            candidate.sources.add(source)
+    def name(ids: Any, source: str) -> None:
+        for status_id in ids:
+            sources.setdefault(int(status_id), set()).add(source)
 
-    base = (select(statuses).join(accounts, accounts.c.id == statuses.c.account_id)
-            .where(statuses.c.deleted_at.is_(None), statuses.c.reblog_of_id.is_(None),
-                   accounts.c.suspended_at.is_(None)))
     if viewer.personalised:
-        in_network = (select(home_feed.c.status_id).where(home_feed.c.account_id == viewer.id)
-                      .order_by(home_feed.c.status_id.desc()).limit(CANDIDATES_PER_SOURCE))
-        add(await conn.execute(base.where(statuses.c.id.in_(in_network),
-                                          statuses.c.visibility.in_(["public", "unlisted", "private"]))),
-            "in-network")
-    add(await _trending(conn, db, base, viewer.languages), "trending")
-    add(await conn.execute(base.where(statuses.c.visibility == "public").order_by(statuses.c.id.desc())
-                           .limit(CANDIDATES_PER_SOURCE // 3)), "exploration")
+        name((await conn.execute(select(home_feed.c.status_id).where(home_feed.c.account_id == viewer.id)
+                                 .order_by(home_feed.c.status_id.desc()).limit(CANDIDATES_PER_SOURCE))).scalars(),
+             "in-network")
+        co_liked = await _co_engaged(conn, viewer)
+        name(co_liked, "co-engagement")
+        taste = await similar.taste(conn, viewer.engaged[:similar.SEEDS])
+        near = index.search(taste, CANDIDATES_PER_SOURCE) if taste is not None else {}
+        for seed in viewer.engaged:
+            near.pop(seed, None)
+        name(near, "similar")
+    name(await trending.top(conn, viewer.languages, CANDIDATES_PER_SOURCE), "trending")
+    name((await conn.execute(select(statuses.c.id).where(statuses.c.visibility == "public")
+                             .order_by(statuses.c.id.desc()).limit(CANDIDATES_PER_SOURCE // 3))).scalars(),
+         "exploration")
+    found: dict[int, Candidate] = {}
+    if not sources:
+        return found
+    rows = await conn.execute(
+        select(*RANKED_COLUMNS).join(accounts, accounts.c.id == statuses.c.account_id)
+        .where(statuses.c.id.in_(list(sources)), statuses.c.deleted_at.is_(None),
+               statuses.c.reblog_of_id.is_(None), statuses.c.visibility != "direct",
+               accounts.c.suspended_at.is_(None)))
+    for row in rows:
+        named = sources[int(row.id)]
+        if row.visibility != "public":  # only people one follows bring unlisted and followers-only posts
+            named = named & {"in-network"}
+        if named:
+            found[int(row.id)] = Candidate(row, set(named), co_likes=co_liked.get(int(row.id), 0),
+                                           similarity=near.get(int(row.id), 0.0))
     for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, or "less of this post"
         author = int(candidate.row.account_id)
         if author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses or cid in viewer.seen:
@@ -189,53 +225,37 @@ async def _candidates(conn: Connection, db: Database, viewer: Viewer) -> dict[in
     wanted_tags = set(viewer.tag_affinity) | viewer.less_tags
     if found and viewer.personalised and wanted_tags:
         # Only hashtags the viewer has engaged with or asked less of can move a score: fetch just those.
-        for row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
-                                      .join(tags, tags.c.id == status_tags.c.tag_id)
-                                      .where(status_tags.c.status_id.in_(list(found)),
-                                             tags.c.name_lower.in_(list(wanted_tags)))):
-            found[int(row.status_id)].tags.append(row.name_lower)
+        for tagged in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
+                                         .join(tags, tags.c.id == status_tags.c.tag_id)
+                                         .where(status_tags.c.status_id.in_(list(found)),
+                                                tags.c.name_lower.in_(list(wanted_tags)))):
+            found[int(tagged.status_id)].tags.append(tagged.name_lower)
     return found
 
 
-_trending_cache: dict[tuple[str, tuple[str, ...]], tuple[float, list[Any]]] = {}
-_trending_refresh: dict[tuple[str, tuple[str, ...]], asyncio.Task[None]] = {}
-
-
-async def _trending(conn: Connection, db: Database, base: Any, languages: set[str]) -> list[Any]:
-    """The most engaged-with public posts of the last two days in these languages, kept for a minute:
-    trending moves slowly, and ranking it sorts tens of thousands of posts (hundreds of ms at a million
-    posts). Only the first request for a language set waits for it; afterwards a stale list is served
-    while one background task refreshes it, so no request pays for the refresh."""
-    key = (str(conn.engine.url), tuple(sorted(languages)))  # per store: one process may serve several
-    cached = _trending_cache.get(key)
-    if cached is not None:
-        if cached[0] <= time.monotonic() and key not in _trending_refresh:
-            task = asyncio.create_task(_refresh_trending(db, base, languages, key))
-            _trending_refresh[key] = task
-            task.add_done_callback(lambda _t: _trending_refresh.pop(key, None))
-        return cached[1]
-    return await _compute_trending(conn, base, languages, key)
-
-
-async def _refresh_trending(db: Database, base: Any, languages: set[str], key: tuple[str, tuple[str, ...]]) -> None:
-    try:
-        async with db.read() as conn:
-            await _compute_trending(conn, base, languages, key)
-    except Exception:  # the stale list keeps serving; the next expiry tries again
-        log.exception("trending_refresh_failed")
-
-
-async def _compute_trending(conn: Connection, base: Any, languages: set[str],
-                            key: tuple[str, tuple[str, ...]]) -> list[Any]:
-    window = id_for_time(datetime.now(UTC) - TRENDING_WINDOW)
-    engagement = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
-    rows = list((await conn.execute(base.where(statuses.c.visibility == "public", statuses.c.id > window,
-                                               statuses.c.language.in_(languages))
-                                    .order_by(engagement.desc()).limit(CANDIDATES_PER_SOURCE))).all())
-    if len(_trending_cache) > 1000:
-        _trending_cache.clear()
-    _trending_cache[key] = (time.monotonic() + TRENDING_TTL_SECONDS, rows)
-    return rows
+async def _co_engaged(conn: Connection, viewer: Viewer) -> dict[int, int]:
+    """Out of network by co-engagement: recent public posts liked by the people who liked what the viewer
+    liked lately, with how many of them did. Three index lookups, bounded by ``CO_SEEDS``/``CO_PEERS``."""
+    since = id_for_time(viewer.reset_at) if viewer.reset_at else 0  # "reset my history" forgets the seeds too
+    seeds = [int(x) for x in (await conn.execute(
+        select(favourites.c.status_id).where(favourites.c.account_id == viewer.id, favourites.c.id > since)
+        .order_by(favourites.c.id.desc()).limit(CO_SEEDS))).scalars()]
+    if not seeds:
+        return {}
+    peers = [int(x) for x in (await conn.execute(
+        select(favourites.c.account_id).where(favourites.c.status_id.in_(seeds),
+                                              favourites.c.account_id != viewer.id)
+        .order_by(favourites.c.id.desc()).limit(CO_PEERS))).scalars()]
+    if not peers:
+        return {}
+    liked_by = func.count(func.distinct(favourites.c.account_id))
+    rows = await conn.execute(
+        select(favourites.c.status_id, liked_by.label("peers"))
+        .where(favourites.c.account_id.in_(set(peers)), favourites.c.status_id > trending.window_start(),
+               favourites.c.status_id.not_in(seeds))
+        .group_by(favourites.c.status_id).order_by(liked_by.desc(), favourites.c.status_id.desc())
+        .limit(CANDIDATES_PER_SOURCE))
+    return {int(r.status_id): int(r.peers) for r in rows}
 
 
 def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, float]:
@@ -253,6 +273,8 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
         less = int(row.account_id) in viewer.less_authors or bool(viewer.less_tags.intersection(candidate.tags))
         features["shown_less"] = 1.0 if less else 0.0
         features["skipped_author"] = math.log1p(viewer.skipped_authors.get(int(row.account_id), 0))
+        features["co_engagement"] = math.log1p(candidate.co_likes)
+        features["similarity"] = candidate.similarity
     return features
 
 
@@ -264,12 +286,16 @@ def score(features: dict[str, float], weights: dict[str, float] | None = None) -
 async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer, Any]:
     from stoa.feeds.ranking_model import built_in, model_in_force
 
-    # The learned model in force (on the transparency log); the feed without profiling keeps the
-    # published built-in weights.
-    model = await model_in_force(ctx.db, ctx.settings.data_dir, ctx.home) if personalised else built_in()
+    index = similar.index_for(ctx.db, ctx.settings.similar_index_posts,
+                              similar.index_path(ctx.settings.data_dir, ctx.home))
+    if personalised:
+        await index.catch_up(ctx.db)
     async with ctx.db.read() as conn:
+        # The learned model in force (on the transparency log); the feed without profiling keeps the
+        # published built-in weights.
+        model = await model_in_force(conn, ctx.settings.data_dir, ctx.home) if personalised else built_in()
         viewer = await _viewer(conn, viewer_id, personalised)
-        found = await _candidates(conn, ctx.db, viewer)
+        found = await _candidates(conn, viewer, index)
     now = datetime.now(UTC)
     for candidate in found.values():
         candidate.features = featurise(candidate, viewer, now)
@@ -295,7 +321,8 @@ async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
 
 
 SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in your languages in the last two days",
-                "exploration": "new on Stoa"}
+                "exploration": "new on Stoa", "co-engagement": "liked by people who like what you like",
+                "similar": "reads like posts you liked or watched"}
 
 
 async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bool = True) -> dict[str, Any]:
@@ -322,10 +349,14 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
     author = int(candidate.row.account_id)
     if viewer.author_affinity.get(author):
         reasons.append(f"you liked or boosted {viewer.author_affinity[author]} posts by this author")
+    if candidate.co_likes:
+        reasons.append(f"{candidate.co_likes} {'person' if candidate.co_likes == 1 else 'people'} who liked "
+                       "posts you liked also liked this")
     liked_tags = [t for t in candidate.tags if viewer.tag_affinity.get(t)]
     if liked_tags:
         reasons.append("you liked posts about " + ", ".join(f"#{t}" for t in liked_tags[:3]))
-    reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources))
+    reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources)
+                   if not (s == "co-engagement" and candidate.co_likes))  # said above, with the number
     if candidate.features.get("shown_less"):
         reasons.append("ranked lower because you asked to see less of this author or hashtag")
     if viewer.skipped_authors.get(author):

@@ -12,14 +12,19 @@ uses the newest one whose file still hashes to what was logged. A file that does
 refused (logged, counted) and the previous model serves; with none, the built-in weights do. So
 what ranks a feed is always something on the public record.
 
+Retraining also runs as a scheduled job in the worker every ``STOA_RECSYS_RETRAIN_HOURS`` (0: off),
+logged the same way with the schedule as its reason.
+
 Training is per region: views and likes are private and never leave their region; a model is an
 aggregate of them, kept in the same region.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,12 +38,21 @@ from sqlalchemy import select
 
 from stoa.feeds import for_you
 from stoa.store.database import Connection, Database
-from stoa.store.schema import favourites, status_tags, statuses, tags, transparency_entries, views
+from stoa.store.schema import (
+    consumer_cursors,
+    favourites,
+    status_tags,
+    statuses,
+    tags,
+    transparency_entries,
+    views,
+)
 
 log = structlog.get_logger(__name__)
 ACTION = "ranking.model"
 REFUSED = MetricCounter("stoa_ranking_model_refused_total", "Model files refused: content differs from the log")
 MAX_EXAMPLES = 200_000
+RETRAIN_CURSOR = "recsys_retrain"  # consumer_cursors row: when the last scheduled retraining ran (Unix time)
 
 
 @dataclass(frozen=True)
@@ -116,7 +130,8 @@ def fit(x: np.ndarray, y: np.ndarray, names: list[str], *, l2: float = 0.01, ste
     cut = max(1, int(len(y) * 0.8))
     train, test = order[:cut], order[cut:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
-    std[std == 0] = 1.0
+    varying = std > 0  # a feature constant in the data teaches nothing: its published weight stays
+    std[~varying] = 1.0
     z = (x - mean) / std
     w, b = np.zeros(x.shape[1]), 0.0
     for _ in range(steps):
@@ -124,8 +139,10 @@ def fit(x: np.ndarray, y: np.ndarray, names: list[str], *, l2: float = 0.01, ste
         grad = z[train].T @ (p - y[train]) / len(train) + l2 * w
         w -= 0.5 * grad
         b -= 0.5 * float((p - y[train]).mean())
-    weights = {n: round(float(v), 6) for n, v in zip(names, w / std, strict=True)}
-    return {"weights": weights, "examples": len(y), "positives": positives,
+    learned = {n: round(float(v), 6) for n, v, vary in zip(names, w / std, varying, strict=True) if vary}
+    # Every feature's weight is written down, learned or published, so the file alone decides a ranking.
+    weights = {n: learned.get(n, for_you.WEIGHTS.get(n, 0.0)) for n in names}
+    return {"weights": weights, "learned": sorted(learned), "examples": len(y), "positives": positives,
             "auc_held_out": round(_auc(z[test] @ w, y[test]), 4) if len(test) else None}
 
 
@@ -153,17 +170,72 @@ def save(data_dir: Path, region: str, trained: dict[str, Any]) -> tuple[Path, st
     return target, digest
 
 
+async def train_and_log(db: Database, region: str, data_dir: Path, reason: str, min_examples: int = 200) -> str:
+    """Train on the region's own views, write the model, log it (only then can it serve); one line of outcome.
+
+    Raises NotEnoughData when there is too little to learn from (the current model keeps serving).
+    """
+    from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
+
+    async with db.read() as conn:
+        x, y, names = await examples(conn)
+    trained = fit(x, y, names, min_examples=min_examples)
+    path, digest = save(data_dir, region, trained)
+    transparency = TransparencyLog(db, region, RegionKey.for_region(data_dir, region))
+    await transparency.record(Record(operator_actor(), ACTION, reason, None, {
+        "sha256": digest, "file": path.name, "weights": trained["weights"], "examples": trained["examples"],
+        "positives": trained["positives"], "auc_held_out": trained["auc_held_out"]}))
+    return (f"model {digest[:16]} from {trained['examples']} views ({trained['positives']} liked or watched), "
+            f"held-out AUC {trained['auc_held_out']}")
+
+
+async def retrain_if_due(db: Database, region: str, data_dir: Path, every_hours: float,
+                         min_examples: int = 200) -> str | None:
+    """Retrain when the last scheduled run in this region is ``every_hours`` old. Several worker processes
+    may ask at once: a conditional UPDATE of the ``recsys_retrain`` cursor (the time of the last run)
+    lets exactly one of them through. Returns the outcome, or None when it was not due."""
+    now = int(time.time())
+    async with db.write() as conn:
+        await conn.execute(db.insert_ignore(consumer_cursors).values(
+            name=RETRAIN_CURSOR, position=now, updated_at=datetime.now(UTC)))  # the first period starts now
+        claimed = await conn.execute(consumer_cursors.update().where(
+            consumer_cursors.c.name == RETRAIN_CURSOR,
+            consumer_cursors.c.position <= now - int(every_hours * 3600)).values(
+            position=now, updated_at=datetime.now(UTC)))
+    if not claimed.rowcount:
+        return None
+    try:
+        outcome = await train_and_log(db, region, data_dir, f"scheduled retraining every {every_hours:g} h",
+                                      min_examples)
+        log.info("ranking_model_retrained", region=region, outcome=outcome)
+    except NotEnoughData as exc:
+        outcome = f"kept the current model: {exc}"
+        log.info("ranking_model_kept", region=region, reason=str(exc))
+    return outcome
+
+
+async def retrain_forever(db: Database, region: str, data_dir: Path, every_hours: float) -> None:
+    """The scheduled job (``STOA_RECSYS_RETRAIN_HOURS``): looks once a minute whether a retraining is due."""
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await retrain_if_due(db, region, data_dir, every_hours)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("ranking_model_retraining_failed", region=region)
+
+
 # --- serving ---------------------------------------------------------------------------------------
 
 _loaded: dict[tuple[str, str], RankingModel] = {}
 
 
-async def model_in_force(db: Database, data_dir: Path, region: str) -> RankingModel:
+async def model_in_force(conn: Connection, data_dir: Path, region: str) -> RankingModel:
     """The newest logged model whose file matches its logged hash; else the built-in weights."""
-    async with db.read() as conn:
-        entries = (await conn.execute(select(transparency_entries.c.leaf_input).where(
-            transparency_entries.c.action == ACTION).order_by(transparency_entries.c.position.desc())
-            .limit(10))).scalars().all()
+    entries = (await conn.execute(select(transparency_entries.c.leaf_input).where(
+        transparency_entries.c.action == ACTION).order_by(transparency_entries.c.position.desc())
+        .limit(10))).scalars().all()
     for raw in entries:
         details = json.loads(bytes(raw))["details"]
         key = (region, details["sha256"])

@@ -30,6 +30,7 @@ from stoa.social.relationships import remove_follow
 from stoa.social.statuses import adjust_count, tombstone
 from stoa.store.database import Connection
 from stoa.store.events import emit
+from stoa.store.replication import release_held_copies
 from stoa.store.schema import (
     accounts,
     apps,
@@ -203,13 +204,14 @@ async def erase_account(ctx: Context, log: TransparencyLog, account_id: int, pas
 
 async def _erase(conn: Connection, account_id: int) -> None:
     now = datetime.now(UTC)
+    me = await account_actions.get_account(conn, account_id)
     # Posts: tombstoned one by one so counters of boosted and replied-to posts stay right, and so the
     # usual consumers drop them from timelines, notifications and the search index.
     for row in (await conn.execute(select(statuses).where(statuses.c.account_id == account_id,
                                                           statuses.c.deleted_at.is_(None)))).all():
         await tombstone(conn, row)
         await emit(conn, "status.deleted", status_id=int(row.id), account_id=account_id,
-                   reblog_of_id=row.reblog_of_id, visibility=row.visibility)
+                   reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id, visibility=row.visibility)
     liked = (await conn.execute(select(favourites.c.status_id, statuses.c.account_id)
                                 .join(statuses, statuses.c.id == favourites.c.status_id)
                                 .where(favourites.c.account_id == account_id))).all()
@@ -226,6 +228,8 @@ async def _erase(conn: Connection, account_id: int) -> None:
                                     .where(follows.c.target_account_id == account_id))).scalars().all()
     for follower in followers:
         await remove_follow(conn, int(follower), account_id)
+    # Direct posts others sent them from another region: copies held for them here.
+    await release_held_copies(conn, account_id, me.region)
     # Private rows of the holder go entirely; rows of others that only pointed at them go too.
     for table, condition in [
         (favourites, favourites.c.account_id == account_id),

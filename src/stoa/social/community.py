@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from stoa.feeds import similar, trending
 from stoa.social import search_text
 from stoa.social import text as post_text
 from stoa.store.database import Database
@@ -38,6 +39,7 @@ from stoa.store.schema import (
 )
 
 HOME_FEED_DEPTH = 400  # posts kept per home timeline when built in bulk (Mastodon keeps 400 too)
+SIMILAR_INDEX_POSTS = 100_000  # newest public posts given a text vector in bulk (STOA_SIMILAR_INDEX_POSTS)
 DEMO_PASSWORD = "stoa-demo-password"
 
 TOPICS = {
@@ -278,8 +280,10 @@ async def rebuild_derived(db: Database, *, with_notifications: bool = True) -> N
         await conn.execute(text(HOME_FEED_SQL), {"depth": HOME_FEED_DEPTH})
         if with_notifications:
             await _bulk_notifications(conn)
+        await trending.rebuild(conn)
+        await similar.rebuild(conn, db, SIMILAR_INDEX_POSTS)
         last_event = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
-        for name in ("home_fanout", "notifications", "search_index"):
+        for name in ("home_fanout", "notifications", "search_index", "trending", "status_vectors"):
             await conn.execute(consumer_cursors.delete().where(consumer_cursors.c.name == name))
             await conn.execute(consumer_cursors.insert().values(name=name, position=last_event,
                                                                 updated_at=datetime.now(UTC)))

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, literal, select
 
+from stoa.feeds.similar import VectorKeeper
+from stoa.feeds.trending import TrendingKeeper
 from stoa.social import search_text
 from stoa.social.streaming import Fact, Hub
 from stoa.store.database import Connection, Database
@@ -148,7 +150,7 @@ class NotificationWriter:
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
             "status.created", "status.updated", "status.deleted", "favourite.created", "follow.created",
-            "follow_request.created", "follow_request.rejected", "account.erased"})
+            "follow_request.created", "follow_request.rejected", "follow_request.withdrawn", "account.erased"})
 
     async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
         for event in batch:
@@ -196,7 +198,7 @@ class NotificationWriter:
             elif event.type == "account.erased" and "origin" in p:
                 # Erased in its home region: what it left in this region's notifications goes too.
                 await conn.execute(delete(notifications).where(notifications.c.from_account_id == p["account_id"]))
-            elif event.type == "follow_request.rejected":
+            elif event.type in ("follow_request.rejected", "follow_request.withdrawn"):
                 await conn.execute(delete(notifications).where(
                     notifications.c.account_id == p["target_account_id"],
                     notifications.c.dedupe_key == f"follow_request:{p['account_id']}"))
@@ -303,18 +305,21 @@ class CounterKeeper:
                     await adjust_count(conn, int(parent), column, delta)
                     await emit(conn, "status.counted", status_id=int(parent), account_id=int(owner))
             elif event.type in ("follow.created", "follow.deleted"):
-                target = p["target_account_id"]
-                if await homed_here(conn, [target], self.region):
-                    await _adjust_followers(conn, target, 1 if event.type == "follow.created" else -1)
-                    await emit(conn, "account.counted", account_id=target)
+                # Made in another region (a request accepted there, a follower removed there): both
+                # ends' counts are kept by their own home regions.
+                delta = 1 if event.type == "follow.created" else -1
+                for account_id, counter in ((p["target_account_id"], accounts.c.followers_count),
+                                            (p["account_id"], accounts.c.following_count)):
+                    if await homed_here(conn, [account_id], self.region):
+                        await _adjust(conn, account_id, counter, delta)
+                        await emit(conn, "account.counted", account_id=account_id)
 
 
-async def _adjust_followers(conn: Connection, account_id: int, delta: int) -> None:
+async def _adjust(conn: Connection, account_id: int, column: Any, delta: int) -> None:
     from stoa.social.relationships import clamped_decrement
 
-    column = accounts.c.followers_count
     value = column + 1 if delta > 0 else clamped_decrement(conn, column)
-    await conn.execute(accounts.update().where(accounts.c.id == account_id).values(followers_count=value))
+    await conn.execute(accounts.update().where(accounts.c.id == account_id).values({column.name: value}))
 
 
 async def homed_here(conn: Connection, account_ids: list[int], region: str) -> list[int]:
@@ -328,6 +333,8 @@ async def homed_here(conn: Connection, account_ids: list[int], region: str) -> l
 
 
 def all_consumers(db: Database, hub: Hub, region: str) -> list[Consumer]:
-    """In the order they run: timelines first, so a notification never points at an unseen post."""
+    """In the order they run: timelines first, so a notification never points at an unseen post; the
+    For You tables (``stoa.feeds.trending``, ``stoa.feeds.similar``) last, after the counts they read."""
     return [HomeFanout(db, hub, region).consumer(), NotificationWriter(db, hub, region).consumer(),
-            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer()]
+            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer(), TrendingKeeper(db).consumer(),
+            VectorKeeper(db).consumer()]

@@ -1,5 +1,7 @@
-"""Housekeeping that keeps stored state bounded: home timelines keep their newest entries only, and
-uploads never attached to a post are removed after a while (``STOA_UNATTACHED_MEDIA_HOURS``).
+"""Housekeeping that keeps stored state bounded: home timelines keep their newest entries only,
+uploads never attached to a post are removed after a while (``STOA_UNATTACHED_MEDIA_HOURS``), and
+posts that aged out of the trending window leave ``trending_posts`` (and out of the affinity window,
+``status_vectors``).
 
 Fan-out adds one row per post per follower, forever, unless something trims. Like Mastodon (which
 keeps 800 entries per home feed in Redis), Stoa keeps the newest ``depth`` entries per home
@@ -15,12 +17,14 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy import delete, select
 
+from stoa.feeds import similar, trending
 from stoa.media.storage import Storage
 from stoa.store.database import Database
 from stoa.store.schema import accounts, home_feed, media_attachments
 
 log = structlog.get_logger(__name__)
 HOME_DEPTH = 800
+VECTORS_KEPT = timedelta(days=60)  # For You's affinity window: a like older than that seeds nothing
 
 
 async def trim_home_feeds(db: Database, after_account_id: int, batch: int = 200,
@@ -78,6 +82,12 @@ async def run_maintenance(db: Database, storage: Storage, interval_seconds: floa
             removed = await remove_unattached_media(db, storage, timedelta(hours=unattached_media_hours))
             if removed:
                 log.info("unattached_media_removed", count=removed)
+            aged = await trending.prune(db)
+            if aged:
+                log.debug("trending_pruned", rows=aged)
+            aged = await similar.prune(db, VECTORS_KEPT)
+            if aged:
+                log.debug("status_vectors_pruned", rows=aged)
         except asyncio.CancelledError:
             raise
         except Exception:

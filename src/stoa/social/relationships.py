@@ -101,9 +101,7 @@ async def follow(
                 await conn.execute(update(follows).where(follows.c.id == existing.id).values(**changes))
             return
         show_reblogs = True if reblogs is None else reblogs
-        if target.locked and target.region != ctx.home:
-            raise ValidationFailed("Following a locked account homed in another region is not supported yet")
-        if target.locked:
+        if target.locked:  # answered in the target's home region (replication carries it there and back)
             inserted = await conn.execute(db.insert_ignore(follow_requests).values(
                 id=new_id(), account_id=actor_id, target_account_id=target_id, show_reblogs=show_reblogs,
                 notify=bool(notify), created_at=datetime.now(UTC)))
@@ -126,8 +124,8 @@ async def answer_follow_request(ctx: Context, target_id: int, requester_id: int,
         await conn.execute(delete(follow_requests).where(follow_requests.c.id == request.id))
         if accept:
             await _accept_follow(conn, requester_id, target_id, request.show_reblogs, request.notify)
-        else:
-            await emit(conn, "follow_request.rejected", account_id=requester_id, target_account_id=target_id)
+        answer = "follow_request.authorized" if accept else "follow_request.rejected"
+        await emit(conn, answer, account_id=requester_id, target_account_id=target_id)
     db.wake()
 
 
@@ -145,9 +143,15 @@ async def unfollow(ctx: Context, actor_id: int, target_id: int) -> None:
     async with db.write() as conn:
         await _target(conn, actor_id, target_id)
         await remove_follow(conn, actor_id, target_id)
-        await conn.execute(delete(follow_requests).where(
-            follow_requests.c.account_id == actor_id, follow_requests.c.target_account_id == target_id))
+        await _withdraw_request(conn, actor_id, target_id)
     db.wake()
+
+
+async def _withdraw_request(conn: Connection, requester: int, target: int) -> None:
+    withdrawn = await conn.execute(delete(follow_requests).where(
+        follow_requests.c.account_id == requester, follow_requests.c.target_account_id == target))
+    if withdrawn.rowcount:
+        await emit(conn, "follow_request.withdrawn", account_id=requester, target_account_id=target)
 
 
 async def remove_follower(ctx: Context, actor_id: int, follower_id: int) -> None:
@@ -165,9 +169,11 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
         await _target(conn, actor_id, target_id)
         await remove_follow(conn, actor_id, target_id)
         await remove_follow(conn, target_id, actor_id)
-        await conn.execute(delete(follow_requests).where(
-            ((follow_requests.c.account_id == actor_id) & (follow_requests.c.target_account_id == target_id))
-            | ((follow_requests.c.account_id == target_id) & (follow_requests.c.target_account_id == actor_id))))
+        await _withdraw_request(conn, actor_id, target_id)
+        refused = await conn.execute(delete(follow_requests).where(  # blocking someone who asked: a refusal
+            follow_requests.c.account_id == target_id, follow_requests.c.target_account_id == actor_id))
+        if refused.rowcount:
+            await emit(conn, "follow_request.rejected", account_id=target_id, target_account_id=actor_id)
         inserted = await conn.execute(db.insert_ignore(blocks).values(
             id=new_id(), account_id=actor_id, target_account_id=target_id, created_at=datetime.now(UTC)))
         if inserted.rowcount:

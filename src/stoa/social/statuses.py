@@ -211,8 +211,6 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
             conversation_id = int(parent.conversation_id or parent.id)
         parsed = post_text.parse(draft.text)
         mentioned = await _resolve_mentions(conn, parsed.mentions, ctx.domain)
-        if visibility == "direct" and mentioned:
-            await _refuse_direct_abroad(conn, list(mentioned.values()), ctx.home)
         now = _now()
         await conn.execute(
             statuses.insert().values(
@@ -342,18 +340,9 @@ async def delete_status(ctx: Context, actor_id: int, status_id: int) -> Any:
             raise Forbidden("This action is not allowed")
         await tombstone(conn, row)
         await emit(conn, "status.deleted", status_id=status_id, account_id=actor_id,
-                   reblog_of_id=row.reblog_of_id, visibility=row.visibility)
+                   reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id, visibility=row.visibility)
     db.wake()
     return row
-
-
-async def _refuse_direct_abroad(conn: Connection, recipients: list[int], home: str) -> None:
-    """A direct post stays in its author's region; one to people homed elsewhere could not reach them."""
-    abroad = (await conn.execute(select(accounts.c.username).where(
-        accounts.c.id.in_(recipients), accounts.c.region != home))).scalars().all()
-    if abroad:
-        raise ValidationFailed("Direct posts to people homed in another region are not supported yet: "
-                               + ", ".join(f"@{name}" for name in abroad))
 
 
 async def tombstone(conn: Connection, row: Any) -> None:

@@ -3,7 +3,9 @@
 Each region's database knows which region it is (``store_identity``, written by ``stoa migrate``).
 For every private table — and every public table whose rows are private under a condition, such as
 direct posts or unattached uploads — a trigger checks each inserted or updated row: the owner's
-account (``accounts.region``) must be homed in this region, or the write fails. Because the check
+account (``accounts.region``) must be homed in this region, or the write fails. A copy held for
+a recipient in another region (a direct post, a follow request: ``held_for_id``) belongs to the
+recipient's region instead. Because the check
 lives in the database, it holds whatever code path asks: the API, a consumer, a CLI tool, a
 migration, a hand-written SQL statement. An account unknown to this region counts as homed
 elsewhere.
@@ -30,6 +32,22 @@ class Rule:
     table: str
     owner: str
     when: str | None  # SQL over "{row}", e.g. "{row}.visibility = 'direct'"; None: every row
+    holder: str | None = None  # the column naming the recipient a copy is held for, if the table has one
+    party: str | None = None  # SQL over "{row}": the holder really is a party to the row (a recipient)
+
+    def whose(self, row: str, checked: bool = False) -> str:
+        """The account whose home region the row belongs in: the holder of a held copy, else the owner.
+
+        ``checked``: a holder who is not a party to the row (not among a direct post's recipients, not
+        the account a follow request asks) does not count — the row is then its owner's, and found
+        misplaced. The triggers cannot check that for posts (their recipients are written after them).
+        """
+        if not self.holder:
+            return f"{row}.{self.owner}"
+        if checked and self.party:
+            return (f"CASE WHEN {row}.{self.holder} IS NOT NULL AND ({self.party.format(row=row)}) "
+                    f"THEN {row}.{self.holder} ELSE {row}.{self.owner} END")
+        return f"COALESCE({row}.{self.holder}, {row}.{self.owner})"
 
     def condition(self, row: str) -> str:
         """Which rows are a person's private data (rows without an owner, like app tokens, are not)."""
@@ -45,10 +63,11 @@ def rules() -> list[Rule]:
     """The private rows of every table, from the schema's classification."""
     found = []
     for name, table in sorted(metadata.tables.items()):
+        holder, party = table.info.get("holder"), table.info.get("holder_party")
         if table.info.get("privacy") == "private":
-            found.append(Rule(name, table.info["owner"], None))
+            found.append(Rule(name, table.info["owner"], None, holder, party))
         elif "private_when" in table.info:
-            found.append(Rule(name, table.info["owner"], table.info["private_when"]))
+            found.append(Rule(name, table.info["owner"], table.info["private_when"], holder, party))
     return found
 
 
@@ -79,7 +98,7 @@ def _sqlite_guard(rule: Rule) -> list[str]:
         out.append(
             f"CREATE TRIGGER {name} BEFORE {event} ON {rule.table} FOR EACH ROW "
             f"WHEN ({rule.condition('NEW')}) AND (SELECT region FROM store_identity) IS NOT NULL "
-            f"AND (SELECT region FROM accounts WHERE id = NEW.{rule.owner}) "
+            f"AND (SELECT region FROM accounts WHERE id = {rule.whose('NEW')}) "
             f"IS NOT (SELECT region FROM store_identity) "
             f"BEGIN SELECT RAISE(ABORT, 'residency: a private {rule.table} row of an account homed in another "
             f"region is refused here'); END")
@@ -96,8 +115,8 @@ DECLARE here text; bad record;
 BEGIN
   SELECT region INTO here FROM store_identity LIMIT 1;
   IF here IS NULL THEN RETURN NULL; END IF;
-  SELECT n.{rule.owner} AS owner, a.region AS home INTO bad FROM stoa_new_rows n
-    LEFT JOIN accounts a ON a.id = n.{rule.owner}
+  SELECT {rule.whose('n')} AS owner, a.region AS home INTO bad FROM stoa_new_rows n
+    LEFT JOIN accounts a ON a.id = {rule.whose('n')}
     WHERE {rule.condition('n')} AND a.region IS DISTINCT FROM here LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'residency: a private {rule.table} row of account % (home region %) is refused in region %',
@@ -145,8 +164,8 @@ async def misplaced(conn: Connection, region: str, limit: int = 100) -> tuple[di
         checked[rule.table] = int((await conn.execute(text(
             f"SELECT count(*) FROM {rule.table} t WHERE {where}"))).scalar_one())
         rows = await conn.execute(text(
-            f"SELECT {key}, t.{rule.owner} AS owner, a.region AS owner_region FROM {rule.table} t "
-            f"LEFT JOIN accounts a ON a.id = t.{rule.owner} "
+            f"SELECT {key}, {rule.whose('t', checked=True)} AS owner, a.region AS owner_region "
+            f"FROM {rule.table} t LEFT JOIN accounts a ON a.id = {rule.whose('t', checked=True)} "
             f"WHERE ({where}) AND (a.region IS NULL OR a.region <> :here) LIMIT :limit"),
             {"here": region, "limit": limit})
         for row in rows:

@@ -3,7 +3,11 @@
 A region's public rows (profiles, public/unlisted/followers-only posts with their mentions, tags,
 media and edit history, the follow graph) are written in their author's home region and copied,
 read-only, into every other region's store, so a person's home region can serve everything they
-read. Private rows are never copied: the residency guards would refuse them anyway.
+read. Private rows are copied only to the people they are addressed to: a direct post goes to the
+home region of each region's recipients, a follow request to the locked account's home region, as a
+copy held for that recipient (``held_for_id``; the residency guards check the holder is homed there).
+The answer to a request travels back the same way (``follow_request.authorized``/``rejected``: the
+requester's region drops its pending row; the follow itself is public and replicates as any other).
 
 Pull, not push: region B keeps, in its own ``consumer_cursors``, how far it has read region A's
 outbox (``replica:A``). One transaction in B copies a batch of A's events' rows, re-emits those
@@ -21,7 +25,7 @@ from datetime import UTC, datetime
 
 import structlog
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from stoa.store.database import Connection, Database, StoreUnavailable
 from stoa.store.events import Event, emit
@@ -30,6 +34,7 @@ from stoa.store.schema import (
     accounts,
     consumer_cursors,
     events,
+    follow_requests,
     follows,
     media_attachments,
     mentions,
@@ -48,7 +53,8 @@ UNREACHABLE = Counter("stoa_replication_region_unreachable_total", "Pulls that f
 REPLICATED_TYPES = {
     "account.created", "account.updated", "account.suspended", "account.unsuspended", "account.erased",
     "account.counted", "status.created", "status.updated", "status.deleted", "status.counted",
-    "follow.created", "follow.deleted", "favourite.created", "favourite.deleted",
+    "follow.created", "follow.deleted", "favourite.created", "favourite.deleted", "follow_request.created",
+    "follow_request.withdrawn", "follow_request.authorized", "follow_request.rejected",
 }
 
 
@@ -121,10 +127,31 @@ class Replicator:
         kind = event.type
         if kind.startswith("account."):
             await self._copy_account(src, dst, p["account_id"])
+            if kind == "account.erased":  # requests to or from the erased account are void here too
+                await dst.execute(delete(follow_requests).where(or_(
+                    follow_requests.c.account_id == p["account_id"],
+                    follow_requests.c.target_account_id == p["account_id"])))
         elif kind in ("status.created", "status.updated", "status.deleted", "status.counted"):
-            if p.get("visibility") == "direct":
-                return  # a direct post is its author's private data: it stays home
-            await self._copy_status(src, dst, p["status_id"])
+            if not await self._copy_status(src, dst, p["status_id"]):
+                return  # a direct post none of whose recipients lives here: nothing of it comes here
+        elif kind == "follow_request.created":
+            if not await self._deliver_request(src, dst, p["account_id"], p["target_account_id"]):
+                return
+        elif kind == "follow_request.withdrawn":  # the requester's region withdrew it: the held copy goes
+            gone = await dst.execute(delete(follow_requests).where(
+                follow_requests.c.account_id == p["account_id"],
+                follow_requests.c.target_account_id == p["target_account_id"],
+                follow_requests.c.held_for_id.is_not(None)))
+            if not gone.rowcount:
+                return
+        elif kind in ("follow_request.authorized", "follow_request.rejected"):
+            # Answered in the target's region: the requester's own pending row, if it lives here, goes.
+            gone = await dst.execute(delete(follow_requests).where(
+                follow_requests.c.account_id == p["account_id"],
+                follow_requests.c.target_account_id == p["target_account_id"],
+                follow_requests.c.held_for_id.is_(None)))
+            if not gone.rowcount:
+                return
         elif kind == "follow.created":
             for account_id in (p["account_id"], p["target_account_id"]):
                 await self._copy_account(src, dst, account_id)
@@ -147,16 +174,23 @@ class Replicator:
         if row is not None and row.region == self.source_name:
             await dst.execute(self.target.upsert(accounts, ["id"], dict(row._mapping)))
 
-    async def _copy_status(self, src: Connection, dst: Connection, status_id: int) -> None:
-        row = (await src.execute(select(statuses, accounts.c.region).join(
+    async def _copy_status(self, src: Connection, dst: Connection, status_id: int) -> bool:
+        """Copy a post homed in the source region with its parts. False: a direct post that no one here
+        may read (any copy held here before, say for someone an edit no longer mentions, is removed)."""
+        row = (await src.execute(select(statuses, accounts.c.region.label("home")).join(
             accounts, accounts.c.id == statuses.c.account_id).where(statuses.c.id == status_id))).first()
-        if row is None or row.region != self.source_name or row.visibility == "direct":
-            return
-        row = (await src.execute(select(statuses).where(statuses.c.id == status_id))).one()
+        if row is None or row.home != self.source_name:
+            return True
+        values = {k: v for k, v in row._mapping.items() if k != "home"}
+        if row.visibility == "direct":
+            values["held_for_id"] = await self._recipient_here(src, status_id)
+            if values["held_for_id"] is None:
+                await self._drop_held_copy(dst, status_id)
+                return False
         await self._copy_account(src, dst, row.account_id)
         if row.reblog_of_id is not None:
             await self._copy_status(src, dst, row.reblog_of_id)
-        await dst.execute(self.target.upsert(statuses, ["id"], dict(row._mapping)))
+        await dst.execute(self.target.upsert(statuses, ["id"], values))
         # The post's parts: replaced as a whole, so edits and deletions reach the replica too.
         await dst.execute(delete(mentions).where(mentions.c.status_id == status_id))
         for mention in (await src.execute(select(mentions).where(mentions.c.status_id == status_id))).all():
@@ -175,6 +209,54 @@ class Replicator:
             await dst.execute(self.target.upsert(media_attachments, ["id"], dict(media._mapping)))
         for edit in (await src.execute(select(status_edits).where(status_edits.c.status_id == status_id))).all():
             await dst.execute(self.target.upsert(status_edits, ["id"], dict(edit._mapping)))
+        return True
+
+    async def _recipient_here(self, src: Connection, status_id: int) -> int | None:
+        """The recipient homed in the target region a direct post's copy is held for (the lowest id)."""
+        return (await src.execute(select(func.min(mentions.c.account_id)).join(
+            accounts, accounts.c.id == mentions.c.account_id).where(
+            mentions.c.status_id == status_id, accounts.c.region == self.target_name,
+            accounts.c.erased_at.is_(None)))).scalar()
+
+    async def _drop_held_copy(self, dst: Connection, status_id: int) -> None:
+        held = (await dst.execute(select(statuses.c.id).where(
+            statuses.c.id == status_id, statuses.c.held_for_id.is_not(None)))).first()
+        if held is not None:
+            await _drop_post(dst, status_id)
+
+    async def _deliver_request(self, src: Connection, dst: Connection, requester: int, target: int) -> bool:
+        """A follow request to a locked account homed in the target region: a copy held for that account."""
+        row = (await src.execute(select(follow_requests).where(
+            follow_requests.c.account_id == requester, follow_requests.c.target_account_id == target,
+            follow_requests.c.held_for_id.is_(None)))).first()
+        home = (await dst.execute(select(accounts.c.region).where(accounts.c.id == target))).scalar()
+        if row is None or home != self.target_name:
+            return False  # withdrawn since, or not for this region
+        await self._copy_account(src, dst, requester)
+        values = {**row._mapping, "held_for_id": target}
+        await dst.execute(self.target.upsert(follow_requests, ["account_id", "target_account_id"], values))
+        return True
+
+
+async def _drop_post(conn: Connection, status_id: int) -> None:
+    for part in (mentions, status_tags, status_edits, media_attachments):
+        await conn.execute(delete(part).where(part.c.status_id == status_id))
+    await conn.execute(delete(statuses).where(statuses.c.id == status_id))
+
+
+async def release_held_copies(conn: Connection, account_id: int, region: str) -> None:
+    """The holder of direct posts' copies in ``region`` is erased: each copy passes to another recipient
+    homed here, or, with none left, is removed (the author's own copy stays in the author's region)."""
+    held = (await conn.execute(select(statuses.c.id).where(statuses.c.held_for_id == account_id))).scalars().all()
+    for status_id in held:
+        heir = (await conn.execute(select(func.min(mentions.c.account_id)).join(
+            accounts, accounts.c.id == mentions.c.account_id).where(
+            mentions.c.status_id == status_id, mentions.c.account_id != account_id,
+            accounts.c.region == region, accounts.c.erased_at.is_(None)))).scalar()
+        if heir is None:
+            await _drop_post(conn, int(status_id))
+        else:
+            await conn.execute(statuses.update().where(statuses.c.id == status_id).values(held_for_id=heir))
 
 
 def replicators_for(regions: dict[str, Database]) -> list[Replicator]:

@@ -9,6 +9,12 @@
   written in the author's home region and replicated read-only elsewhere.
   ``statuses`` is public except rows with ``visibility = 'direct'``, which are
   private to their author (``info["private_when"]``).
+
+A private row can concern two people homed in different regions: a direct post
+and its recipient, a follow request and the locked account it asks. Each keeps
+their own copy in their own region; the recipient's copy names them in
+``info["holder"]`` (``held_for_id``), and it is the holder's home region that
+the row must be in. ``stoa.store.replication`` delivers those copies.
 * ``local`` — rows of one region that are never replicated: operational rows (the
   event outbox, consumer cursors, registered client apps) and the region's
   transparency log, which is public to read but belongs to the region it audits.
@@ -153,6 +159,8 @@ statuses = Table(
     Column("reblog_of_id", ID, nullable=True),
     Column("conversation_id", ID, nullable=True),
     Column("app_id", ID, nullable=True),
+    # A direct post's copy in a recipient's home region is held for that recipient (see ``holder``).
+    Column("held_for_id", ID, nullable=True, index=True),
     Column("replies_count", Integer, nullable=False, default=0),
     Column("reblogs_count", Integer, nullable=False, default=0),
     Column("favourites_count", Integer, nullable=False, default=0),
@@ -163,7 +171,9 @@ statuses = Table(
     Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
     Index("ix_statuses_reblog_of_id", "reblog_of_id"),
     Index("ix_statuses_visibility_id", "visibility", "id"),
-    info={"privacy": "public", "private_when": "{row}.visibility = 'direct'", "owner": "account_id"},
+    info={"privacy": "public", "private_when": "{row}.visibility = 'direct'", "owner": "account_id",
+          "holder": "held_for_id", "holder_party": "EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = {row}.id "
+                                                   "AND m.account_id = {row}.held_for_id)"},
 )
 
 media_attachments = Table(
@@ -260,9 +270,12 @@ follow_requests = Table(
     Column("show_reblogs", Boolean, nullable=False, default=True),
     Column("notify", Boolean, nullable=False, default=False),
     _ts("created_at"),
+    # The copy in the target's home region, when that is not the requester's, is held for the target.
+    Column("held_for_id", ID, nullable=True, index=True),
     UniqueConstraint("account_id", "target_account_id", name="uq_follow_requests_pair"),
     Index("ix_follow_requests_target_account_id", "target_account_id", "id"),
-    info={"privacy": "private", "owner": "account_id"},
+    info={"privacy": "private", "owner": "account_id", "holder": "held_for_id",
+          "holder_party": "{row}.held_for_id = {row}.target_account_id"},
 )
 
 blocks = Table(
@@ -406,6 +419,29 @@ status_search = Table(
     metadata,
     Column("status_id", ID, primary_key=True, autoincrement=False),
     Column("document", Text, nullable=False),
+    info={"privacy": "public"},
+)
+
+# For You's trending source, maintained by its consumer (stoa.feeds.trending): the public posts of the
+# last two days that someone engaged with, by language, with their engagement — so the top of a
+# language is an index range, not a sort of every recent post.
+trending_posts = Table(
+    "trending_posts",
+    metadata,
+    Column("status_id", ID, primary_key=True, autoincrement=False),
+    Column("language", String(8), nullable=False),
+    Column("engagement", Integer, nullable=False),
+    Index("ix_trending_posts_language_engagement", "language", "engagement", "status_id"),
+    info={"privacy": "public"},
+)
+
+# For You's content-similarity source (stoa.feeds.similar): each public post's text as a hashed
+# n-gram vector (float16), written by its consumer; each server process keeps the newest in an ANN index.
+status_vectors = Table(
+    "status_vectors",
+    metadata,
+    Column("status_id", ID, primary_key=True, autoincrement=False),
+    Column("vector", LargeBinary, nullable=False),
     info={"privacy": "public"},
 )
 

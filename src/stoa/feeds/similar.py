@@ -1,0 +1,323 @@
+"""Content similarity: posts that read like what the viewer liked or watched, found in an ANN index.
+
+Text to vector, in any language and without a model download: the words of a post (hashtags count
+double; common English, Italian and French words are dropped) and their character 3- to 5-grams,
+accents folded, are hashed into ``DIM`` signed buckets and L2-normalised (feature hashing). Posts that
+share hashtags, words or word stems — including cognates across languages, *ciclismo*, *cyclisme* —
+come out close; it is surface similarity, not translation, and docs/for-you.md says so.
+
+Where things live:
+
+* ``status_vectors`` (the store): one float16 vector per public post, written by ``VectorKeeper``, the
+  consumer, when a post is created or edited, removed when it is deleted — so a new post is
+  indexable within a consumer tick, before anyone has engaged with it (cold start for posts).
+* ``SimilarityIndex`` (each server process): an HNSW index (usearch, cosine) of the newest
+  ``STOA_SIMILAR_INDEX_POSTS`` vectors, started from the saved file under ``STOA_DATA_DIR/similar``
+  when there is one. A large load runs in a background thread (the source is simply empty until it
+  is ready); afterwards every request checks, at most once a second, for vectors newer than the
+  last one indexed and adds them. Deleted posts may linger in the index; the
+  feed's candidate query drops them.
+* The viewer's taste: the mean vector of their newest liked and watched posts (``SEEDS``), read at
+  request time — a like changes the very next page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import unicodedata
+import zlib
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import structlog
+from prometheus_client import Gauge
+from sqlalchemy import delete, select
+from usearch.index import Index
+
+from stoa.store.database import Connection, Database
+from stoa.store.events import Consumer, Event
+from stoa.store.ids import id_for_time
+from stoa.store.schema import status_vectors, statuses
+
+log = structlog.get_logger(__name__)
+INDEXED = Gauge("stoa_similarity_index_posts", "Posts in this process's content-similarity index", ["store"])
+
+DIM = 512
+SEEDS = 20  # the viewer's newest liked or watched posts that make their taste
+REFRESH_SECONDS = 1.0  # how often a process looks for vectors it has not indexed yet
+INLINE_LOAD = 5000  # a first load this small happens on the request; larger ones in the background
+SAVE_AFTER = 2000  # newly indexed posts after which a process saves the index for the next one to start from
+HASHTAG_WEIGHT = 2.0
+WORD_WEIGHT = 1.0
+GRAM_WEIGHT = 0.7
+
+STOPWORDS = frozenset([  # common English, Italian and French words, accents folded
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "has", "have", "i", "in", "is",
+    "it", "its", "me", "my", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "this",
+    "to", "was", "we", "were", "what", "when", "which", "who", "will", "with", "you", "your", "just", "about", "all",
+    "can", "do", "il", "lo", "la", "gli", "le", "un", "una", "uno", "di", "da", "con", "su", "per", "tra", "fra",
+    "e", "ed", "o", "che", "non", "mi", "ti", "si", "ci", "vi", "ne", "del", "della", "dei", "delle", "al", "alla",
+    "ai", "alle", "nel", "nella", "sono", "ho", "hai", "ha", "abbiamo", "questo", "questa", "come", "ma", "anche",
+    "piu", "les", "une", "des", "de", "du", "et", "ou", "en", "au", "aux", "dans", "par", "pour", "sur", "avec",
+    "ce", "cette", "ces", "qui", "que", "pas", "je", "tu", "elle", "nous", "vous", "ils", "est", "sont", "mon",
+    "mes", "son", "sa", "ses", "plus", "mais", "aussi",
+])
+
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"@[\w.]+(@[\w.-]+)?")
+_WORD = re.compile(r"#?\w+")
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def features(text: str) -> dict[str, float]:
+    """The weighted, hashed-to-be features of a post's text."""
+    out: dict[str, float] = {}
+    for token in _WORD.findall(_fold(_MENTION.sub(" ", _URL.sub(" ", text)))):
+        tag = token.startswith("#")
+        word = token.lstrip("#").replace("_", "")
+        if len(word) < 2 or word.isdigit() or (word in STOPWORDS and not tag):
+            continue
+        out["w:" + word] = out.get("w:" + word, 0.0) + (HASHTAG_WEIGHT if tag else WORD_WEIGHT)
+        padded = f"<{word}>"
+        for n in (3, 4, 5):
+            for i in range(len(padded) - n + 1):
+                gram = "g:" + padded[i:i + n]
+                out[gram] = out.get(gram, 0.0) + GRAM_WEIGHT
+    return out
+
+
+def embed(text: str) -> np.ndarray | None:
+    """A unit vector of ``DIM`` float32 for the text, or None when it has nothing to go on."""
+    found = features(text)
+    if not found:
+        return None
+    vector = np.zeros(DIM, dtype=np.float32)
+    for name, weight in found.items():
+        code = zlib.crc32(name.encode())
+        vector[code % DIM] += (1.0 if code & 0x80000000 else -1.0) * np.sqrt(weight)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else None
+
+
+def pack(vector: np.ndarray) -> bytes:
+    return vector.astype(np.float16).tobytes()
+
+
+def unpack(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+
+
+def _indexable(row: object) -> bool:
+    return (getattr(row, "visibility", None) == "public" and getattr(row, "reblog_of_id", 1) is None
+            and getattr(row, "deleted_at", 1) is None)
+
+
+async def refresh(conn: Connection, db: Database, status_ids: set[int]) -> None:
+    """Write (or remove) these posts' vectors to match the posts."""
+    if not status_ids:
+        return
+    rows = {int(r.id): r for r in await conn.execute(
+        select(statuses.c.id, statuses.c.text, statuses.c.spoiler_text, statuses.c.visibility,
+               statuses.c.reblog_of_id, statuses.c.deleted_at).where(statuses.c.id.in_(status_ids)))}
+    gone = set(status_ids)
+    for status_id, row in rows.items():
+        vector = embed(f"{row.spoiler_text}\n{row.text}") if _indexable(row) else None
+        if vector is not None:
+            gone.discard(status_id)
+            await conn.execute(db.upsert(status_vectors, ["status_id"],
+                                         {"status_id": status_id, "vector": pack(vector)}))
+    if gone:
+        await conn.execute(delete(status_vectors).where(status_vectors.c.status_id.in_(gone)))
+
+
+class VectorKeeper:
+    """The consumer that keeps ``status_vectors`` in step with public posts."""
+
+    name = "status_vectors"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def consumer(self) -> Consumer:
+        return Consumer(self.name, self.handle, types={"status.created", "status.updated", "status.deleted"})
+
+    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
+        await refresh(conn, self.db, {int(e.payload["status_id"]) for e in batch})
+
+
+async def prune(db: Database, keep: timedelta) -> int:
+    """Drop vectors of posts older than ``keep`` (the feed's affinity window: older likes seed nothing)."""
+    async with db.write() as conn:
+        result = await conn.execute(delete(status_vectors).where(
+            status_vectors.c.status_id < id_for_time(datetime.now(UTC) - keep)))
+        return result.rowcount or 0
+
+
+async def rebuild(conn: Connection, db: Database, newest: int) -> int:
+    """Vectors for the newest ``newest`` public posts (after a bulk load that bypassed the event spine)."""
+    await conn.execute(delete(status_vectors))
+    ids = [int(x) for x in (await conn.execute(
+        select(statuses.c.id).where(statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None),
+                                    statuses.c.deleted_at.is_(None))
+        .order_by(statuses.c.id.desc()).limit(newest))).scalars()]
+    for start in range(0, len(ids), 1000):
+        await refresh(conn, db, set(ids[start:start + 1000]))
+    return len(ids)
+
+
+def _new_index() -> Index:
+    return Index(ndim=DIM, metric="cos", dtype="f16", connectivity=16, expansion_add=32, expansion_search=128)
+
+
+class SimilarityIndex:
+    """One process's ANN index of the newest public posts' vectors (see the module's docstring).
+
+    With a ``path``, the index starts from the file there (written by ``stoa recsys index`` and by any
+    process that indexed ``SAVE_AFTER`` new posts since), so a new server process is ready at once
+    and only indexes what is newer than the file.
+    """
+
+    def __init__(self, capacity: int, path: Path | None = None) -> None:
+        self.capacity = capacity
+        self.path = path
+        self.index = _new_index()
+        self.order: deque[int] = deque()
+        self.last_id = 0
+        self.ready = False
+        self._checked = 0.0
+        self._loading: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._unsaved = 0
+        self._restore()
+
+    def _restore(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        saved = _new_index()
+        try:
+            saved.load(str(self.path))
+            if saved.ndim != DIM:
+                raise ValueError(f"{saved.ndim} dimensions, not {DIM}")
+        except Exception as exc:  # a damaged or foreign file: the index is rebuilt from the store
+            log.warning("similarity_index_file_ignored", path=str(self.path), error=str(exc))
+            return
+        keys = sorted(int(k) for k in saved.keys)
+        self.index, self.order = saved, deque(keys)
+        self.last_id = keys[-1] if keys else 0
+        self.ready = bool(keys)
+
+    def save(self) -> None:
+        """Write the index next to the store's data, atomically (several processes may save)."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(f".{os.getpid()}.partial")
+        self.index.save(str(partial))
+        os.replace(partial, self.path)
+        self._unsaved = 0
+
+    async def catch_up(self, db: Database) -> None:
+        """Index what is new (cheap, at most once a second); the first large load goes to the background."""
+        if self._loading is not None or time.monotonic() - self._checked < REFRESH_SECONDS:
+            return
+        self._checked = time.monotonic()
+        if not self.ready:
+            async with db.read() as conn:
+                large = (await conn.execute(select(status_vectors.c.status_id)
+                                            .order_by(status_vectors.c.status_id.desc())
+                                            .offset(INLINE_LOAD).limit(1))).first() is not None
+            if large:
+                self._loading = asyncio.create_task(self._load_in_background(db))
+                return
+        await self._load(db)
+
+    async def _load_in_background(self, db: Database) -> None:
+        started = time.perf_counter()
+        try:
+            await self._load(db)
+            log.info("similarity_index_loaded", posts=len(self.order), seconds=round(time.perf_counter() - started, 1))
+        except Exception:
+            log.exception("similarity_index_load_failed")
+        finally:
+            self._loading = None
+
+    async def _load(self, db: Database) -> None:
+        async with self._lock:
+            async with db.read() as conn:
+                query = select(status_vectors.c.status_id, status_vectors.c.vector)
+                if self.last_id == 0:  # the first load: the newest ``capacity`` posts
+                    query = query.order_by(status_vectors.c.status_id.desc()).limit(self.capacity)
+                else:
+                    query = query.where(status_vectors.c.status_id > self.last_id).order_by(
+                        status_vectors.c.status_id).limit(self.capacity)
+                rows = sorted((int(r.status_id), r.vector) for r in await conn.execute(query))
+            if rows:
+                keys = np.array([k for k, _ in rows], dtype=np.uint64)
+                vectors = np.stack([unpack(v) for _, v in rows])
+                fresh = keys[~np.fromiter((self.index.contains(int(k)) for k in keys), dtype=bool, count=len(keys))]
+                if len(fresh):
+                    mask = np.isin(keys, fresh)
+                    await asyncio.to_thread(self.index.add, keys[mask], vectors[mask], threads=1)
+                    self.order.extend(int(k) for k in keys[mask])
+                    self._unsaved += len(fresh)
+                self.last_id = max(self.last_id, int(keys[-1]))
+                while len(self.order) > self.capacity:  # the oldest leave
+                    self.index.remove(self.order.popleft())
+                if self._unsaved >= SAVE_AFTER:
+                    await asyncio.to_thread(self.save)
+            self.ready = True
+            INDEXED.labels(db.name).set(len(self.order))
+
+    def search(self, taste: np.ndarray, k: int) -> dict[int, float]:
+        """The ``k`` nearest posts and their cosine similarity to ``taste``."""
+        if not self.ready or len(self.index) == 0:
+            return {}
+        found = self.index.search(taste.astype(np.float32), min(k, len(self.index)))
+        return {int(key): round(1.0 - float(distance), 4) for key, distance in zip(found.keys, found.distances,
+                                                                                    strict=True)}
+
+
+_indexes: dict[str, SimilarityIndex] = {}
+
+
+def index_path(data_dir: Path, region: str) -> Path:
+    return data_dir / "similar" / f"{region}.usearch"
+
+
+def index_for(db: Database, capacity: int, path: Path | None = None) -> SimilarityIndex:
+    """The process's index for one region's store."""
+    if db.url not in _indexes:
+        _indexes[db.url] = SimilarityIndex(capacity, path)
+    return _indexes[db.url]
+
+
+async def build(db: Database, capacity: int, path: Path) -> int:
+    """Build the index of the newest ``capacity`` posts from the store and save it (``stoa recsys index``)."""
+    fresh = SimilarityIndex(capacity)
+    fresh.path = path
+    await fresh._load(db)
+    await asyncio.to_thread(fresh.save)
+    return len(fresh.order)
+
+
+async def taste(conn: Connection, seeds: list[int]) -> np.ndarray | None:
+    """The mean of the seeds' vectors, normalised; None without any."""
+    if not seeds:
+        return None
+    vectors = [unpack(v) for v in (await conn.execute(
+        select(status_vectors.c.vector).where(status_vectors.c.status_id.in_(seeds)))).scalars()]
+    if not vectors:
+        return None
+    mean = np.mean(vectors, axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else None

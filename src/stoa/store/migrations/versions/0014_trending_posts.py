@@ -1,0 +1,36 @@
+"""Trending maintained incrementally: the engaged-with public posts of the last two days, by language.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from stoa.feeds.trending import REBUILD_SQL, window_start
+
+    op.create_table(
+        "trending_posts",
+        sa.Column("status_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("engagement", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("status_id", name=op.f("pk_trending_posts")),
+    )
+    op.create_index("ix_trending_posts_language_engagement", "trending_posts",
+                    ["language", "engagement", "status_id"])
+    op.execute(sa.text(REBUILD_SQL).bindparams(window=window_start()))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_trending_posts_language_engagement", table_name="trending_posts")
+    op.drop_table("trending_posts")
