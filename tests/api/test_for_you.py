@@ -63,8 +63,7 @@ async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
     await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=me.headers)
     await drain(client)
     page = (await client.get("/api/v1/timelines/for_you", headers=me.headers)).json()
-    by_author = [s["account"]["username"] for s in page]
-    assert by_author.count("loud") == 2  # at most two posts per author on a page
+    assert [s["account"]["username"] for s in page] == ["loud"] * 5  # nothing else to show: spread holds none back
     assert hidden not in [s["id"] for s in page] and mine not in [s["id"] for s in page]
 
     assert (await client.get("/api/v1/timelines/for_you")).status_code == 401
@@ -73,6 +72,66 @@ async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/stoa/feeds/for_you/explain/999", headers=me.headers)).status_code == 404
     gone = await client.get(f"/api/v1/stoa/feeds/for_you/explain/{hidden}", headers=me.headers)
     assert gone.status_code == 200 and gone.json()["in_feed"] is False
+
+
+async def test_a_page_spreads_authors_hashtags_and_languages(client: httpx.AsyncClient) -> None:
+    me, loud = await sign_up(client, "me"), await sign_up(client, "loud")
+    loud_posts = [await post(client, loud, f"loud post {i}") for i in range(5)]
+    football = [await post(client, await sign_up(client, f"fan{i}"), f"Match day {i} #football") for i in range(5)]
+    plain = [await post(client, await sign_up(client, f"plain{i}"), f"Just a thought {i}") for i in range(12)]
+    italian = []
+    for i in range(3):
+        writer = await sign_up(client, f"scrittore{i}")
+        italian += [await post(client, writer, f"Pensiero {i}.{j}", language="it") for j in range(2)]
+    await client.post(f"/api/v1/statuses/{italian[0]}/favourite", headers=me.headers)  # I read Italian too
+    await drain(client)
+
+    first = (await client.get("/api/v1/timelines/for_you", headers=me.headers, params={"limit": "20"})).json()
+    second = (await client.get("/api/v1/timelines/for_you", headers=me.headers,
+                               params={"limit": "20", "offset": "20"})).json()
+    ids = [s["id"] for s in first]
+    assert len(first) == 20 and sum(i in loud_posts for i in ids) == 2  # at most two per author on a page
+    assert sum(i in football for i in ids) == 3  # at most three per hashtag
+    assert sum(s["language"] == "en" for s in first) <= 15 and sum(i in italian for i in ids) >= 5
+    everything = ids + [s["id"] for s in second]
+    assert sorted(everything) == sorted(loud_posts + football + plain + italian)  # held back, never dropped
+    later = next(i for i in loud_posts if i not in ids)
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{later}", headers=me.headers)).json()
+    assert why["position"] >= 20 and "moved down the feed to spread authors, hashtags and languages" in why["policy"]
+
+
+async def test_labels_the_viewer_hides_leave_the_feed(client: httpx.AsyncClient) -> None:
+    me, author, robot = await sign_up(client, "me"), await sign_up(client, "author"), await sign_up(client, "robot")
+    await client.patch("/api/v1/accounts/update_credentials", headers=robot.headers, data={"bot": "true"})
+    plain = await post(client, author, "Nothing to warn about")
+    sensitive = await post(client, author, "Surgery photos", sensitive="true")
+    warned = await post(client, author, "Spoilers for the finale", spoiler_text="finale")
+    automated = await post(client, robot, "Hourly weather: 14 C")
+    await drain(client)
+    assert set(await feed(client, me)) == {plain, sensitive, warned, automated}
+
+    async def label(name: str, action: str) -> httpx.Response:
+        return await client.post("/api/v1/stoa/feeds/for_you/labels", headers=me.headers,
+                                 data={"label": name, "action": action})
+
+    chosen = await label("sensitive", "hide")
+    assert chosen.status_code == 200
+    assert {x["label"]: x["action"] for x in chosen.json()["labels"]} == {
+        "sensitive": "hide", "content_warning": "show", "bot": "show"}
+    await label("bot", "hide")
+    assert set(await feed(client, me)) == {plain}  # a content warning marks a post sensitive (as Mastodon does)
+    why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{plain}", headers=me.headers)).json()
+    assert any("marked sensitive by its author" in p and "automated account" in p for p in why["policy"])
+    await client.post("/api/v1/stoa/feeds/for_you/reset", headers=me.headers)  # a setting, not history: it stays
+    assert set(await feed(client, me)) == {plain}
+    await label("bot", "show")
+    await label("sensitive", "show")
+    await label("content_warning", "hide")
+    assert set(await feed(client, me)) == {plain, sensitive, automated}
+    assert (await label("nsfw", "hide")).status_code == 422
+    assert (await label("bot", "mute")).status_code == 422
+    assert (await client.post("/api/v1/stoa/feeds/for_you/labels", data={"label": "bot", "action": "hide"})
+            ).status_code == 401
 
 
 async def test_show_less_reset_and_signals(client: httpx.AsyncClient) -> None:

@@ -1,6 +1,8 @@
-"""For You, version 0: an open, explainable feed (docs/for-you.md publishes all of it).
+"""For You: an open, explainable feed (docs/for-you.md publishes all of it).
 
-Pipeline, each step plain code: candidate sources → features → a weighted score → policy → page.
+Pipeline, each step plain code: candidate sources → features → a score (the learned engagement
+predictions of ``stoa.feeds.ranking_model`` weighted by ``HEAD_WEIGHTS``, or the published linear
+``WEIGHTS`` until a model is logged) → policy → page.
 
 - Sources: *in-network* (the newest entries of the viewer's home timeline), *co-engagement* (recent
   public posts liked by the people who liked what the viewer liked lately), *similar* (public posts
@@ -15,8 +17,12 @@ Pipeline, each step plain code: candidate sources → features → a weighted sc
   changes the very next page), and language match.
 - ``personalised=False`` is the feed without profiling (EU DSA Art. 38): it keeps engagement,
   freshness and language only, and the exploration and trending sources.
-- Policy: no post of an account the viewer mutes or blocks, none of the viewer's own, no boosts
-  (the original is ranked instead), at most ``MAX_PER_AUTHOR`` posts per author on a page.
+- Policy: no post of an account the viewer mutes or blocks, none of the viewer's own, none the viewer
+  has seen or asked less of, none carrying a label the viewer hides (``LABELS``), no boosts (the
+  original is ranked instead); then each page of ``SPREAD_PAGE`` is spread: at most
+  ``MAX_PER_AUTHOR`` posts per author and ``MAX_PER_TOPIC`` per hashtag, and for a viewer of several
+  languages no language over ``MAX_LANGUAGE_SHARE`` of it while posts in the others wait. A post
+  the spread holds back moves to a later page; nothing is dropped.
 """
 
 from __future__ import annotations
@@ -62,11 +68,24 @@ WEIGHTS: dict[str, float] = {
     "co_engagement": 0.6,  # log1p(people who liked what the viewer liked and also liked this post)
     "similarity": 1.5,  # cosine of the post's text vector with the viewer's taste (similar source only)
 }
+# The learned model predicts each engagement; a post's score is sum of weight * probability.
+HEAD_WEIGHTS: dict[str, float] = {
+    "like": 1.0, "repost": 2.0, "reply": 2.0, "follow": 4.0, "completion": 1.0, "not_interested": -6.0,
+}
+# Labels a viewer can choose to hide from For You: what each means for a post.
+LABELS: dict[str, str] = {
+    "sensitive": "marked sensitive by its author (a content warning marks a post sensitive too)",
+    "content_warning": "behind a content warning",
+    "bot": "posted by an automated account",
+}
 WATCHED_MS = 3000  # watched at least this long: counts as interest in the author and the hashtags
 MAX_WATCH_MS = 3_600_000
 RECENT_VIEWS = 5000  # the newest views read per request
 UNPERSONALISED = ("engagement", "freshness", "language_match")
-MAX_PER_AUTHOR = 2
+MAX_PER_AUTHOR = 2  # per page of SPREAD_PAGE
+MAX_PER_TOPIC = 3  # posts with the same hashtag, per page
+MAX_LANGUAGE_SHARE = 0.75  # of a page, for a viewer who reads several languages
+SPREAD_PAGE = 20
 CANDIDATES_PER_SOURCE = 120
 CO_SEEDS = 20  # the viewer's newest likes that seed co-engagement
 CO_PEERS = 200  # people who liked the same posts, at most
@@ -78,8 +97,11 @@ MODEL = "for-you-v0"
 
 def ranking_config() -> dict[str, Any]:
     """Everything that decides a ranking, as data: what the transparency log records when it changes."""
-    return {"model": MODEL, "weights": WEIGHTS, "unpersonalised_features": list(UNPERSONALISED),
-            "max_per_author": MAX_PER_AUTHOR, "candidates_per_source": CANDIDATES_PER_SOURCE,
+    return {"model": MODEL, "weights": WEIGHTS, "head_weights": HEAD_WEIGHTS,
+            "unpersonalised_features": list(UNPERSONALISED), "labels": list(LABELS),
+            "max_per_author": MAX_PER_AUTHOR, "max_per_topic": MAX_PER_TOPIC,
+            "max_language_share": MAX_LANGUAGE_SHARE, "spread_page": SPREAD_PAGE,
+            "candidates_per_source": CANDIDATES_PER_SOURCE,
             "trending_window_hours": trending.WINDOW.total_seconds() / 3600,
             "affinity_window_days": AFFINITY_WINDOW.days, "page_limit": PAGE_LIMIT, "watched_ms": WATCHED_MS}
 
@@ -95,7 +117,7 @@ def ranking_config_hash() -> str:
 # What ranking reads of a post (a page's full statuses are loaded afterwards, for the page only).
 RANKED_COLUMNS = (statuses.c.id, statuses.c.account_id, statuses.c.language, statuses.c.visibility,
                   statuses.c.favourites_count, statuses.c.reblogs_count, statuses.c.replies_count,
-                  statuses.c.created_at)
+                  statuses.c.created_at, statuses.c.sensitive, statuses.c.spoiler_text, accounts.c.bot)
 
 
 @dataclass
@@ -106,6 +128,7 @@ class Candidate:
     tags: list[str] = field(default_factory=list)
     score: float = 0.0
     co_likes: int = 0  # people who liked what the viewer liked and liked this too
+    held_back: bool = False  # the spread moved this post to a later place than its score gave it
     similarity: float = 0.0  # to the viewer's taste, when the similarity source found it
 
 
@@ -125,13 +148,15 @@ class Viewer:
     seen: set[int] = field(default_factory=set)
     skipped_authors: Counter[int] = field(default_factory=Counter)
     engaged: list[int] = field(default_factory=list)  # liked, boosted or watched posts, newest first
+    hidden_labels: set[str] = field(default_factory=set)  # labels the viewer chose to hide from For You
 
 
 async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
     user = (await conn.execute(select(users.c.locale, users.c.default_language)
                                .where(users.c.account_id == viewer_id))).first()
     languages = {lang for lang in (user.locale if user else None, user.default_language if user else None) if lang}
-    less: dict[str, set[str]] = {"less_status": set(), "less_author": set(), "less_tag": set(), "reset": set()}
+    less: dict[str, set[str]] = {"less_status": set(), "less_author": set(), "less_tag": set(), "reset": set(),
+                                 "hide_label": set()}
     for row in await conn.execute(select(feed_preferences.c.kind, feed_preferences.c.value)
                                   .where(feed_preferences.c.account_id == viewer_id)):
         less.setdefault(row.kind, set()).add(row.value)
@@ -175,7 +200,7 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
     return Viewer(viewer_id, languages or {"en"}, following, authors, tag_counts,
                   await hidden_accounts(conn, viewer_id), personalised,
                   {int(v) for v in less["less_status"]}, {int(v) for v in less["less_author"]}, less["less_tag"],
-                  reset_at, seen, skipped, sorted(engaged_ids, reverse=True))
+                  reset_at, seen, skipped, sorted(engaged_ids, reverse=True), less["hide_label"])
 
 
 async def _candidates(conn: Connection, viewer: Viewer, index: similar.SimilarityIndex) -> dict[int, Candidate]:
@@ -218,19 +243,23 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
         if named:
             found[int(row.id)] = Candidate(row, set(named), co_likes=co_liked.get(int(row.id), 0),
                                            similarity=near.get(int(row.id), 0.0))
-    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, or "less of this post"
+    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, "less", hidden label
         author = int(candidate.row.account_id)
-        if author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses or cid in viewer.seen:
+        if (author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses or cid in viewer.seen
+                or viewer.hidden_labels.intersection(labels_of(candidate.row))):
             del found[cid]
-    wanted_tags = set(viewer.tag_affinity) | viewer.less_tags
-    if found and viewer.personalised and wanted_tags:
-        # Only hashtags the viewer has engaged with or asked less of can move a score: fetch just those.
+    if found:  # hashtags: affinities, "show less" and the spread of topics read them
         for tagged in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
                                          .join(tags, tags.c.id == status_tags.c.tag_id)
-                                         .where(status_tags.c.status_id.in_(list(found)),
-                                                tags.c.name_lower.in_(list(wanted_tags)))):
+                                         .where(status_tags.c.status_id.in_(list(found)))):
             found[int(tagged.status_id)].tags.append(tagged.name_lower)
     return found
+
+
+def labels_of(row: Any) -> set[str]:
+    """The labels (``LABELS``) a post carries."""
+    return {label for label, present in (("sensitive", row.sensitive), ("content_warning", bool(row.spoiler_text)),
+                                         ("bot", row.bot)) if present}
 
 
 async def _co_engaged(conn: Connection, viewer: Viewer) -> dict[int, int]:
@@ -278,9 +307,31 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
     return features
 
 
-def score(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
-    weights = weights or WEIGHTS
-    return sum(weights.get(name, WEIGHTS[name]) * value for name, value in features.items())
+def spread(order: list[Candidate], viewer: Viewer) -> list[Candidate]:
+    """Policy over the ranked list, a page of ``SPREAD_PAGE`` at a time: the best post that keeps the page
+    within ``MAX_PER_AUTHOR`` per author, ``MAX_PER_TOPIC`` per hashtag and, for a viewer of several
+    languages, ``MAX_LANGUAGE_SHARE`` per language, comes next. When none does, the best remaining post
+    does (a page is never short because of the spread). Held-back posts keep their order for later pages."""
+    language_cap = max(1, int(SPREAD_PAGE * MAX_LANGUAGE_SHARE)) if len(viewer.languages) > 1 else SPREAD_PAGE
+    waiting = list(order)
+    result: list[Candidate] = []
+    while waiting:
+        authors: Counter[int] = Counter()
+        topics: Counter[str] = Counter()
+        languages: Counter[str] = Counter()
+        for _ in range(min(SPREAD_PAGE, len(waiting))):
+            chosen = next((i for i, c in enumerate(waiting)
+                           if authors[int(c.row.account_id)] < MAX_PER_AUTHOR
+                           and all(topics[t] < MAX_PER_TOPIC for t in c.tags)
+                           and languages[c.row.language or ""] < language_cap), 0)
+            for passed in waiting[:chosen]:
+                passed.held_back = True
+            candidate = waiting.pop(chosen)
+            authors[int(candidate.row.account_id)] += 1
+            topics.update(set(candidate.tags))
+            languages[candidate.row.language or ""] += 1
+            result.append(candidate)
+    return result
 
 
 async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer, Any]:
@@ -297,19 +348,12 @@ async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list
         viewer = await _viewer(conn, viewer_id, personalised)
         found = await _candidates(conn, viewer, index)
     now = datetime.now(UTC)
-    for candidate in found.values():
+    candidates = list(found.values())
+    for candidate in candidates:
         candidate.features = featurise(candidate, viewer, now)
-        candidate.score = score(candidate.features, model.weights)
-    order = sorted(found.values(), key=lambda c: (-c.score, -int(c.row.id)))
-    per_author: Counter[int] = Counter()
-    page: list[Candidate] = []
-    for candidate in order:  # policy: spread authors
-        author = int(candidate.row.account_id)
-        if per_author[author] >= MAX_PER_AUTHOR:
-            continue
-        per_author[author] += 1
-        page.append(candidate)
-    return page, viewer, model
+    for candidate, value in zip(candidates, model.score_many([c.features for c in candidates]), strict=True):
+        candidate.score = value
+    return spread(sorted(candidates, key=lambda c: (-c.score, -int(c.row.id))), viewer), viewer, model
 
 
 async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
@@ -338,11 +382,11 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
         return {"status_id": str(status_id), "in_feed": False, "mode": "personalised" if personalised else "none",
                 "policy": ["already seen" if status_id in viewer.seen else
                            "not among the candidates, or removed by policy (muted, blocked, your own, already "
-                           f"seen, or more than {MAX_PER_AUTHOR} posts by the same author)"],
+                           "seen, asked to see less of, or carrying a label you hide)"],
                 "sentence": "This post is not in your For You feed right now.",
                 "model": {"name": model.name, "sha256": model.sha256}}
     candidate = page[position]
-    weight = {name: model.weights.get(name, WEIGHTS[name]) for name in candidate.features}
+    weight = model.slopes(candidate.features)
     contributions = sorted(((name, value, weight[name], weight[name] * value)
                             for name, value in candidate.features.items()), key=lambda x: -abs(x[3]))
     reasons = []
@@ -368,10 +412,16 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
         "features": [{"name": n, "value": round(v, 4), "weight": w, "contribution": round(c, 4)}
                      for n, v, w, c in contributions],
         "score": round(candidate.score, 4),
+        "predictions": {head: round(p, 4) for head, p in model.predictions(candidate.features).items()},
         "model": {"name": model.name, "sha256": model.sha256},
-        "policy": [f"at most {MAX_PER_AUTHOR} posts per author per page", "muted and blocked accounts removed",
-                   "boosts ranked as their original post"] + (
-            [f"{len(viewer.seen)} posts you have already seen removed"] if viewer.seen else []),
+        "policy": [f"at most {MAX_PER_AUTHOR} posts per author and {MAX_PER_TOPIC} per hashtag per page of "
+                   f"{SPREAD_PAGE}" + (f", no language over {MAX_LANGUAGE_SHARE:.0%} of it"
+                                       if len(viewer.languages) > 1 else ""),
+                   "muted and blocked accounts removed", "boosts ranked as their original post"]
+        + (["moved down the feed to spread authors, hashtags and languages"] if candidate.held_back else [])
+        + ([f"{len(viewer.seen)} posts you have already seen removed"] if viewer.seen else [])
+        + ([f"posts {', '.join(LABELS[label] for label in sorted(viewer.hidden_labels))} removed"]
+           if viewer.hidden_labels else []),
         "sentence": "Because " + "; ".join(reasons) + ".",
     }
 
@@ -399,10 +449,26 @@ async def show_less(ctx: Context, viewer_id: int, *, status_id: int | None = Non
             id=new_id(), account_id=viewer_id, kind=kind, value=str(value), created_at=datetime.now(UTC)))
 
 
-async def reset_history(ctx: Context, viewer_id: int) -> None:
-    """Forget every "show less" and ignore engagements before now when ranking."""
+async def set_label(ctx: Context, viewer_id: int, label: str, hide: bool) -> None:
+    """Hide posts carrying ``label`` from the viewer's For You feed, or show them again."""
+    if label not in LABELS:
+        raise ValidationFailed(f"label must be one of {', '.join(LABELS)}")
     async with ctx.db.write() as conn:
-        await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id))
+        if hide:
+            await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
+                id=new_id(), account_id=viewer_id, kind="hide_label", value=label, created_at=datetime.now(UTC)))
+        else:
+            await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id,
+                                                              feed_preferences.c.kind == "hide_label",
+                                                              feed_preferences.c.value == label))
+
+
+async def reset_history(ctx: Context, viewer_id: int) -> None:
+    """Forget every "show less" and ignore engagements before now when ranking (label choices are settings,
+    not history: they stay)."""
+    async with ctx.db.write() as conn:
+        await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id,
+                                                          feed_preferences.c.kind != "hide_label"))
         await conn.execute(feed_preferences.insert().values(
             id=new_id(), account_id=viewer_id, kind="reset", value=datetime.now(UTC).isoformat(),
             created_at=datetime.now(UTC)))
@@ -420,6 +486,8 @@ async def stored_signals(ctx: Context, viewer_id: int) -> dict[str, Any]:
         "show_less": {"statuses": sorted(str(s) for s in viewer.less_statuses),
                       "accounts": sorted(str(a) for a in viewer.less_authors), "tags": sorted(viewer.less_tags)},
         "history_reset_at": viewer.reset_at.isoformat() if viewer.reset_at else None,
+        "labels": [{"label": label, "meaning": meaning, "action": "hide" if label in viewer.hidden_labels else "show"}
+                   for label, meaning in LABELS.items()],
         "seen_posts": len(viewer.seen),
         "skipped_authors": [{"account_id": str(a), "skips": n} for a, n in viewer.skipped_authors.most_common()],
         "affinity_window_days": AFFINITY_WINDOW.days,

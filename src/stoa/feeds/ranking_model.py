@@ -1,16 +1,27 @@
-"""The live ranking model: weights learned from a region's own views and likes, logged before they serve.
+"""The live ranking model: engagement predictions learned from a region's own behaviour, logged before they serve.
 
-``stoa recsys train`` builds one example per view a person reported in the last 60 days (the
-features of that post for that person, as For You computes them, minus the contribution of the
-engagement being predicted) labelled 1 when they liked it or watched it for at least 3 s, and
-fits a logistic regression (L2, standardised features, numpy). The weights go to a JSON file under
-``STOA_DATA_DIR/models/<region>/``; its SHA-256, its metrics and its weights are appended to the
-region's transparency log (``ranking.model``) — and only then can it serve.
+For You ranks by the expected value of showing a post: the model predicts, for each post and viewer,
+the probability of each engagement — ``like``, ``repost``, ``reply``, ``follow`` (the author, after
+seeing the post), ``completion`` (watched to the end: 90 % of a video, or 3 s of dwell on a post
+without one) and ``not_interested`` (skipped, or "show less" on that post) — and the score is
+sum of head weight * probability, with the published head weights in ``for_you.HEAD_WEIGHTS``
+(``not_interested`` counts against). Each head is a logistic regression (L2, standardised
+features, numpy) over the features For You computes (``for_you.featurise``).
 
-Serving (:func:`model_in_force`) reads the newest ``ranking.model`` entries of the region's log and
-uses the newest one whose file still hashes to what was logged. A file that does not match is
-refused (logged, counted) and the previous model serves; with none, the built-in weights do. So
-what ranks a feed is always something on the public record.
+``stoa recsys train`` builds one example per view a person reported in the last 60 days: the features
+of that post for that person, as For You computed them, minus what the engagement itself added
+(a like of the post is not evidence of affinity for its author when predicting that like; a follow
+that came after the view does not count as following). A head whose outcome is too rare to learn
+(fewer than ``MIN_HEAD_OUTCOMES`` of either outcome) is left out and said so. A feature the data
+never varied (nobody used "show less", no candidate came from the similarity index) teaches nothing;
+its published weight is kept and added to the score as it is, so the user's controls still act.
+
+The model goes to a JSON file under ``STOA_DATA_DIR/models/<region>/``; its SHA-256, heads and
+metrics are appended to the region's transparency log (``ranking.model``) — and only then can it
+serve. Serving (:func:`model_in_force`) uses the newest logged model whose file still hashes to
+what was logged; a file that does not match is refused (logged, counted) and the previous model
+serves; with none, the built-in linear weights (``for_you.WEIGHTS``) do. What ranks a feed is always
+something on the public record.
 
 Retraining also runs as a scheduled job in the worker every ``STOA_RECSYS_RETRAIN_HOURS`` (0: off),
 logged the same way with the schedule as its reason.
@@ -41,6 +52,8 @@ from stoa.store.database import Connection, Database
 from stoa.store.schema import (
     consumer_cursors,
     favourites,
+    follows,
+    media_attachments,
     status_tags,
     statuses,
     tags,
@@ -56,11 +69,60 @@ RETRAIN_CURSOR = "recsys_retrain"  # consumer_cursors row: when the last schedul
 
 
 @dataclass(frozen=True)
+class Head:
+    """One engagement's logistic regression, in the features' own units: p = sigmoid(bias + sum of weight * value)."""
+    bias: float
+    weights: dict[str, float]
+
+
+@dataclass(frozen=True)
 class RankingModel:
     name: str
-    weights: dict[str, float]
+    weights: dict[str, float]  # built-in: the linear weights; learned: the fixed weights of untaught features
     sha256: str | None = None  # None: the built-in weights, on the log as part of ranking.config
     metrics: dict[str, Any] = field(default_factory=dict)
+    heads: dict[str, Head] = field(default_factory=dict)  # learned: one per engagement it could learn
+    head_weights: dict[str, float] = field(default_factory=dict)
+
+    def _fixed(self, name: str) -> float:
+        """A feature's direct weight: its linear weight, or with heads only the kept weight of an untaught one."""
+        return self.weights.get(name, 0.0 if self.heads else for_you.WEIGHTS.get(name, 0.0))
+
+    def _logits(self, x: np.ndarray, names: list[str]) -> np.ndarray:
+        w = np.array([[head.weights.get(n, 0.0) for head in self.heads.values()] for n in names]).reshape(
+            len(names), len(self.heads))
+        return x @ w + np.array([head.bias for head in self.heads.values()])
+
+    def score_many(self, rows: list[dict[str, float]]) -> list[float]:
+        """The score of each candidate's features (one matrix product for a whole page of candidates)."""
+        if not rows:
+            return []
+        names = list(rows[0])
+        x = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
+        fixed = np.array([self._fixed(n) for n in names])
+        total = x @ fixed
+        if self.heads:
+            p = 1 / (1 + np.exp(-self._logits(x, names)))
+            total = total + p @ np.array([self.head_weights.get(h, 0.0) for h in self.heads])
+        return [float(v) for v in total]
+
+    def predictions(self, features: dict[str, float]) -> dict[str, float]:
+        """Each learned head's probability for these features (empty for the built-in linear weights)."""
+        if not self.heads:
+            return {}
+        names = list(features)
+        logits = self._logits(np.array([[features[n] for n in names]]), names)[0]
+        return {h: float(1 / (1 + np.exp(-z))) for h, z in zip(self.heads, logits, strict=True)}
+
+    def slopes(self, features: dict[str, float]) -> dict[str, float]:
+        """Each feature's weight in the score at this point: the linear weight itself, or for the learned
+        heads the score's slope, the sum of head weight * p(1 - p) * the head's weight, plus any fixed weight (a local
+        linearisation, so that "value * weight" says how much a feature moved this post)."""
+        fixed = {n: self._fixed(n) for n in features}
+        for head, p in self.predictions(features).items():
+            for n in features:
+                fixed[n] += self.head_weights.get(head, 0.0) * p * (1 - p) * self.heads[head].weights.get(n, 0.0)
+        return fixed
 
 
 def built_in() -> RankingModel:
@@ -73,25 +135,37 @@ class NotEnoughData(ValueError):
 
 # --- training --------------------------------------------------------------------------------------
 
-async def examples(conn: Connection, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Feature matrix, labels and feature names from the views and likes in this store."""
+HEADS = ("like", "repost", "reply", "follow", "completion", "not_interested")
+MIN_HEAD_OUTCOMES = 5  # a head is learned only with at least this many examples of each outcome
+COMPLETED = 0.9  # of a video's length, watched: completion
+
+
+@dataclass
+class Examples:
+    x: np.ndarray  # one row per view, one column per feature
+    labels: dict[str, np.ndarray]  # per head: 1 where the engagement happened
+    names: list[str]
+
+
+async def examples(conn: Connection, now: datetime | None = None) -> Examples:
+    """Features and per-engagement outcomes of the views reported in this store in the last 60 days."""
     now = now or datetime.now(UTC)
     names = list(for_you.WEIGHTS)
     since = now - for_you.AFFINITY_WINDOW
-    seen = (await conn.execute(select(views.c.account_id, views.c.status_id, views.c.watched_ms, views.c.skipped)
+    seen = (await conn.execute(select(views.c.account_id, views.c.status_id, views.c.watched_ms, views.c.skipped,
+                                      views.c.first_seen_at)
                                .where(views.c.last_seen_at > since).order_by(views.c.last_seen_at.desc())
                                .limit(MAX_EXAMPLES))).all()
     by_viewer: dict[int, list[Any]] = {}
     for row in seen:
         by_viewer.setdefault(int(row.account_id), []).append(row)
     rows_x: list[list[float]] = []
-    labels: list[int] = []
+    labels: dict[str, list[int]] = {h: [] for h in HEADS}
     for viewer_id, items in by_viewer.items():
         viewer = await for_you._viewer(conn, viewer_id, True)
         ids = [int(r.status_id) for r in items]
         posts = {int(p.id): p for p in await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))}
-        liked = set((await conn.execute(select(favourites.c.status_id).where(
-            favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)))).scalars())
+        outcomes = await _outcomes(conn, viewer_id, ids, {int(p.account_id) for p in posts.values()})
         post_tags: dict[int, list[str]] = {}
         for tag_row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
                                           .join(tags, tags.c.id == status_tags.c.tag_id)
@@ -101,49 +175,120 @@ async def examples(conn: Connection, now: datetime | None = None) -> tuple[np.nd
             post = posts.get(int(item.status_id))
             if post is None:
                 continue
-            watched = item.watched_ms >= for_you.WATCHED_MS and not item.skipped
-            label = int(post.id) in liked or watched
+            sid, author = int(post.id), int(post.account_id)
+            length = outcomes.video_seconds.get(sid)
+            watched = not item.skipped and item.watched_ms >= for_you.WATCHED_MS
+            followed_at = outcomes.followed_at.get(author)
+            first_seen = _aware(item.first_seen_at)
+            label = {
+                "like": sid in outcomes.liked, "repost": sid in outcomes.reposted, "reply": sid in outcomes.replied,
+                "follow": followed_at is not None and followed_at >= first_seen,
+                "completion": (not item.skipped and item.watched_ms >= COMPLETED * length * 1000) if length
+                else watched,
+                "not_interested": bool(item.skipped) or sid in viewer.less_statuses,
+            }
             candidate = for_you.Candidate(post)
-            candidate.tags = post_tags.get(int(post.id), [])
-            author = int(post.account_id)
-            # The engagement being predicted must not be among the features that predict it.
-            own = int(int(post.id) in liked) + int(watched)
-            authors, tag_counts = Counter(viewer.author_affinity), Counter(viewer.tag_affinity)
+            candidate.tags = post_tags.get(sid, [])
+            # What the engagement being predicted added to the viewer's signals must not predict it.
+            own = int(label["like"]) + int(label["repost"]) + int(watched)
+            authors, tag_counts, skips = (Counter(viewer.author_affinity), Counter(viewer.tag_affinity),
+                                          Counter(viewer.skipped_authors))
+            following = set(viewer.following)
             viewer.author_affinity[author] = max(0, authors[author] - own)
             for tag in candidate.tags:
                 viewer.tag_affinity[tag] = max(0, tag_counts[tag] - own)
+            viewer.skipped_authors[author] = max(0, skips[author] - int(bool(item.skipped)))
+            if label["follow"]:
+                viewer.following.discard(author)  # the feed saw someone they did not follow yet
             features = for_you.featurise(candidate, viewer, now)
-            viewer.author_affinity, viewer.tag_affinity = authors, tag_counts
+            viewer.author_affinity, viewer.tag_affinity, viewer.skipped_authors = authors, tag_counts, skips
+            viewer.following = following
             rows_x.append([features.get(n, 0.0) for n in names])
-            labels.append(int(label))
-    return np.array(rows_x, dtype=np.float64).reshape(-1, len(names)), np.array(labels, dtype=np.float64), names
+            for head in HEADS:
+                labels[head].append(int(label[head]))
+    return Examples(np.array(rows_x, dtype=np.float64).reshape(-1, len(names)),
+                    {h: np.array(v, dtype=np.float64) for h, v in labels.items()}, names)
+
+
+@dataclass
+class _Outcomes:
+    liked: set[int]
+    reposted: set[int]
+    replied: set[int]
+    followed_at: dict[int, datetime]  # author → when the viewer followed them
+    video_seconds: dict[int, float]  # post → the length of its video
+
+
+async def _outcomes(conn: Connection, viewer_id: int, ids: list[int], authors: set[int]) -> _Outcomes:
+    liked = set((await conn.execute(select(favourites.c.status_id).where(
+        favourites.c.account_id == viewer_id, favourites.c.status_id.in_(ids)))).scalars())
+    mine = statuses.alias("mine")
+    reposted = set((await conn.execute(select(mine.c.reblog_of_id).where(
+        mine.c.account_id == viewer_id, mine.c.reblog_of_id.in_(ids), mine.c.deleted_at.is_(None)))).scalars())
+    replied = set((await conn.execute(select(mine.c.in_reply_to_id).where(
+        mine.c.account_id == viewer_id, mine.c.in_reply_to_id.in_(ids), mine.c.deleted_at.is_(None)))).scalars())
+    followed = {int(r.target_account_id): _aware(r.created_at) for r in await conn.execute(
+        select(follows.c.target_account_id, follows.c.created_at).where(
+            follows.c.account_id == viewer_id, follows.c.target_account_id.in_(authors)))}
+    lengths: dict[int, float] = {}
+    for media in await conn.execute(select(media_attachments.c.status_id, media_attachments.c.meta).where(
+            media_attachments.c.status_id.in_(ids), media_attachments.c.type == "video")):
+        seconds = (media.meta or {}).get("duration")
+        if isinstance(seconds, int | float) and seconds > 0:
+            lengths[int(media.status_id)] = max(lengths.get(int(media.status_id), 0.0), float(seconds))
+    return _Outcomes({int(x) for x in liked}, {int(x) for x in reposted}, {int(x) for x in replied}, followed,
+                     lengths)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def fit(x: np.ndarray, y: np.ndarray, names: list[str], *, l2: float = 0.01, steps: int = 800,
-        min_examples: int = 200, seed: int = 7) -> dict[str, Any]:
-    """Logistic regression on standardised features; returns weights in the features' own units and metrics."""
+        min_outcomes: int = MIN_HEAD_OUTCOMES, seed: int = 7) -> dict[str, Any]:
+    """One head: logistic regression on standardised features; weights and bias in the features' own units,
+    the features it could learn from, and the held-out AUC of a 20 % split."""
     positives = int(y.sum())
-    if len(y) < min_examples or positives == 0 or positives == len(y):
-        raise NotEnoughData(f"not enough interactions to train: {len(y)} views, {positives} liked or watched "
-                            f"(need {min_examples} views with both outcomes)")
+    if min(positives, len(y) - positives) < min_outcomes:
+        raise NotEnoughData(f"{positives} of {len(y)} (need {min_outcomes} of each outcome)")
     order = np.random.default_rng(seed).permutation(len(y))
     cut = max(1, int(len(y) * 0.8))
     train, test = order[:cut], order[cut:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
-    varying = std > 0  # a feature constant in the data teaches nothing: its published weight stays
+    varying = std > 0  # a feature constant in the data teaches nothing
     std[~varying] = 1.0
     z = (x - mean) / std
+    z[:, ~varying] = 0.0
     w, b = np.zeros(x.shape[1]), 0.0
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(z[train] @ w + b)))
         grad = z[train].T @ (p - y[train]) / len(train) + l2 * w
         w -= 0.5 * grad
         b -= 0.5 * float((p - y[train]).mean())
-    learned = {n: round(float(v), 6) for n, v, vary in zip(names, w / std, varying, strict=True) if vary}
-    # Every feature's weight is written down, learned or published, so the file alone decides a ranking.
-    weights = {n: learned.get(n, for_you.WEIGHTS.get(n, 0.0)) for n in names}
-    return {"weights": weights, "learned": sorted(learned), "examples": len(y), "positives": positives,
-            "auc_held_out": round(_auc(z[test] @ w, y[test]), 4) if len(test) else None}
+    units = np.where(varying, w / std, 0.0)
+    return {"bias": round(float(b - units @ mean), 6),
+            "weights": {n: round(float(v), 6) for n, v, vary in zip(names, units, varying, strict=True) if vary},
+            "positives": positives, "auc_held_out": round(_auc(z[test] @ w, y[test]), 4) if len(test) else None}
+
+
+def fit_heads(data: Examples, *, min_examples: int = 200) -> dict[str, Any]:
+    """Every head the data can teach; the published weight of every feature none of them could learn from."""
+    views_count = len(data.x)
+    if views_count < min_examples:
+        raise NotEnoughData(f"not enough interactions to train: {views_count} views (need {min_examples})")
+    heads: dict[str, Any] = {}
+    left_out: dict[str, str] = {}
+    for head in HEADS:
+        try:
+            heads[head] = fit(data.x, data.labels[head], data.names)
+        except NotEnoughData as exc:
+            left_out[head] = str(exc)
+    if not heads:
+        raise NotEnoughData(f"not enough interactions to train: {views_count} views, and no engagement with "
+                            f"both outcomes often enough ({'; '.join(f'{h} {why}' for h, why in left_out.items())})")
+    taught = {n for head in heads.values() for n in head["weights"]}
+    return {"heads": heads, "head_weights": {h: for_you.HEAD_WEIGHTS[h] for h in heads}, "left_out": left_out,
+            "fixed": {n: for_you.WEIGHTS[n] for n in data.names if n not in taught}, "examples": views_count}
 
 
 def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -160,14 +305,19 @@ def models_dir(data_dir: Path, region: str) -> Path:
 
 def save(data_dir: Path, region: str, trained: dict[str, Any]) -> tuple[Path, str]:
     """Write the model file; returns its path and the SHA-256 of its bytes."""
-    document = {"model": "for-you-learned", "region": region, "trained_at": datetime.now(UTC).isoformat(),
-                "features": list(trained["weights"]), **trained}
+    document = {"model": "for-you-heads", "region": region, "trained_at": datetime.now(UTC).isoformat(), **trained}
     data = json.dumps(document, sort_keys=True, indent=2).encode()
     digest = hashlib.sha256(data).hexdigest()
     target = models_dir(data_dir, region) / f"for-you-{digest[:16]}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return target, digest
+
+
+def _summary(trained: dict[str, Any]) -> str:
+    heads = ", ".join(f"{h} {v['positives']} (AUC {v['auc_held_out']})" for h, v in trained["heads"].items())
+    left = f"; not learned: {', '.join(trained['left_out'])}" if trained["left_out"] else ""
+    return f"from {trained['examples']} views — {heads}{left}"
 
 
 async def train_and_log(db: Database, region: str, data_dir: Path, reason: str, min_examples: int = 200) -> str:
@@ -178,15 +328,14 @@ async def train_and_log(db: Database, region: str, data_dir: Path, reason: str, 
     from stoa.residency.transparency import Record, RegionKey, TransparencyLog, operator_actor
 
     async with db.read() as conn:
-        x, y, names = await examples(conn)
-    trained = fit(x, y, names, min_examples=min_examples)
+        data = await examples(conn)
+    trained = fit_heads(data, min_examples=min_examples)
     path, digest = save(data_dir, region, trained)
     transparency = TransparencyLog(db, region, RegionKey.for_region(data_dir, region))
     await transparency.record(Record(operator_actor(), ACTION, reason, None, {
-        "sha256": digest, "file": path.name, "weights": trained["weights"], "examples": trained["examples"],
-        "positives": trained["positives"], "auc_held_out": trained["auc_held_out"]}))
-    return (f"model {digest[:16]} from {trained['examples']} views ({trained['positives']} liked or watched), "
-            f"held-out AUC {trained['auc_held_out']}")
+        "sha256": digest, "file": path.name, "heads": trained["heads"], "head_weights": trained["head_weights"],
+        "fixed": trained["fixed"], "left_out": sorted(trained["left_out"]), "examples": trained["examples"]}))
+    return f"model {digest[:16]} {_summary(trained)}"
 
 
 async def retrain_if_due(db: Database, region: str, data_dir: Path, every_hours: float,
@@ -251,10 +400,20 @@ async def model_in_force(conn: Connection, data_dir: Path, region: str) -> Ranki
             log.warning("ranking_model_refused", region=region, file=details["file"],
                         reason="the file does not match the hash in the transparency log")
             continue
-        document = json.loads(data)
-        model = RankingModel(str(document["model"]), {k: float(v) for k, v in document["weights"].items()},
-                             details["sha256"], {"examples": document.get("examples"),
-                                                 "auc_held_out": document.get("auc_held_out")})
+        model = _from_document(json.loads(data), details["sha256"])
         _loaded[key] = model
         return model
     return built_in()
+
+
+def _from_document(document: dict[str, Any], sha256: str) -> RankingModel:
+    """A model file as written by :func:`save` (or, from before the heads, one set of linear weights)."""
+    if "heads" not in document:
+        return RankingModel(str(document["model"]), {k: float(v) for k, v in document["weights"].items()}, sha256,
+                            {"examples": document.get("examples")})
+    heads = {h: Head(float(v["bias"]), {k: float(w) for k, w in v["weights"].items()})
+             for h, v in document["heads"].items()}
+    return RankingModel(str(document["model"]), {k: float(v) for k, v in document["fixed"].items()}, sha256,
+                        {"examples": document.get("examples"),
+                         "auc_held_out": {h: v.get("auc_held_out") for h, v in document["heads"].items()}},
+                        heads, {h: float(w) for h, w in document["head_weights"].items()})

@@ -54,6 +54,17 @@ async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Contex
     return JSON(await feed.stored_signals(ctx, auth.user))
 
 
+@router.post("/api/v1/stoa/feeds/for_you/labels")
+async def label(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
+                params: Params = Depends(get_params)) -> JSON:
+    """What For You does with posts carrying a label: `label`, `action` (hide or show)."""
+    action = params.text("action", None, 10)
+    if action not in ("hide", "show"):
+        raise ValidationFailed("action must be hide or show")
+    await feed.set_label(ctx, auth.user, params.text("label", "", 40) or "", action == "hide")
+    return JSON(await feed.stored_signals(ctx, auth.user))
+
+
 @router.post("/api/v1/stoa/feeds/views")
 async def record_view(auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                       params: Params = Depends(get_params)) -> JSON:
