@@ -36,12 +36,13 @@ async def app_token(client: httpx.AsyncClient, app: dict[str, str], scope: str =
     return str(response.json()["access_token"])
 
 
-async def sign_up(client: httpx.AsyncClient, username: str, password: str = "correct horse battery") -> User:
+async def sign_up(client: httpx.AsyncClient, username: str, password: str = "correct horse battery",
+                  locale: str = "en") -> User:
     app = await register_app(client)
     token = await app_token(client, app)
     response = await client.post("/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}, data={
         "username": username, "email": f"{username}@example.org", "password": password, "agreement": "true",
-        "locale": "en"})
+        "locale": locale})
     assert response.status_code == 200, response.text
     user_token = response.json()["access_token"]
     me = await client.get("/api/v1/accounts/verify_credentials",

@@ -19,6 +19,7 @@ from stoa.api import errors, files
 from stoa.api.deps import TokenCache
 from stoa.api.mastodon import (
     accounts,
+    explore,
     instance,
     markers,
     media,
@@ -129,7 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     errors.install(app)
     for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
-                   media, transparency, account_data, feeds):
+                   media, explore, transparency, account_data, feeds):
         app.include_router(module.router)
     app.include_router(landing.router)
     app.add_route("/metrics", metrics_endpoint)

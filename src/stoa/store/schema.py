@@ -82,6 +82,7 @@ accounts = Table(
     _ts("updated_at"),
     _ts("suspended_at", nullable=True),
     _ts("erased_at", nullable=True),  # the holder erased the account: a tombstone that keeps the name taken
+    Index("ix_accounts_followers_count", "followers_count"),  # follow suggestions: the most followed
     info={"privacy": "public"},
 )
 
