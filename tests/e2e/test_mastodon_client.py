@@ -125,8 +125,11 @@ def test_a_mastodon_client_does_everything(live_server: LiveServer) -> None:
         assert reply.id in [s.id for s in local]
 
         # Search: accounts, hashtags, statuses.
-        found = wait_for(lambda: alice.search_v2("Numbered", result_type="statuses").statuses)
-        assert len(found) == 6
+        def all_six() -> list[Any]:  # indexing is asynchronous: until the search consumer caught up
+            statuses: list[Any] = alice.search_v2("Numbered", result_type="statuses").statuses
+            return statuses if len(statuses) == 6 else []
+
+        assert len(wait_for(all_six)) == 6
         assert [a.acct for a in alice.search_v2("bo", result_type="accounts").accounts] == ["bob"]
         assert [t.name for t in alice.search_v2("#cou", result_type="hashtags").hashtags] == ["count"]
 
