@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import BigInteger, and_, any_, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from stoa.feeds import similar, trending
 from stoa.social.context import Context
@@ -233,7 +235,7 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
         return found
     rows = await conn.execute(
         select(*RANKED_COLUMNS).join(accounts, accounts.c.id == statuses.c.account_id)
-        .where(statuses.c.id.in_(list(sources)), statuses.c.deleted_at.is_(None),
+        .where(_among(conn, statuses.c.id, sources), statuses.c.deleted_at.is_(None),
                statuses.c.reblog_of_id.is_(None), statuses.c.visibility != "direct",
                accounts.c.suspended_at.is_(None)))
     for row in rows:
@@ -251,9 +253,16 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
     if found:  # hashtags: affinities, "show less" and the spread of topics read them
         for tagged in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
                                          .join(tags, tags.c.id == status_tags.c.tag_id)
-                                         .where(status_tags.c.status_id.in_(list(found)))):
+                                         .where(_among(conn, status_tags.c.status_id, found))):
             found[int(tagged.status_id)].tags.append(tagged.name_lower)
     return found
+
+
+def _among(conn: Connection, column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids``: on PostgreSQL one array parameter (``= ANY``) rather than hundreds of bound values."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(BigInteger)))
+    return column.in_(list(ids))
 
 
 def labels_of(row: Any) -> set[str]:
@@ -319,18 +328,32 @@ def spread(order: list[Candidate], viewer: Viewer) -> list[Candidate]:
         authors: Counter[int] = Counter()
         topics: Counter[str] = Counter()
         languages: Counter[str] = Counter()
-        for _ in range(min(SPREAD_PAGE, len(waiting))):
-            chosen = next((i for i, c in enumerate(waiting)
-                           if authors[int(c.row.account_id)] < MAX_PER_AUTHOR
-                           and all(topics[t] < MAX_PER_TOPIC for t in c.tags)
-                           and languages[c.row.language or ""] < language_cap), 0)
-            for passed in waiting[:chosen]:
-                passed.held_back = True
-            candidate = waiting.pop(chosen)
-            authors[int(candidate.row.account_id)] += 1
-            topics.update(set(candidate.tags))
-            languages[candidate.row.language or ""] += 1
-            result.append(candidate)
+        page: list[Candidate] = []
+        held: list[Candidate] = []
+        # One pass in score order: a post that does not fit now cannot fit later on this page (the
+        # counts only grow), so this is the greedy "best post that fits" without rescanning.
+        for position, candidate in enumerate(waiting):
+            if len(page) == SPREAD_PAGE:
+                held.extend(waiting[position:])
+                break
+            if (authors[int(candidate.row.account_id)] < MAX_PER_AUTHOR
+                    and all(topics[t] < MAX_PER_TOPIC for t in candidate.tags)
+                    and languages[candidate.row.language or ""] < language_cap):
+                authors[int(candidate.row.account_id)] += 1
+                topics.update(set(candidate.tags))
+                languages[candidate.row.language or ""] += 1
+                page.append(candidate)
+            else:
+                held.append(candidate)
+        fill = SPREAD_PAGE - len(page)  # nothing left that fits: the best of the rest, so no page is short
+        for candidate in held[:fill]:
+            page.append(candidate)
+        page.sort(key=lambda c: (-c.score, -int(c.row.id)))
+        for candidate in held[fill:]:  # ranked above something on this page, yet moved to a later one
+            candidate.held_back = candidate.held_back or (-candidate.score, -int(candidate.row.id)) < (
+                -page[-1].score, -int(page[-1].row.id))
+        result.extend(page)
+        waiting = held[fill:]
     return result
 
 
