@@ -54,7 +54,6 @@ from stoa.store.schema import (
     status_tags,
     statuses,
     tags,
-    users,
     views,
 )
 
@@ -154,9 +153,7 @@ class Viewer:
 
 
 async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewer:
-    user = (await conn.execute(select(users.c.locale, users.c.default_language)
-                               .where(users.c.account_id == viewer_id))).first()
-    languages = {lang for lang in (user.locale if user else None, user.default_language if user else None) if lang}
+    languages = await trending.languages_of(conn, viewer_id)
     less: dict[str, set[str]] = {"less_status": set(), "less_author": set(), "less_tag": set(), "reset": set(),
                                  "hide_label": set()}
     for row in await conn.execute(select(feed_preferences.c.kind, feed_preferences.c.value)

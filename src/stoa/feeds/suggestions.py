@@ -26,7 +26,7 @@ from stoa.social.errors import NotFound
 from stoa.social.timelines import hidden_accounts
 from stoa.store.database import Connection
 from stoa.store.ids import new_id
-from stoa.store.schema import accounts, feed_preferences, follow_requests, follows, statuses, users
+from stoa.store.schema import accounts, feed_preferences, follow_requests, follows, statuses
 
 MAX_LIMIT = 80
 FRIENDS_SAMPLE = 200  # the viewer's newest follows read for friends of friends
@@ -96,10 +96,7 @@ async def _friends_of_friends(conn: Connection, viewer_id: int, limit: int) -> l
 
 
 async def _trending_authors(conn: Connection, viewer_id: int, limit: int) -> list[int]:
-    user = (await conn.execute(select(users.c.locale, users.c.default_language)
-                               .where(users.c.account_id == viewer_id))).first()
-    languages = {lang for lang in (user.locale if user else None, user.default_language if user else None) if lang}
-    posts = await trending.top(conn, languages or {"en"}, limit * 3)
+    posts = await trending.top(conn, await trending.languages_of(conn, viewer_id) or {"en"}, limit * 3)
     if not posts:
         return []
     author_of = {int(r.id): int(r.account_id) for r in await conn.execute(

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, text, union_all
 from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import id_for_time
-from stoa.store.schema import statuses, trending_posts
+from stoa.store.schema import statuses, trending_posts, users
 
 WINDOW = timedelta(hours=48)
 ENGAGEMENT = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
@@ -32,6 +32,13 @@ SELECT id, language, favourites_count + 2 * reblogs_count + replies_count FROM s
 WHERE id > :window AND visibility = 'public' AND reblog_of_id IS NULL AND deleted_at IS NULL
   AND language IS NOT NULL AND favourites_count + 2 * reblogs_count + replies_count > 0
 """
+
+
+async def languages_of(conn: Connection, account_id: int) -> set[str]:
+    """A person's own languages: their locale and default posting language (empty for a remote account)."""
+    user = (await conn.execute(select(users.c.locale, users.c.default_language)
+                               .where(users.c.account_id == account_id))).first()
+    return {lang for lang in (user.locale, user.default_language) if lang} if user else set()
 
 
 def window_start(now: datetime | None = None) -> int:

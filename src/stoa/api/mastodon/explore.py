@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
 from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require
 from stoa.api.mastodon.accounts import account_json
@@ -17,7 +16,6 @@ from stoa.feeds import suggestions, trending
 from stoa.social.context import Context
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import load_accounts, ordered
-from stoa.store.schema import users
 
 router = APIRouter()
 MAX_TRENDS = 40
@@ -38,12 +36,8 @@ async def trending_statuses(request: Request, auth: Auth | None = Depends(option
     offset = params.integer("offset", 0, minimum=0, maximum=MAX_TRENDS) or 0
     viewer = auth.account_id if auth else None
     async with ctx.db.read() as conn:
-        languages = _languages(request)
-        if viewer is not None:
-            user = (await conn.execute(select(users.c.locale, users.c.default_language)
-                                       .where(users.c.account_id == viewer))).first()
-            languages = {lang for lang in (user.locale, user.default_language) if lang} if user else languages
-        ids = (await trending.top(conn, languages or {"en"}, MAX_TRENDS))[offset:offset + limit]
+        languages = (await trending.languages_of(conn, viewer) if viewer is not None else set()) or _languages(request)
+        ids = (await trending.top(conn, languages, MAX_TRENDS))[offset:offset + limit]
         hidden = await hidden_accounts(conn, viewer)
         views = [v for v in await ordered(conn, viewer, ids) if int(v.row.account_id) not in hidden]
     response = JSON([status_json(ctx, v) for v in views])
