@@ -7,9 +7,8 @@ predictions of ``stoa.feeds.ranking_model`` weighted by ``HEAD_WEIGHTS``, or the
 - Sources: *in-network* (the newest entries of the viewer's home timeline), *co-engagement* (recent
   public posts liked by the people who liked what the viewer liked lately), *similar* (public posts
   whose text is nearest the viewer's liked and watched posts in an ANN index: ``stoa.feeds.similar``),
-  *trending* (public
-  posts of the last two days with the most engagement, in the viewer's languages, kept current
-  by a consumer: ``stoa.feeds.trending``) and
+  *trending* (public posts of the last two days with the most engagement, in the viewer's languages,
+  kept current by a consumer: ``stoa.feeds.trending``) and
   *exploration* (the newest public posts, so fresh posts reach people before anyone engages).
 - Features: engagement (log of favourites, boosts, replies), freshness (hours old), whether the
   viewer follows the author, the viewer's affinity with the author and with the post's hashtags
@@ -286,7 +285,7 @@ async def _co_engaged(conn: Connection, viewer: Viewer) -> dict[int, int]:
     liked_by = func.count(func.distinct(favourites.c.account_id))
     rows = await conn.execute(
         select(favourites.c.status_id, liked_by.label("peers"))
-        .where(favourites.c.account_id.in_(set(peers)), favourites.c.status_id > trending.window_start(),
+        .where(_among(conn, favourites.c.account_id, set(peers)), favourites.c.status_id > trending.window_start(),
                favourites.c.status_id.not_in(seeds))
         .group_by(favourites.c.status_id).order_by(liked_by.desc(), favourites.c.status_id.desc())
         .limit(CANDIDATES_PER_SOURCE))
