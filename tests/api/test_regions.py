@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stoa.config import Settings
+from stoa.feeds import trending
 from stoa.store import guards
 from stoa.store.schema import (
     bookmarks,
@@ -20,6 +21,7 @@ from stoa.store.schema import (
     home_feed,
     notifications,
     statuses,
+    trending_posts,
     users,
     views,
 )
@@ -332,3 +334,61 @@ async def test_follow_requests_to_a_locked_account_in_another_region(regional: h
         async with client.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
             assert (await conn.execute(select(func.count()).select_from(follow_requests))).scalar_one() == 0
             assert (await guards.misplaced(conn, region))[1] == []
+
+
+async def regional_scores(client: httpx.AsyncClient, region: str) -> dict[str, tuple[int, int]]:
+    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        rows = (await conn.execute(select(trending_posts))).all()
+    return {str(r.status_id): (r.engagement, r.regional_engagement) for r in rows}
+
+
+async def test_trending_by_region_counts_only_that_regions_people(regional: httpx.AsyncClient) -> None:
+    client = regional
+    writer = await sign_up_in(client, "writer", "us")
+    americans = [await sign_up_in(client, f"us{i}", "us") for i in range(3)]
+    europeans = [await sign_up_in(client, f"eu{i}", "eu") for i in range(2)]
+    reader_us, reader_eu = await sign_up_in(client, "readus", "us"), await sign_up_in(client, "readeu", "eu")
+
+    async def say(text: str) -> str:
+        return str((await client.post("/api/v1/statuses", headers=writer.headers,
+                                      data={"status": text, "language": "en"})).json()["id"])
+
+    loved_in_us, loved_in_eu = await say("Bike to work day"), await say("Night trains are back")
+    await drain(client)
+    for person in americans:
+        assert (await client.post(f"/api/v1/statuses/{loved_in_us}/favourite", headers=person.headers)).is_success
+    for person in europeans:
+        assert (await client.post(f"/api/v1/statuses/{loved_in_eu}/favourite", headers=person.headers)).is_success
+    # A European boost counts twice, in Europe only.
+    booster = await sign_up_in(client, "booster", "eu")
+    assert (await client.post(f"/api/v1/statuses/{loved_in_eu}/reblog", headers=booster.headers)).is_success
+    await drain(client)
+
+    # Overall engagement is the same everywhere; each region counts only its own people.
+    for region in ("us", "eu"):
+        scores = await regional_scores(client, region)
+        assert scores.get(loved_in_us, (None,))[0] == 3 and scores[loved_in_eu][0] == 4, (region, scores)
+    assert (await regional_scores(client, "us"))[loved_in_us][1] == 3
+    assert (await regional_scores(client, "us"))[loved_in_eu][1] == 0
+    assert (await regional_scores(client, "eu"))[loved_in_us][1] == 0
+    assert (await regional_scores(client, "eu"))[loved_in_eu][1] == 4
+
+    async def sources(reader: User, status_id: str) -> tuple[list[str], str]:
+        why = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{status_id}", headers=reader.headers)).json()
+        return why["sources"], why["sentence"]
+
+    here, sentence = await sources(reader_us, loved_in_us)
+    assert "trending-region" in here and "popular with people in your region (us)" in sentence
+    assert "trending" in (await sources(reader_us, loved_in_eu))[0]
+    assert "trending-region" not in (await sources(reader_us, loved_in_eu))[0]
+    here, sentence = await sources(reader_eu, loved_in_eu)
+    assert "trending-region" in here and "popular with people in your region (eu)" in sentence
+    assert "trending-region" not in (await sources(reader_eu, loved_in_us))[0]
+    # The rebuild after a bulk load gives the same numbers.
+    for region in ("us", "eu"):
+        before = await regional_scores(client, region)
+        db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+        async with db.write() as conn:
+            await trending.rebuild(conn)
+        assert await regional_scores(client, region) == before

@@ -8,14 +8,16 @@ predictions of ``stoa.feeds.ranking_model`` weighted by ``HEAD_WEIGHTS``, or the
   public posts liked by the people who liked what the viewer liked lately), *similar* (public posts
   whose text is nearest the viewer's liked and watched posts in an ANN index: ``stoa.feeds.similar``),
   *trending* (public posts of the last two days with the most engagement, in the viewer's languages,
-  kept current by a consumer: ``stoa.feeds.trending``) and
+  kept current by a consumer: ``stoa.feeds.trending``), *trending-region* (the same, counting only
+  the engagement of people homed in the viewer's region) and
   *exploration* (the newest public posts, so fresh posts reach people before anyone engages).
 - Features: engagement (log of favourites, boosts, replies), freshness (hours old), whether the
   viewer follows the author, the viewer's affinity with the author and with the post's hashtags
   (from the viewer's own favourites and boosts of the last 60 days, read at request time, so a like
   changes the very next page), and language match.
 - ``personalised=False`` is the feed without profiling (EU DSA Art. 38): it keeps engagement,
-  freshness and language only, and the exploration and trending sources.
+  freshness and language only, and the exploration and trending sources (by language and region:
+  both are what the person declared, not what they did).
 - Policy: no post of an account the viewer mutes or blocks, none of the viewer's own, none the viewer
   has seen or asked less of, none carrying a label the viewer hides (``LABELS``), no boosts (the
   original is ranked instead); then each page of ``SPREAD_PAGE`` is spread: at most
@@ -222,7 +224,9 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
         for seed in viewer.engaged:
             near.pop(seed, None)
         name(near, "similar")
-    name(await trending.top(conn, viewer.languages, CANDIDATES_PER_SOURCE), "trending")
+    popular = await trending.tops(conn, viewer.languages, CANDIDATES_PER_SOURCE, ("engagement", "regional"))
+    name(popular["engagement"], "trending")
+    name(popular["regional"], "trending-region")
     name((await conn.execute(select(statuses.c.id).where(statuses.c.visibility == "public")
                              .order_by(statuses.c.id.desc()).limit(CANDIDATES_PER_SOURCE // 3))).scalars(),
          "exploration")
@@ -384,6 +388,7 @@ async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
 
 
 SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in your languages in the last two days",
+                "trending-region": "popular with people in your region ({region}) in the last two days",
                 "exploration": "new on Stoa", "co-engagement": "liked by people who like what you like",
                 "similar": "reads like posts you liked or watched"}
 
@@ -418,7 +423,7 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
     liked_tags = [t for t in candidate.tags if viewer.tag_affinity.get(t)]
     if liked_tags:
         reasons.append("you liked posts about " + ", ".join(f"#{t}" for t in liked_tags[:3]))
-    reasons.extend(SOURCE_WORDS[s] for s in sorted(candidate.sources)
+    reasons.extend(SOURCE_WORDS[s].format(region=ctx.home) for s in sorted(candidate.sources)
                    if not (s == "co-engagement" and candidate.co_likes))  # said above, with the number
     if candidate.features.get("shown_less"):
         reasons.append("ranked lower because you asked to see less of this author or hashtag")

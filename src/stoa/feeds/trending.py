@@ -1,4 +1,5 @@
-"""Trending: the public posts of the last two days with the most engagement, per language.
+"""Trending: the public posts of the last two days with the most engagement, per language — overall,
+and among the people of this region.
 
 For You's trending source reads the top of the viewer's languages from ``trending_posts``, a table
 this module's consumer keeps current from the event spine: every like, boost, reply, deletion and
@@ -8,7 +9,11 @@ trending before the next page is served, and reading the top of a language is an
 are deleted, stop being public, or fall out of the window (``prune``, run by the maintenance loop).
 
 Engagement is the same published count as the feed's feature: favourites + 2 * boosts + replies.
-Posts nobody engaged with are not in the table: the exploration source brings fresh posts.
+*Regional* engagement counts the same, made only by people homed in this store's region: their
+likes are in this store and nowhere else (private data stays home), their boosts and replies are
+posts by accounts of this region. So each region has its own "popular here", computed from what
+it already holds, and no region learns another's likes. Posts nobody engaged with are not in the
+table: the exploration source brings fresh posts.
 """
 
 from __future__ import annotations
@@ -16,22 +21,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text, union_all
+from sqlalchemy import ColumnElement, delete, func, literal, select, union_all
 
 from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import id_for_time
-from stoa.store.schema import statuses, trending_posts, users
+from stoa.store.schema import accounts, favourites, statuses, store_identity, trending_posts, users
 
 WINDOW = timedelta(hours=48)
 ENGAGEMENT = statuses.c.favourites_count + 2 * statuses.c.reblogs_count + statuses.c.replies_count
 
-REBUILD_SQL = """
-INSERT INTO trending_posts (status_id, language, engagement)
-SELECT id, language, favourites_count + 2 * reblogs_count + replies_count FROM statuses
-WHERE id > :window AND visibility = 'public' AND reblog_of_id IS NULL AND deleted_at IS NULL
-  AND language IS NOT NULL AND favourites_count + 2 * reblogs_count + replies_count > 0
-"""
+ORDERS = {"engagement": trending_posts.c.engagement, "regional": trending_posts.c.regional_engagement}
+
+
+def regional_engagement(region: str, post: ColumnElement[int]) -> ColumnElement[int]:
+    """Favourites + 2 * boosts + replies of ``post`` by people homed in ``region`` (a scalar subquery)."""
+    answer = statuses.alias("answer")
+
+    def made_here(*where: ColumnElement[bool]) -> ColumnElement[int]:
+        return select(func.count()).select_from(answer.join(accounts, accounts.c.id == answer.c.account_id)).where(
+            accounts.c.region == region, answer.c.deleted_at.is_(None), *where).scalar_subquery()
+
+    likes = select(func.count()).select_from(favourites.join(accounts, accounts.c.id == favourites.c.account_id)) \
+        .where(favourites.c.status_id == post, accounts.c.region == region).scalar_subquery()
+    boosts = made_here(answer.c.reblog_of_id == post)
+    replies = made_here(answer.c.in_reply_to_id == post)
+    return likes + 2 * boosts + replies
 
 
 async def languages_of(conn: Connection, account_id: int) -> set[str]:
@@ -47,41 +62,49 @@ def window_start(now: datetime | None = None) -> int:
 
 
 async def top(conn: Connection, languages: set[str], limit: int) -> list[int]:
-    """Ids of the most engaged-with posts in these languages, best first (one index range per language)."""
+    """Ids of the most engaged-with posts in these languages, best first."""
+    return (await tops(conn, languages, limit, ("engagement",)))["engagement"]
+
+
+async def tops(conn: Connection, languages: set[str], limit: int,
+               orders: Sequence[str] = ("engagement", "regional")) -> dict[str, list[int]]:
+    """For each of ``orders`` (``ORDERS``), the ids of the best posts in these languages, best first.
+    One statement: an index range per language and order."""
     if not languages:
-        return []
+        return {order: [] for order in orders}
     window = window_start()
-    per_language = [
-        select(trending_posts.c.status_id, trending_posts.c.engagement)
-        .where(trending_posts.c.language == language, trending_posts.c.status_id > window)
-        .order_by(trending_posts.c.engagement.desc(), trending_posts.c.status_id.desc()).limit(limit)
+    parts = [
+        select(literal(order).label("by"), trending_posts.c.status_id, ORDERS[order].label("score"))
+        .where(trending_posts.c.language == language, trending_posts.c.status_id > window, ORDERS[order] > 0)
+        .order_by(ORDERS[order].desc(), trending_posts.c.status_id.desc()).limit(limit)
         .subquery().select()
-        for language in sorted(languages)
+        for order in orders for language in sorted(languages)
     ]
-    query = per_language[0] if len(per_language) == 1 else union_all(*per_language)
-    rows = list((await conn.execute(query)).all())
-    rows.sort(key=lambda r: (-int(r.engagement), -int(r.status_id)))
-    return [int(r.status_id) for r in rows[:limit]]
+    rows = list((await conn.execute(parts[0] if len(parts) == 1 else union_all(*parts))).all())
+    rows.sort(key=lambda r: (-int(r.score), -int(r.status_id)))
+    return {order: [int(r.status_id) for r in rows if r.by == order][:limit] for order in orders}
 
 
-async def refresh(conn: Connection, db: Database, status_ids: set[int]) -> None:
+async def refresh(conn: Connection, db: Database, region: str, status_ids: set[int]) -> None:
     """Bring these posts' rows in ``trending_posts`` in line with the posts themselves."""
     if not status_ids:
         return
     window = window_start()
     rows = (await conn.execute(select(statuses.c.id, statuses.c.language, statuses.c.visibility,
                                       statuses.c.reblog_of_id, statuses.c.deleted_at,
-                                      ENGAGEMENT.label("engagement"))
+                                      ENGAGEMENT.label("engagement"),
+                                      regional_engagement(region, statuses.c.id).label("regional"))
                                .where(statuses.c.id.in_(status_ids)))).all()
     keep = {int(r.id): r for r in rows
             if r.id > window and r.visibility == "public" and r.reblog_of_id is None and r.deleted_at is None
-            and r.language and r.engagement > 0}
+            and r.language and (r.engagement > 0 or r.regional > 0)}
     gone = status_ids - set(keep)
     if gone:
         await conn.execute(delete(trending_posts).where(trending_posts.c.status_id.in_(gone)))
     for status_id, row in keep.items():
         await conn.execute(db.upsert(trending_posts, ["status_id"], {
-            "status_id": status_id, "language": row.language, "engagement": int(row.engagement)}))
+            "status_id": status_id, "language": row.language, "engagement": int(row.engagement),
+            "regional_engagement": int(row.regional)}))
 
 
 def touched(event: Event) -> set[int]:
@@ -99,8 +122,9 @@ class TrendingKeeper:
 
     name = "trending"
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, region: str) -> None:
         self.db = db
+        self.region = region
 
     def consumer(self) -> Consumer:
         return Consumer(self.name, self.handle, types={
@@ -111,7 +135,7 @@ class TrendingKeeper:
         ids: set[int] = set()
         for event in batch:
             ids |= touched(event)
-        await refresh(conn, self.db, ids)
+        await refresh(conn, self.db, self.region, ids)
 
 
 async def prune(db: Database) -> int:
@@ -123,6 +147,15 @@ async def prune(db: Database) -> int:
 
 async def rebuild(conn: Connection) -> None:
     """Recompute the table from the posts (after a bulk load that bypassed the event spine)."""
+    region = (await conn.execute(select(store_identity.c.region))).scalar_one()
     await conn.execute(delete(trending_posts))
-    await conn.execute(text(REBUILD_SQL), {"window": window_start()})
-
+    engagement = ENGAGEMENT.label("engagement")
+    recent = select(statuses.c.id, statuses.c.language, engagement).where(
+        statuses.c.id > window_start(), statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None),
+        statuses.c.deleted_at.is_(None), statuses.c.language.is_not(None)).subquery()
+    scored = select(recent.c.id, recent.c.language, recent.c.engagement,
+                    regional_engagement(region, recent.c.id).label("regional")).subquery()
+    await conn.execute(trending_posts.insert().from_select(
+        ["status_id", "language", "engagement", "regional_engagement"],
+        select(scored.c.id, scored.c.language, scored.c.engagement, scored.c.regional)
+        .where((scored.c.engagement > 0) | (scored.c.regional > 0))))

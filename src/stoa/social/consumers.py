@@ -336,5 +336,5 @@ def all_consumers(db: Database, hub: Hub, region: str) -> list[Consumer]:
     """In the order they run: timelines first, so a notification never points at an unseen post; the
     For You tables (``stoa.feeds.trending``, ``stoa.feeds.similar``) last, after the counts they read."""
     return [HomeFanout(db, hub, region).consumer(), NotificationWriter(db, hub, region).consumer(),
-            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer(), TrendingKeeper(db).consumer(),
+            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer(), TrendingKeeper(db, region).consumer(),
             VectorKeeper(db).consumer()]

@@ -134,6 +134,13 @@ class Replicator:
         elif kind in ("status.created", "status.updated", "status.deleted", "status.counted"):
             if not await self._copy_status(src, dst, p["status_id"]):
                 return  # a direct post none of whose recipients lives here: nothing of it comes here
+            if kind in ("status.created", "status.deleted"):  # a reply changed its parent's count
+                parent = (await src.execute(select(statuses.c.in_reply_to_id).where(
+                    statuses.c.id == p["status_id"]))).scalar()
+                if parent is not None:
+                    await self._copy_counts(src, dst, int(parent))
+        elif kind in ("favourite.created", "favourite.deleted"):
+            await self._copy_counts(src, dst, p["status_id"])  # a like here of a post homed here
         elif kind == "follow_request.created":
             if not await self._deliver_request(src, dst, p["account_id"], p["target_account_id"]):
                 return
@@ -173,6 +180,16 @@ class Replicator:
         row = (await src.execute(select(accounts).where(accounts.c.id == account_id))).first()
         if row is not None and row.region == self.source_name:
             await dst.execute(self.target.upsert(accounts, ["id"], dict(row._mapping)))
+
+    async def _copy_counts(self, src: Connection, dst: Connection, status_id: int) -> None:
+        """Bring the replica's public counts of a post homed in the source region up to the source's."""
+        row = (await src.execute(select(statuses.c.favourites_count, statuses.c.reblogs_count,
+                                        statuses.c.replies_count, accounts.c.region).join(
+            accounts, accounts.c.id == statuses.c.account_id).where(statuses.c.id == status_id))).first()
+        if row is not None and row.region == self.source_name:
+            await dst.execute(statuses.update().where(statuses.c.id == status_id).values(
+                favourites_count=row.favourites_count, reblogs_count=row.reblogs_count,
+                replies_count=row.replies_count))
 
     async def _copy_status(self, src: Connection, dst: Connection, status_id: int) -> bool:
         """Copy a post homed in the source region with its parts. False: a direct post that no one here

@@ -432,12 +432,14 @@ trending_posts = Table(
     Column("status_id", ID, primary_key=True, autoincrement=False),
     Column("language", String(8), nullable=False),
     Column("engagement", Integer, nullable=False),
+    Column("regional_engagement", Integer, nullable=False, default=0),  # by people homed in this region
     Index("ix_trending_posts_language_engagement", "language", "engagement", "status_id"),
+    Index("ix_trending_posts_language_regional", "language", "regional_engagement", "status_id"),
     info={"privacy": "public"},
 )
 
-# For You's content-similarity source (stoa.feeds.similar): each public post's text as a hashed
-# n-gram vector (float16), written by its consumer; each server process keeps the newest in an ANN index.
+# For You's content-similarity source (stoa.feeds.similar): each public post's text as a multilingual
+# sentence vector (float16), written by its consumer; each server process keeps the newest in an ANN index.
 status_vectors = Table(
     "status_vectors",
     metadata,

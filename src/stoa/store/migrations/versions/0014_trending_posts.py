@@ -16,8 +16,16 @@ branch_labels = None
 depends_on = None
 
 
+REBUILD_SQL = """
+INSERT INTO trending_posts (status_id, language, engagement)
+SELECT id, language, favourites_count + 2 * reblogs_count + replies_count FROM statuses
+WHERE id > :window AND visibility = 'public' AND reblog_of_id IS NULL AND deleted_at IS NULL
+  AND language IS NOT NULL AND favourites_count + 2 * reblogs_count + replies_count > 0
+"""
+
+
 def upgrade() -> None:
-    from stoa.feeds.trending import REBUILD_SQL, window_start
+    from stoa.feeds.trending import window_start
 
     op.create_table(
         "trending_posts",
