@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import pstats
 import random
@@ -30,7 +31,7 @@ from stoa.store.regions import Store
 from stoa.store.schema import favourites
 
 
-async def main(viewers: int, profile: bool) -> None:
+async def main(viewers: int, profile: bool, sort: str = "cumulative") -> None:
     settings = load.settings_for("postgresql", "100000x1000000")
     store = Store(settings)
     ctx = Context(store=store, settings=settings)
@@ -46,6 +47,8 @@ async def main(viewers: int, profile: bool) -> None:
         await asyncio.sleep(0.5)
     for viewer in sample[:10]:  # warm the connection pool and caches
         await for_you.for_you(ctx, viewer, 0, 20)
+    gc.collect()
+    gc.freeze()  # as the server does after startup (src/stoa/app.py)
     profiler = cProfile.Profile()
     times: list[float] = []
     for n, viewer in enumerate(sample):
@@ -60,7 +63,7 @@ async def main(viewers: int, profile: bool) -> None:
                       "p90_ms": round(times[int(len(times) * 0.9)], 1),
                       "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1)}))
     if profile:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats(sort).print_stats(30)
     await store.dispose()
 
 
@@ -68,5 +71,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order: cumulative or tottime")
     args = parser.parse_args()
-    asyncio.run(main(args.viewers, args.profile))
+    asyncio.run(main(args.viewers, args.profile, args.sort))

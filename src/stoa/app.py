@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Coroutine
 from functools import partial
 from pathlib import Path
@@ -103,9 +104,15 @@ def create_app(settings: Settings) -> FastAPI:
             tasks = [asyncio.create_task(job) for job in background_work(settings, store, hub)]
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
+        # What startup built (modules, tables, compiled statements...) lives as long as the process: out
+        # of the collector's sight, a full collection no longer walks it — each one cost a request
+        # ~70 ms at the For You benchmark's p99.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()  # collectable again (a test process starts and stops many apps)
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -71,3 +71,7 @@ def test_stoa_ranker_learns_the_taste_groups(tmp_path: Path) -> None:
     best_baseline = max(r.ndcg_10 for name, r in by_name.items() if not name.startswith("Stoa"))
     assert by_name["Stoa ranker"].ndcg_10 >= best_baseline * 0.95
     assert by_name["Stoa ranker"].ndcg_10 > by_name["most-popular"].ndcg_10
+    # The feed's own learner fits log-loss on candidate pairs rather than NDCG itself: near the best
+    # baseline, and far above the taste-blind most-popular.
+    head = by_name["Stoa engagement head"].ndcg_10
+    assert head >= best_baseline * 0.85 and head > 2 * by_name["most-popular"].ndcg_10

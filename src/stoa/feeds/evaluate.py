@@ -19,7 +19,7 @@ from scipy import sparse
 
 from stoa.feeds import metrics
 from stoa.feeds.interactions import Interactions, per_user_temporal_split, temporal_split
-from stoa.feeds.models import ALS, ItemKNN, Model, MostPopular, StoaRanker, _relevant
+from stoa.feeds.models import ALS, ItemKNN, Model, MostPopular, StoaHead, StoaRanker, _relevant
 
 BATCH = 256
 
@@ -65,6 +65,8 @@ def evaluate(models: list[Model], data: Interactions, split: str = "global",
     for model in models:
         progress(f"fitting {model.name}")
         started = time.perf_counter()
+        if isinstance(model, StoaRanker):
+            model.split = split  # its own validation slice is cut the same way
         model.fit(train_matrix, train)
         fitted = time.perf_counter() - started
         progress(f"ranking with {model.name}")
@@ -89,7 +91,7 @@ def evaluate(models: list[Model], data: Interactions, split: str = "global",
 
 
 def default_models() -> list[Model]:
-    return [MostPopular(), ItemKNN(), ALS(), StoaRanker()]
+    return [MostPopular(), ItemKNN(), ALS(), StoaRanker(), StoaHead()]
 
 
 def plot(results: dict[str, list[Row]], path: Path) -> None:

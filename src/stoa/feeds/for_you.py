@@ -316,15 +316,21 @@ def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, 
     return features
 
 
-def spread(order: list[Candidate], viewer: Viewer) -> list[Candidate]:
+def spread(order: list[Candidate], viewer: Viewer, upto: int | None = None) -> list[Candidate]:
     """Policy over the ranked list, a page of ``SPREAD_PAGE`` at a time: the best post that keeps the page
     within ``MAX_PER_AUTHOR`` per author, ``MAX_PER_TOPIC`` per hashtag and, for a viewer of several
     languages, ``MAX_LANGUAGE_SHARE`` per language, comes next. When none does, the best remaining post
-    does (a page is never short because of the spread). Held-back posts keep their order for later pages."""
+    does (a page is never short because of the spread). Held-back posts keep their order for later pages.
+
+    With ``upto``, only the pages that cover the first ``upto`` positions are spread (each page depends
+    only on the ones before it, so those positions are exactly the full spread's); the rest follows
+    in score order."""
     language_cap = max(1, int(SPREAD_PAGE * MAX_LANGUAGE_SHARE)) if len(viewer.languages) > 1 else SPREAD_PAGE
     waiting = list(order)
     result: list[Candidate] = []
     while waiting:
+        if upto is not None and len(result) >= upto:
+            return result + waiting
         authors: Counter[int] = Counter()
         topics: Counter[str] = Counter()
         languages: Counter[str] = Counter()
@@ -357,7 +363,9 @@ def spread(order: list[Candidate], viewer: Viewer) -> list[Candidate]:
     return result
 
 
-async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list[Candidate], Viewer, Any]:
+async def ranked(ctx: Context, viewer_id: int, personalised: bool,
+                 upto: int | None = None) -> tuple[list[Candidate], Viewer, Any]:
+    """The viewer's candidates in feed order (exact for the first ``upto`` positions: see ``spread``)."""
     from stoa.feeds.ranking_model import built_in, model_in_force
 
     index = similar.index_for(ctx.db, ctx.settings.similar_index_posts,
@@ -376,12 +384,12 @@ async def ranked(ctx: Context, viewer_id: int, personalised: bool) -> tuple[list
         candidate.features = featurise(candidate, viewer, now)
     for candidate, value in zip(candidates, model.score_many([c.features for c in candidates]), strict=True):
         candidate.score = value
-    return spread(sorted(candidates, key=lambda c: (-c.score, -int(c.row.id))), viewer), viewer, model
+    return spread(sorted(candidates, key=lambda c: (-c.score, -int(c.row.id))), viewer, upto), viewer, model
 
 
 async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
                   personalised: bool = True) -> list[StatusView]:
-    page, _, _ = await ranked(ctx, viewer_id, personalised)
+    page, _, _ = await ranked(ctx, viewer_id, personalised, upto=offset + limit)
     ids = [int(c.row.id) for c in page[offset:offset + limit]]
     async with ctx.db.read() as conn:
         return await ordered(conn, viewer_id, ids)

@@ -127,6 +127,7 @@ class StoaRanker(Model):
     name: str = "Stoa ranker"
     weights: dict[str, float] = field(default_factory=dict)
     recent_fraction: float = 0.1
+    split: str = "global"  # how the validation slice is cut: "global" or "per-user", like the test
 
     def _signals(self, train: sparse.csr_matrix, data: Interactions) -> dict[str, Model]:
         return {"ease": EASE().fit(train, data), "als": ALS().fit(train, data),
@@ -134,25 +135,34 @@ class StoaRanker(Model):
                 "recent": RecentPopular(self.recent_fraction).fit(train, data)}
 
     def fit(self, train: sparse.csr_matrix, data: Interactions) -> StoaRanker:
-        from stoa.feeds.evaluate import evaluate_scores
-
         # 1. Learn the blend: fit the signals on the earlier 85 % of the training period and choose the
-        #    weights that best rank what users engaged with in the last 15 %.
-        cutoff = np.quantile(data.times, 0.85)
-        early, late = data.subset(data.times < cutoff), data.subset(data.times >= cutoff)
+        #    weights that best rank what users engaged with in the last 15 %, cut as the test was cut
+        #    (``split``: the newest interactions overall, or each user's newest).
+        from stoa.feeds.interactions import per_user_temporal_split, temporal_split
+
+        cut = temporal_split if self.split == "global" else per_user_temporal_split
+        early, late = cut(data, 0.15)
         early_matrix = early.matrix()
         signals = self._signals(early_matrix, early)
         users = np.unique(late.users[np.isin(late.users, np.unique(early.users))])
-        relevant = _relevant(late)
         cache = {name: _standardise(model.scores(users)) for name, model in signals.items()}
+        self.weights = self._learn(cache, users, early_matrix, _relevant(late))
+        # 2. Refit the signals on the whole training period with the learned weights.
+        self.models = self._signals(train, data)
+        return self
+
+    def _learn(self, cache: dict[str, np.ndarray], users: np.ndarray, seen: sparse.csr_matrix,
+               relevant: dict[int, set[int]]) -> dict[str, float]:
+        """Coordinate ascent over a small grid of weights, straight on the validation NDCG@10."""
+        from stoa.feeds.evaluate import evaluate_scores
 
         def quality(weights: dict[str, float]) -> float:
             blended = sum(w * cache[n] for n, w in weights.items() if w)
-            return evaluate_scores(np.asarray(blended), users, early_matrix, relevant, k=10)
+            return evaluate_scores(np.asarray(blended), users, seen, relevant, k=10)
 
         weights = {"ease": 1.0, "als": 0.0, "knn": 0.0, "popular": 0.0, "recent": 0.0}
         best = quality(weights)
-        for _ in range(2):  # coordinate ascent over a small grid
+        for _ in range(2):
             for name in weights:
                 for value in (0.0, 0.1, 0.25, 0.5, 1.0, 2.0):
                     trial = {**weights, name: value}
@@ -161,11 +171,8 @@ class StoaRanker(Model):
                     score = quality(trial)
                     if score > best:
                         best, weights = score, trial
-        self.weights = weights
         self.validation_ndcg = best
-        # 2. Refit the signals on the whole training period with the learned weights.
-        self.models = self._signals(train, data)
-        return self
+        return weights
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         total = np.zeros((len(users), next(iter(self.models.values())).scores(users[:1]).shape[1]), dtype=np.float32)
@@ -173,6 +180,37 @@ class StoaRanker(Model):
             if weight:
                 total += weight * _standardise(self.models[name].scores(users))
         return total
+
+
+@dataclass
+class StoaHead(StoaRanker):
+    """The same signals, weighted by the feed's own learner: ``ranking_model.fit``, the logistic
+    regression every engagement head of the live model is. Examples are (user, candidate) pairs —
+    each user's ``candidates`` best items by the plain sum of the signals, as the feed's sources
+    hand the ranker a few hundred posts — labelled 1 when the user liked the item (rated it 4 or
+    more) in the later slice; the head's weights are the blend."""
+
+    name: str = "Stoa engagement head"
+    candidates: int = 200
+
+    def _learn(self, cache: dict[str, np.ndarray], users: np.ndarray, seen: sparse.csr_matrix,
+               relevant: dict[int, set[int]]) -> dict[str, float]:
+        from stoa.feeds.ranking_model import fit
+
+        names = sorted(cache)
+        pooled = sum(cache[n] for n in names)
+        pooled = np.where(seen[users].toarray() > 0, -np.inf, pooled)
+        k = min(self.candidates, pooled.shape[1] - 1)
+        picked = np.argpartition(-pooled, k, axis=1)[:, :k]
+        rows = np.repeat(np.arange(len(users)), k)
+        items = picked.ravel()
+        x = np.stack([cache[n][rows, items] for n in names], axis=1).astype(np.float64)
+        y = np.fromiter((int(item) in relevant.get(int(users[row]), ()) for row, item in zip(rows, items,
+                                                                                           strict=True)),
+                        dtype=np.float64, count=len(items))
+        head = fit(x, y, names)
+        self.validation_auc = head["auc_held_out"]
+        return {n: float(head["weights"].get(n, 0.0)) for n in names}
 
 
 class RecentPopular(Model):
