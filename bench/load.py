@@ -255,8 +255,10 @@ def main() -> None:
     try:
         if args.for_you_only:
             wrk("home.lua", url, tokens_file, 2, args.warmup, "/api/v1/timelines/for_you?limit=20")
-            for_you = wrk("home.lua", url, tokens_file, 4, args.seconds, "/api/v1/timelines/for_you?limit=20")
-            print(json.dumps({"for_you_4_connections": for_you, "processes": args.processes}, indent=2))
+            one = wrk("home.lua", url, tokens_file, 1, args.seconds, "/api/v1/timelines/for_you?limit=20")
+            four = wrk("home.lua", url, tokens_file, 4, args.seconds, "/api/v1/timelines/for_you?limit=20")
+            print(json.dumps({"for_you_1_connection": one, "for_you_4_connections": four,
+                              "processes": args.processes}, indent=2))
             return
         wrk("home.lua", url, tokens_file, 8, 5)  # warm caches
         home = wrk("home.lua", url, tokens_file, args.connections, args.seconds)

@@ -35,6 +35,7 @@ from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
+from stoa.feeds import similar
 from stoa.feeds.ranking_log import log_ranking_config
 from stoa.feeds.ranking_model import retrain_forever
 from stoa.media.jobs import MediaJobs
@@ -104,6 +105,9 @@ def create_app(settings: Settings) -> FastAPI:
             tasks = [asyncio.create_task(job) for job in background_work(settings, store, hub)]
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
+        for name in store.region_names:  # For You's similarity index, from its saved file, before any request
+            await asyncio.to_thread(similar.index_for, store.region(name), settings.similar_index_posts,
+                                    similar.index_path(settings.data_dir, name))
         # What startup built (modules, tables, compiled statements...) lives as long as the process: out
         # of the collector's sight, a full collection no longer walks it — each one cost a request
         # ~70 ms at the For You benchmark's p99.

