@@ -203,8 +203,10 @@ async def _viewer(conn: Connection, viewer_id: int, personalised: bool) -> Viewe
                   reset_at, seen, skipped, sorted(engaged_ids, reverse=True), less["hide_label"])
 
 
-async def _candidates(conn: Connection, viewer: Viewer, index: similar.SimilarityIndex) -> dict[int, Candidate]:
-    """Every source names post ids; one query then reads the ranking columns of all of them."""
+async def _candidates(conn: Connection, viewer: Viewer, index: similar.SimilarityIndex,
+                      regions: int = 1) -> dict[int, Candidate]:
+    """Every source names post ids; one query then reads the ranking columns of all of them. (With one
+    region, what its people like is what everyone likes: *trending-region* would repeat *trending*.)"""
     sources: dict[int, set[str]] = {}
     co_liked: dict[int, int] = {}
     near: dict[int, float] = {}
@@ -224,9 +226,10 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
         for seed in viewer.engaged:
             near.pop(seed, None)
         name(near, "similar")
-    popular = await trending.tops(conn, viewer.languages, CANDIDATES_PER_SOURCE, ("engagement", "regional"))
+    popular = await trending.tops(conn, viewer.languages, CANDIDATES_PER_SOURCE,
+                                  ("engagement", "regional") if regions > 1 else ("engagement",))
     name(popular["engagement"], "trending")
-    name(popular["regional"], "trending-region")
+    name(popular.get("regional", []), "trending-region")
     name((await conn.execute(select(statuses.c.id).where(statuses.c.visibility == "public")
                              .order_by(statuses.c.id.desc()).limit(CANDIDATES_PER_SOURCE // 3))).scalars(),
          "exploration")
@@ -234,28 +237,34 @@ async def _candidates(conn: Connection, viewer: Viewer, index: similar.Similarit
     if not sources:
         return found
     rows = await conn.execute(
-        select(*RANKED_COLUMNS).join(accounts, accounts.c.id == statuses.c.account_id)
+        select(*RANKED_COLUMNS, _tag_names(conn)).join(accounts, accounts.c.id == statuses.c.account_id)
         .where(_among(conn, statuses.c.id, sources), statuses.c.deleted_at.is_(None),
                statuses.c.reblog_of_id.is_(None), statuses.c.visibility != "direct",
                accounts.c.suspended_at.is_(None)))
+    unwanted_authors = viewer.hidden | {viewer.id}
     for row in rows:
-        named = sources[int(row.id)]
+        cid = int(row.id)
+        # Policy: nothing muted, blocked, own, seen, asked less of, or carrying a label the viewer hides.
+        if (row.account_id in unwanted_authors or cid in viewer.less_statuses or cid in viewer.seen
+                or (viewer.hidden_labels and viewer.hidden_labels.intersection(labels_of(row)))):
+            continue
+        named = sources[cid]
         if row.visibility != "public":  # only people one follows bring unlisted and followers-only posts
             named = named & {"in-network"}
         if named:
-            found[int(row.id)] = Candidate(row, set(named), co_likes=co_liked.get(int(row.id), 0),
-                                           similarity=near.get(int(row.id), 0.0))
-    for cid, candidate in list(found.items()):  # policy: nothing muted, blocked, own, seen, "less", hidden label
-        author = int(candidate.row.account_id)
-        if (author in viewer.hidden or author == viewer.id or cid in viewer.less_statuses or cid in viewer.seen
-                or viewer.hidden_labels.intersection(labels_of(candidate.row))):
-            del found[cid]
-    if found:  # hashtags: affinities, "show less" and the spread of topics read them
-        for tagged in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
-                                         .join(tags, tags.c.id == status_tags.c.tag_id)
-                                         .where(_among(conn, status_tags.c.status_id, found))):
-            found[int(tagged.status_id)].tags.append(tagged.name_lower)
+            names = row.tag_names or []  # hashtags: affinities, "show less" and the spread of topics read them
+            found[cid] = Candidate(row, set(named), co_likes=co_liked.get(cid, 0), similarity=near.get(cid, 0.0),
+                                   tags=names.split(" ") if isinstance(names, str) else list(names))
     return found
+
+
+def _tag_names(conn: Connection) -> Any:
+    """A post's hashtags as one column of the candidates' query: an array on PostgreSQL, space-separated
+    on SQLite (a hashtag has no spaces)."""
+    names = (func.array_agg(tags.c.name_lower) if conn.dialect.name == "postgresql"
+             else func.group_concat(tags.c.name_lower, " "))
+    return (select(names).select_from(status_tags.join(tags, tags.c.id == status_tags.c.tag_id))
+            .where(status_tags.c.status_id == statuses.c.id).scalar_subquery().label("tag_names"))
 
 
 def _among(conn: Connection, column: Any, ids: Iterable[int]) -> Any:
@@ -366,18 +375,23 @@ def spread(order: list[Candidate], viewer: Viewer, upto: int | None = None) -> l
 async def ranked(ctx: Context, viewer_id: int, personalised: bool,
                  upto: int | None = None) -> tuple[list[Candidate], Viewer, Any]:
     """The viewer's candidates in feed order (exact for the first ``upto`` positions: see ``spread``)."""
+    async with ctx.db.read() as conn:
+        return await _ranked(ctx, conn, viewer_id, personalised, upto)
+
+
+async def _ranked(ctx: Context, conn: Connection, viewer_id: int, personalised: bool,
+                  upto: int | None) -> tuple[list[Candidate], Viewer, Any]:
     from stoa.feeds.ranking_model import built_in, model_in_force
 
     index = similar.index_for(ctx.db, ctx.settings.similar_index_posts,
                               similar.index_path(ctx.settings.data_dir, ctx.home))
     if personalised:
         await index.catch_up(ctx.db)
-    async with ctx.db.read() as conn:
-        # The learned model in force (on the transparency log); the feed without profiling keeps the
-        # published built-in weights.
-        model = await model_in_force(conn, ctx.settings.data_dir, ctx.home) if personalised else built_in()
-        viewer = await _viewer(conn, viewer_id, personalised)
-        found = await _candidates(conn, viewer, index)
+    # The learned model in force (on the transparency log); the feed without profiling keeps the
+    # published built-in weights.
+    model = await model_in_force(conn, ctx.settings.data_dir, ctx.home) if personalised else built_in()
+    viewer = await _viewer(conn, viewer_id, personalised)
+    found = await _candidates(conn, viewer, index, len(ctx.settings.region_names))
     now = datetime.now(UTC)
     candidates = list(found.values())
     for candidate in candidates:
@@ -389,10 +403,9 @@ async def ranked(ctx: Context, viewer_id: int, personalised: bool,
 
 async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
                   personalised: bool = True) -> list[StatusView]:
-    page, _, _ = await ranked(ctx, viewer_id, personalised, upto=offset + limit)
-    ids = [int(c.row.id) for c in page[offset:offset + limit]]
-    async with ctx.db.read() as conn:
-        return await ordered(conn, viewer_id, ids)
+    async with ctx.db.read() as conn:  # one connection for the ranking and the page
+        page, _, _ = await _ranked(ctx, conn, viewer_id, personalised, upto=offset + limit)
+        return await ordered(conn, viewer_id, [int(c.row.id) for c in page[offset:offset + limit]])
 
 
 SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in your languages in the last two days",

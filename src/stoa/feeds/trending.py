@@ -80,9 +80,10 @@ async def tops(conn: Connection, languages: set[str], limit: int,
         .subquery().select()
         for order in orders for language in sorted(languages)
     ]
-    rows = list((await conn.execute(parts[0] if len(parts) == 1 else union_all(*parts))).all())
-    rows.sort(key=lambda r: (-int(r.score), -int(r.status_id)))
-    return {order: [int(r.status_id) for r in rows if r.by == order][:limit] for order in orders}
+    ranked: dict[str, list[tuple[int, int]]] = {order: [] for order in orders}
+    for by, status_id, score in await conn.execute(parts[0] if len(parts) == 1 else union_all(*parts)):
+        ranked[by].append((-int(score), -int(status_id)))
+    return {order: [-negative_id for _, negative_id in sorted(best)[:limit]] for order, best in ranked.items()}
 
 
 async def refresh(conn: Connection, db: Database, region: str, status_ids: set[int]) -> None:
