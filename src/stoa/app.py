@@ -103,6 +103,8 @@ def create_app(settings: Settings) -> FastAPI:
         tasks = []
         if settings.run_workers:
             tasks = [asyncio.create_task(job) for job in background_work(settings, store, hub)]
+            # The text encoder the vector consumer uses takes ~1 s to load: not on the first post.
+            tasks.append(asyncio.create_task(asyncio.to_thread(similar.warm_encoder)))
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         for name in store.region_names:  # For You's similarity index, from its saved file, before any request

@@ -80,6 +80,12 @@ def _encoder() -> Any:
     return USE(threads=1)  # one BLAS thread: the encoder shares the machine with the server
 
 
+def warm_encoder() -> None:
+    """Load the encoder's weights now (a server with consumers calls it at startup, in a thread)."""
+    with _lock:
+        _encoder().encode(["warm"])
+
+
 def embed_many(texts: Sequence[str]) -> list[np.ndarray | None]:
     """A unit vector of ``DIM`` float32 for each text, or None for a text with no words to go on."""
     cleaned = [clean(t) for t in texts]
