@@ -280,3 +280,33 @@ async def test_similar_posts_reach_me_before_anyone_engages(client: httpx.AsyncC
     unprofiled = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{soup}", headers=me.headers,
                                    params={"mode": "none"})).json()
     assert "similar" not in unprofiled.get("sources", [])
+
+
+async def test_pages_follow_the_link_header_as_on_any_mastodon_timeline(client: httpx.AsyncClient) -> None:
+    me = await sign_up(client, "me")
+    posts = set()
+    for i in range(9):
+        writer = await sign_up(client, f"writer{i}")
+        posts |= {await post(client, writer, f"Post {i}.{j}") for j in range(3)}
+    await drain(client)
+
+    first = await client.get("/api/v1/timelines/for_you", headers=me.headers, params={"limit": "10"})
+    ids = [s["id"] for s in first.json()]
+    assert len(ids) == 10 and f"max_id={ids[-1]}" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    pages = [ids]
+    link = first.headers["Link"]
+    while link:  # follow the Link header exactly as a client does
+        following = await client.get(link[1:link.index(">")], headers=me.headers)
+        pages.append([s["id"] for s in following.json()])
+        link = following.headers.get("Link", "")
+    served = [i for page in pages for i in page]
+    assert len(served) == len(set(served)) == 27 and set(served) == posts  # every post once
+    # max_id and offset agree on the same ranking.
+    assert await feed(client, me, limit="10", max_id=ids[-1]) == await feed(client, me, limit="10", offset="10")
+    # A client that reports what it showed: the post named by max_id is gone, so the next page is the
+    # top of what is still unseen.
+    for status_id in ids:
+        await client.post("/api/v1/stoa/feeds/views", headers=me.headers, data={"status_id": status_id})
+    after_seen = await feed(client, me, limit="10", max_id=ids[-1])
+    assert after_seen == await feed(client, me, limit="10") and len(after_seen) == 10
+    assert not set(after_seen) & set(ids)

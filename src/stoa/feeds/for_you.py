@@ -401,10 +401,16 @@ async def _ranked(ctx: Context, conn: Connection, viewer_id: int, personalised: 
     return spread(sorted(candidates, key=lambda c: (-c.score, -int(c.row.id))), viewer, upto), viewer, model
 
 
-async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int,
-                  personalised: bool = True) -> list[StatusView]:
+async def for_you(ctx: Context, viewer_id: int, offset: int, limit: int, personalised: bool = True,
+                  after: int | None = None) -> list[StatusView]:
+    """A page of the feed: ``limit`` posts from position ``offset``, or, with ``after``, from just after that
+    post in the current ranking. A post no longer in the feed (reported seen, muted, deleted) cannot be
+    found: the page then starts at the top, which holds only what is still unseen."""
     async with ctx.db.read() as conn:  # one connection for the ranking and the page
-        page, _, _ = await _ranked(ctx, conn, viewer_id, personalised, upto=offset + limit)
+        page, _, _ = await _ranked(ctx, conn, viewer_id, personalised,
+                                   upto=None if after is not None else offset + limit)
+        if after is not None:
+            offset = next((i + 1 for i, c in enumerate(page) if int(c.row.id) == after), 0)
         return await ordered(conn, viewer_id, [int(c.row.id) for c in page[offset:offset + limit]])
 
 

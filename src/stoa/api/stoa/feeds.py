@@ -27,15 +27,16 @@ def _personalised(params: Params) -> bool:
 @router.get("/api/v1/timelines/for_you")
 async def for_you(request: Request, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                   params: Params = Depends(get_params)) -> JSON:
+    """The ranked feed. Paging as on any Mastodon timeline: ``max_id`` continues after that post (the
+    ``Link`` header's next page names the last post served); ``offset`` pages by position."""
     limit = params.integer("limit", 20, minimum=1, maximum=feed.PAGE_LIMIT) or 20
     offset = params.integer("offset", 0, minimum=0, maximum=10_000) or 0
-    views = await feed.for_you(ctx, auth.user, offset, limit, _personalised(params))
+    views = await feed.for_you(ctx, auth.user, offset, limit, _personalised(params), after=params.id("max_id"))
     response = JSON([status_json(ctx, v) for v in views])
-    if len(views) == limit:  # a ranked feed pages by position, not by id
-        query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "offset"),
-                           ("offset", offset + limit)])
+    if len(views) == limit:
+        query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "max_id")),
+                           ("max_id", views[-1].row.id)])
         response.headers["Link"] = f'<{ctx.base_url}{request.url.path}?{query}>; rel="next"'
-
     return response
 
 
