@@ -28,13 +28,13 @@ predictions of ``stoa.feeds.ranking_model`` weighted by ``HEAD_WEIGHTS``, or the
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import structlog
 from sqlalchemy import BigInteger, and_, any_, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -126,12 +126,17 @@ RANKED_COLUMNS = (statuses.c.id, statuses.c.account_id, statuses.c.language, sta
 class Candidate:
     row: Any
     sources: set[str] = field(default_factory=set)
-    features: dict[str, float] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     score: float = 0.0
     co_likes: int = 0  # people who liked what the viewer liked and liked this too
     held_back: bool = False  # the spread moved this post to a later place than its score gave it
     similarity: float = 0.0  # to the viewer's taste, when the similarity source found it
+    names: list[str] = field(default_factory=list)  # of the features in ``vector``
+    vector: Any = None  # its row of ``feature_matrix``
+
+    @property
+    def features(self) -> dict[str, float]:
+        return dict(zip(self.names, self.vector.tolist(), strict=True)) if self.vector is not None else {}
 
 
 @dataclass
@@ -305,24 +310,40 @@ async def _co_engaged(conn: Connection, viewer: Viewer) -> dict[int, int]:
     return {int(r.status_id): int(r.peers) for r in rows}
 
 
-def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, float]:
-    row = candidate.row
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    features = {
-        "engagement": math.log1p(row.favourites_count + 2 * row.reblogs_count + row.replies_count),
-        "freshness": max(0.0, (now - created).total_seconds() / 3600),
-        "language_match": 1.0 if row.language in viewer.languages else 0.0,
-    }
+PERSONAL = ("following", "author_affinity", "tag_affinity", "shown_less", "skipped_author", "co_engagement",
+            "similarity")
+
+
+def feature_matrix(candidates: list[Candidate], viewer: Viewer, now: datetime) -> tuple[list[str], np.ndarray]:
+    """Every candidate's features for this viewer, one row each (the columns are ``WEIGHTS``' names:
+    ``UNPERSONALISED`` first, then ``PERSONAL`` for the personalised feed). Built a column at a time."""
+    names = list(UNPERSONALISED) + (list(PERSONAL) if viewer.personalised else [])
+    rows = [c.row for c in candidates]
+    x = np.zeros((len(rows), len(names)), dtype=np.float64)
+    if not rows:
+        return names, x
+    x[:, 0] = np.log1p([r.favourites_count + 2 * r.reblogs_count + r.replies_count for r in rows])
+    moment = now.timestamp()
+    x[:, 1] = np.maximum(0.0, [(moment - (r.created_at if r.created_at.tzinfo else r.created_at.replace(
+        tzinfo=UTC)).timestamp()) / 3600 for r in rows])
+    x[:, 2] = [r.language in viewer.languages for r in rows]
     if viewer.personalised:
-        features["following"] = 1.0 if int(row.account_id) in viewer.following else 0.0
-        features["author_affinity"] = math.log1p(viewer.author_affinity.get(int(row.account_id), 0))
-        features["tag_affinity"] = math.log1p(sum(viewer.tag_affinity.get(t, 0) for t in candidate.tags))
-        less = int(row.account_id) in viewer.less_authors or bool(viewer.less_tags.intersection(candidate.tags))
-        features["shown_less"] = 1.0 if less else 0.0
-        features["skipped_author"] = math.log1p(viewer.skipped_authors.get(int(row.account_id), 0))
-        features["co_engagement"] = math.log1p(candidate.co_likes)
-        features["similarity"] = candidate.similarity
-    return features
+        authors = [int(r.account_id) for r in rows]
+        x[:, 3] = [a in viewer.following for a in authors]
+        x[:, 4] = np.log1p([viewer.author_affinity.get(a, 0) for a in authors])
+        x[:, 5] = np.log1p([sum(viewer.tag_affinity.get(t, 0) for t in c.tags) for c in candidates])
+        x[:, 6] = [a in viewer.less_authors or bool(viewer.less_tags.intersection(c.tags))
+                   for a, c in zip(authors, candidates, strict=True)]
+        x[:, 7] = np.log1p([viewer.skipped_authors.get(a, 0) for a in authors])
+        x[:, 8] = np.log1p([c.co_likes for c in candidates])
+        x[:, 9] = [c.similarity for c in candidates]
+    return names, x
+
+
+def featurise(candidate: Candidate, viewer: Viewer, now: datetime) -> dict[str, float]:
+    """One candidate's features by name (the same numbers ``feature_matrix`` ranks with)."""
+    names, x = feature_matrix([candidate], viewer, now)
+    return dict(zip(names, x[0].tolist(), strict=True))
 
 
 def spread(order: list[Candidate], viewer: Viewer, upto: int | None = None) -> list[Candidate]:
@@ -392,12 +413,10 @@ async def _ranked(ctx: Context, conn: Connection, viewer_id: int, personalised: 
     model = await model_in_force(conn, ctx.settings.data_dir, ctx.home) if personalised else built_in()
     viewer = await _viewer(conn, viewer_id, personalised)
     found = await _candidates(conn, viewer, index, len(ctx.settings.region_names))
-    now = datetime.now(UTC)
     candidates = list(found.values())
-    for candidate in candidates:
-        candidate.features = featurise(candidate, viewer, now)
-    for candidate, value in zip(candidates, model.score_many([c.features for c in candidates]), strict=True):
-        candidate.score = value
+    names, x = feature_matrix(candidates, viewer, datetime.now(UTC))
+    for candidate, vector, value in zip(candidates, x, model.score_matrix(x, names).tolist(), strict=True):
+        candidate.names, candidate.vector, candidate.score = names, vector, value
     return spread(sorted(candidates, key=lambda c: (-c.score, -int(c.row.id))), viewer, upto), viewer, model
 
 

@@ -94,17 +94,21 @@ class RankingModel:
         return x @ w + np.array([head.bias for head in self.heads.values()])
 
     def score_many(self, rows: list[dict[str, float]]) -> list[float]:
-        """The score of each candidate's features (one matrix product for a whole page of candidates)."""
+        """The score of each candidate's features, given by name."""
         if not rows:
             return []
         names = list(rows[0])
-        x = np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64)
-        fixed = np.array([self._fixed(n) for n in names])
-        total = x @ fixed
+        return self.score_matrix(np.array([[row.get(n, 0.0) for n in names] for row in rows], dtype=np.float64),
+                                 names).tolist()
+
+    def score_matrix(self, x: np.ndarray, names: list[str]) -> np.ndarray:
+        """The scores of a matrix of features, a row per candidate and a column per name (one product for
+        all of a request's candidates)."""
+        total = x @ np.array([self._fixed(n) for n in names])
         if self.heads:
             p = 1 / (1 + np.exp(-self._logits(x, names)))
             total = total + p @ np.array([self.head_weights.get(h, 0.0) for h in self.heads])
-        return [float(v) for v in total]
+        return np.asarray(total, dtype=np.float64)
 
     def predictions(self, features: dict[str, float]) -> dict[str, float]:
         """Each learned head's probability for these features (empty for the built-in linear weights)."""
