@@ -360,6 +360,9 @@ async def test_trending_by_region_counts_only_that_regions_people(regional: http
         assert (await client.post(f"/api/v1/statuses/{loved_in_us}/favourite", headers=person.headers)).is_success
     for person in europeans:
         assert (await client.post(f"/api/v1/statuses/{loved_in_eu}/favourite", headers=person.headers)).is_success
+    # A direct reply is private: it counts nowhere.
+    assert (await client.post("/api/v1/statuses", headers=americans[0].headers, data={
+        "status": "@writer just between us", "in_reply_to_id": loved_in_us, "visibility": "direct"})).is_success
     # A European boost counts twice, in Europe only.
     booster = await sign_up_in(client, "booster", "eu")
     assert (await client.post(f"/api/v1/statuses/{loved_in_eu}/reblog", headers=booster.headers)).is_success

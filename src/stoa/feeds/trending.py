@@ -38,9 +38,10 @@ def regional_engagement(region: str, post: ColumnElement[int]) -> ColumnElement[
     """Favourites + 2 * boosts + replies of ``post`` by people homed in ``region`` (a scalar subquery)."""
     answer = statuses.alias("answer")
 
-    def made_here(*where: ColumnElement[bool]) -> ColumnElement[int]:
+    def made_here(*where: ColumnElement[bool]) -> ColumnElement[int]:  # a direct reply is private: not counted
         return select(func.count()).select_from(answer.join(accounts, accounts.c.id == answer.c.account_id)).where(
-            accounts.c.region == region, answer.c.deleted_at.is_(None), *where).scalar_subquery()
+            accounts.c.region == region, answer.c.deleted_at.is_(None), answer.c.visibility != "direct",
+            *where).scalar_subquery()
 
     likes = select(func.count()).select_from(favourites.join(accounts, accounts.c.id == favourites.c.account_id)) \
         .where(favourites.c.status_id == post, accounts.c.region == region).scalar_subquery()
