@@ -1,7 +1,8 @@
-"""Load benchmark over HTTP: home timeline reads, post creation, and fan-out to 10,000 followers.
+"""Load benchmark over HTTP: home timeline and For You reads, post creation, and fan-out to 10,000 followers.
 
     python bench/load.py --backend sqlite       # or --backend postgresql
     python bench/load.py --backend postgresql --accounts 100000 --posts 1000000
+    python bench/load.py --backend postgresql --processes 2 --for-you-only --warmup 20  # For You at 1 and 4 connections
 
 Generates the community once per backend (kept under bench/results/ or in the PostgreSQL database
 ``stoa_bench``), starts ``stoa serve`` as a separate process with rate limits off, drives it with
