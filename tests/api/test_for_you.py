@@ -301,6 +301,8 @@ async def test_pages_follow_the_link_header_as_on_any_mastodon_timeline(client: 
         link = following.headers.get("Link", "")
     served = [i for page in pages for i in page]
     assert len(served) == len(set(served)) == 27 and set(served) == posts  # every post once
+    bad = await client.get("/api/v1/timelines/for_you", headers=me.headers, params={"max_id": "nonsense"})
+    assert bad.status_code == 422 and "max_id" in bad.text
     # max_id and offset agree on the same ranking.
     assert await feed(client, me, limit="10", max_id=ids[-1]) == await feed(client, me, limit="10", offset="10")
     # A client that reports what it showed: the post named by max_id is gone, so the next page is the
