@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from stoa.config import Settings
-from stoa.feeds import for_you
+from stoa.feeds import features
 from stoa.feeds.ranking_log import log_ranking_config
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.store.database import Database
@@ -21,8 +21,8 @@ def test_ranking_configuration_changes_are_logged(settings: Settings, monkeypatc
             assert await log_ranking_config(log) is True
             assert await log_ranking_config(log) is False  # a restart with the same configuration
             first = await log.latest("ranking.config")
-            assert first is not None and first["details"]["config"]["weights"] == for_you.WEIGHTS
-            monkeypatch.setitem(for_you.WEIGHTS, "freshness", -0.2)  # someone retunes the feed
+            assert first is not None and first["details"]["config"]["weights"] == features.WEIGHTS
+            monkeypatch.setitem(features.WEIGHTS, "freshness", -0.2)  # someone retunes the feed
             assert await log_ranking_config(log) is True
             second = await log.latest("ranking.config")
             assert second is not None and second["details"]["sha256"] != first["details"]["sha256"]

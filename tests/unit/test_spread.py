@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from stoa.feeds.for_you import MAX_PER_AUTHOR, MAX_PER_TOPIC, SPREAD_PAGE, Candidate, Viewer, spread
+from stoa.feeds.candidates import Candidate
+from stoa.feeds.policy import MAX_PER_AUTHOR, MAX_PER_TOPIC, SPREAD_PAGE, spread
+from stoa.feeds.signals import Viewer
 
 
 def viewer(languages: set[str]) -> Viewer:

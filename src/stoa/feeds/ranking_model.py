@@ -6,7 +6,7 @@ seeing the post), ``completion`` (watched to the end: 90 % of a video, or 3 s of
 without one) and ``not_interested`` (skipped, or "show less" on that post) — and the score is
 sum of head weight * probability, with the published head weights in ``for_you.HEAD_WEIGHTS``
 (``not_interested`` counts against). Each head is a logistic regression (L2, standardised
-features, numpy) over the features For You computes (``for_you.featurise``).
+features, numpy) over the features For You computes (``features.featurise``).
 
 ``stoa recsys train`` builds one example per view a person reported in the last 60 days: the features
 of that post for that person, as For You computed them, minus what the engagement itself added
@@ -20,7 +20,7 @@ The model goes to a JSON file under ``STOA_DATA_DIR/models/<region>/``; its SHA-
 metrics are appended to the region's transparency log (``ranking.model``) — and only then can it
 serve. Serving (:func:`model_in_force`) uses the newest logged model whose file still hashes to
 what was logged; a file that does not match is refused (logged, counted) and the previous model
-serves; with none, the built-in linear weights (``for_you.WEIGHTS``) do. What ranks a feed is always
+serves; with none, the built-in linear weights (``features.WEIGHTS``) do. What ranks a feed is always
 something on the public record.
 
 Retraining also runs as a scheduled job in the worker every ``STOA_RECSYS_RETRAIN_HOURS`` (0: off),
@@ -47,7 +47,7 @@ import structlog
 from prometheus_client import Counter as MetricCounter
 from sqlalchemy import select
 
-from stoa.feeds import for_you
+from stoa.feeds import candidates, features, for_you, signals
 from stoa.store.database import Connection, Database
 from stoa.store.schema import (
     consumer_cursors,
@@ -86,7 +86,7 @@ class RankingModel:
 
     def _fixed(self, name: str) -> float:
         """A feature's direct weight: its linear weight, or with heads only the kept weight of an untaught one."""
-        return self.weights.get(name, 0.0 if self.heads else for_you.WEIGHTS.get(name, 0.0))
+        return self.weights.get(name, 0.0 if self.heads else features.WEIGHTS.get(name, 0.0))
 
     def _logits(self, x: np.ndarray, names: list[str]) -> np.ndarray:
         w = np.array([[head.weights.get(n, 0.0) for head in self.heads.values()] for n in names]).reshape(
@@ -130,7 +130,7 @@ class RankingModel:
 
 
 def built_in() -> RankingModel:
-    return RankingModel(for_you.MODEL, dict(for_you.WEIGHTS))
+    return RankingModel(for_you.MODEL, dict(features.WEIGHTS))
 
 
 class NotEnoughData(ValueError):
@@ -154,8 +154,8 @@ class Examples:
 async def examples(conn: Connection, now: datetime | None = None) -> Examples:
     """Features and per-engagement outcomes of the views reported in this store in the last 60 days."""
     now = now or datetime.now(UTC)
-    names = list(for_you.WEIGHTS)
-    since = now - for_you.AFFINITY_WINDOW
+    names = list(features.WEIGHTS)
+    since = now - signals.AFFINITY_WINDOW
     seen = (await conn.execute(select(views.c.account_id, views.c.status_id, views.c.watched_ms, views.c.skipped,
                                       views.c.first_seen_at)
                                .where(views.c.last_seen_at > since).order_by(views.c.last_seen_at.desc())
@@ -166,7 +166,7 @@ async def examples(conn: Connection, now: datetime | None = None) -> Examples:
     rows_x: list[list[float]] = []
     labels: dict[str, list[int]] = {h: [] for h in HEADS}
     for viewer_id, items in by_viewer.items():
-        viewer = await for_you._viewer(conn, viewer_id, True)
+        viewer = await signals.read(conn, viewer_id, True)
         ids = [int(r.status_id) for r in items]
         posts = {int(p.id): p for p in await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))}
         outcomes = await _outcomes(conn, viewer_id, ids, {int(p.account_id) for p in posts.values()})
@@ -181,7 +181,7 @@ async def examples(conn: Connection, now: datetime | None = None) -> Examples:
                 continue
             sid, author = int(post.id), int(post.account_id)
             length = outcomes.video_seconds.get(sid)
-            watched = not item.skipped and item.watched_ms >= for_you.WATCHED_MS
+            watched = not item.skipped and item.watched_ms >= signals.WATCHED_MS
             followed_at = outcomes.followed_at.get(author)
             first_seen = _aware(item.first_seen_at)
             label = {
@@ -191,7 +191,7 @@ async def examples(conn: Connection, now: datetime | None = None) -> Examples:
                 else watched,
                 "not_interested": bool(item.skipped) or sid in viewer.less_statuses,
             }
-            candidate = for_you.Candidate(post)
+            candidate = candidates.Candidate(post)
             candidate.tags = post_tags.get(sid, [])
             # What the engagement being predicted added to the viewer's signals must not predict it.
             own = int(label["like"]) + int(label["repost"]) + int(watched)
@@ -204,10 +204,10 @@ async def examples(conn: Connection, now: datetime | None = None) -> Examples:
             viewer.skipped_authors[author] = max(0, skips[author] - int(bool(item.skipped)))
             if label["follow"]:
                 viewer.following.discard(author)  # the feed saw someone they did not follow yet
-            features = for_you.featurise(candidate, viewer, now)
+            values = features.featurise(candidate, viewer, now)
             viewer.author_affinity, viewer.tag_affinity, viewer.skipped_authors = authors, tag_counts, skips
             viewer.following = following
-            rows_x.append([features.get(n, 0.0) for n in names])
+            rows_x.append([values.get(n, 0.0) for n in names])
             for head in HEADS:
                 labels[head].append(int(label[head]))
     return Examples(np.array(rows_x, dtype=np.float64).reshape(-1, len(names)),
@@ -292,7 +292,7 @@ def fit_heads(data: Examples, *, min_examples: int = 200) -> dict[str, Any]:
                             f"both outcomes often enough ({'; '.join(f'{h} {why}' for h, why in left_out.items())})")
     taught = {n for head in heads.values() for n in head["weights"]}
     return {"heads": heads, "head_weights": {h: for_you.HEAD_WEIGHTS[h] for h in heads}, "left_out": left_out,
-            "fixed": {n: for_you.WEIGHTS[n] for n in data.names if n not in taught}, "examples": views_count}
+            "fixed": {n: features.WEIGHTS[n] for n in data.names if n not in taught}, "examples": views_count}
 
 
 def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
