@@ -39,7 +39,7 @@ async def main(viewers: int, profile: bool, sort: str = "cumulative") -> None:
         likers = [int(x) for x in (await conn.execute(
             select(favourites.c.account_id).distinct().limit(viewers * 20))).scalars()]
     sample = random.Random(1).sample(likers, viewers)
-    index = similar.index_for(ctx.db, settings.similar_index_posts, similar.index_path(settings.data_dir, ctx.home))
+    index = similar.index_for(ctx.db, settings, ctx.home)
     await for_you.for_you(ctx, sample[0], 0, 20)
     for _ in range(120):  # the saved index loads in the background
         if index.ready:

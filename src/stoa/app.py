@@ -108,8 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         for name in store.region_names:  # For You's similarity index, from its saved file, before any request
-            await asyncio.to_thread(similar.index_for, store.region(name), settings.similar_index_posts,
-                                    similar.index_path(settings.data_dir, name))
+            await asyncio.to_thread(similar.index_for, store.region(name), settings, name)
         # What startup built (modules, tables, compiled statements...) lives as long as the process: out
         # of the collector's sight, a full collection no longer walks it — each one cost a request
         # ~70 ms at the For You benchmark's p99.

@@ -70,8 +70,7 @@ async def _ranked(ctx: Context, conn: Connection, viewer_id: int, personalised: 
                   upto: int | None) -> tuple[list[Candidate], Viewer, Any]:
     from stoa.feeds.ranking_model import built_in, model_in_force
 
-    index = similar.index_for(ctx.db, ctx.settings.similar_index_posts,
-                              similar.index_path(ctx.settings.data_dir, ctx.home))
+    index = similar.index_for(ctx.db, ctx.settings, ctx.home)
     if personalised:
         await index.catch_up(ctx.db)
     # The learned model in force (on the transparency log); the feed without profiling keeps the

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
@@ -46,6 +46,9 @@ from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import id_for_time
 from stoa.store.schema import status_vectors, statuses
+
+if TYPE_CHECKING:
+    from stoa.config import Settings
 
 log = structlog.get_logger(__name__)
 INDEXED = Gauge("stoa_similarity_index_posts", "Posts in this process's content-similarity index", ["store"])
@@ -289,10 +292,11 @@ def index_path(data_dir: Path, region: str) -> Path:
     return data_dir / "similar" / f"{region}.{ENCODER}.usearch"
 
 
-def index_for(db: Database, capacity: int, path: Path | None = None) -> SimilarityIndex:
-    """The process's index for one region's store."""
+def index_for(db: Database, settings: Settings, region: str) -> SimilarityIndex:
+    """The process's index for one region's store (``STOA_SIMILAR_INDEX_POSTS`` posts, saved under the
+    data directory)."""
     if db.url not in _indexes:
-        _indexes[db.url] = SimilarityIndex(capacity, path)
+        _indexes[db.url] = SimilarityIndex(settings.similar_index_posts, index_path(settings.data_dir, region))
     return _indexes[db.url]
 
 

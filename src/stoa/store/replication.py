@@ -134,11 +134,8 @@ class Replicator:
         elif kind in ("status.created", "status.updated", "status.deleted", "status.counted"):
             if not await self._copy_status(src, dst, p["status_id"]):
                 return  # a direct post none of whose recipients lives here: nothing of it comes here
-            if kind in ("status.created", "status.deleted"):  # a reply changed its parent's count
-                parent = (await src.execute(select(statuses.c.in_reply_to_id).where(
-                    statuses.c.id == p["status_id"]))).scalar()
-                if parent is not None:
-                    await self._copy_counts(src, dst, int(parent))
+            if kind in ("status.created", "status.deleted") and p.get("in_reply_to_id") is not None:
+                await self._copy_counts(src, dst, int(p["in_reply_to_id"]))  # a reply changed its parent's count
         elif kind in ("favourite.created", "favourite.deleted"):
             await self._copy_counts(src, dst, p["status_id"])  # a like here of a post homed here
         elif kind == "follow_request.created":
