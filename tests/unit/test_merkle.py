@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stoa.residency import merkle
+from stoa.residency import audit, merkle
+from stoa.residency.transparency import head_message
 
 
 def reference_mth(entries: list[bytes]) -> bytes:
@@ -106,3 +111,49 @@ def test_requests_outside_the_tree_are_refused() -> None:
     for old, new in [(0, 5), (6, 5)]:
         with pytest.raises(merkle.ProofError):
             merkle.consistency_proof(nodes, old, new)
+
+
+def test_hashes_of_the_wrong_length_never_verify() -> None:
+    """A leaf, root or proof node that is not a 32-byte digest is refused, not compared."""
+    with pytest.raises(merkle.ProofError, match="32-byte"):
+        merkle.verify_inclusion(b"", 0, 1, [], b"")  # an empty leaf "equal" to an empty root
+    nodes = build(ENTRIES[:6])
+    root = merkle.root(nodes, 6)
+    leaf = merkle.leaf_hash(ENTRIES[2])
+    path = merkle.inclusion_proof(nodes, 2, 6)
+    merkle.verify_inclusion(leaf, 2, 6, path, root)
+    for short in (b"", leaf[:31], leaf + b"\x00"):
+        with pytest.raises(merkle.ProofError, match="32-byte"):
+            merkle.verify_inclusion(short, 0, 1, [], short)
+        with pytest.raises(merkle.ProofError, match="32-byte"):
+            merkle.verify_inclusion(leaf, 2, 6, [*path[:-1], short], root)
+        with pytest.raises(merkle.ProofError, match="32-byte"):
+            merkle.verify_consistency(3, 3, short, short, [])
+        with pytest.raises(merkle.ProofError, match="32-byte"):
+            merkle.verify_consistency(4, 4, short, short, [])
+    old_root = merkle.root(nodes, 4)
+    proof = merkle.consistency_proof(nodes, 4, 6)
+    merkle.verify_consistency(4, 6, old_root, root, proof)
+    with pytest.raises(merkle.ProofError, match="32-byte"):
+        merkle.verify_consistency(4, 6, old_root, root, [*proof, b""])
+    with pytest.raises(merkle.ProofError, match="32-byte"):
+        merkle.verify_consistency(4, 6, old_root[:16], root, proof)
+
+
+def test_the_auditor_refuses_a_signed_head_whose_root_is_not_a_hash() -> None:
+    """Even correctly signed, an empty root is no tree head: `stoa audit verify` fails on it."""
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def signed_head(root: bytes) -> dict[str, object]:
+        return {"size": 1, "timestamp": 1, "root_hash": base64.b64encode(root).decode(),
+                "signature": base64.b64encode(key.sign(head_message("local", 1, 1, root))).decode()}
+
+    for root, fails in ((merkle.leaf_hash(b"entry"), False), (b"", True), (b"\x01" * 31, True)):
+        transport = httpx.MockTransport(lambda request, root=root: httpx.Response(200, json=signed_head(root)))
+        with httpx.Client(transport=transport, base_url="http://log") as http:
+            if fails:
+                with pytest.raises(merkle.ProofError, match="32-byte"):
+                    audit.verify("http://log", "local", public, None, client=http)
+            else:
+                assert audit.verify("http://log", "local", public, None, client=http).size == 1

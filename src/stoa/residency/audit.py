@@ -42,10 +42,12 @@ def verify(base_url: str, region: str, public_key: bytes, saved_head: dict[str, 
     try:
         head = _get(http, f"{prefix}/head")
         size, root = int(head["size"]), _b64(head["root_hash"])
+        merkle.require_hash(root, "the tree head's root")  # a signature over a non-hash proves nothing
         verify_head_signature(public_key, region, size, int(head["timestamp"]), root, _b64(head["signature"]))
         checked_from = None
         if saved_head is not None:
             old_size, old_root = int(saved_head["size"]), _b64(saved_head["root_hash"])
+            merkle.require_hash(old_root, "the saved tree head's root")
             verify_head_signature(public_key, region, old_size, int(saved_head["timestamp"]), old_root,
                                   _b64(saved_head["signature"]))
             if old_size > size:

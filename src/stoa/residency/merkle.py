@@ -19,11 +19,23 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
+HASH_BYTES = 32  # SHA-256
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 class ProofError(ValueError):
     """A proof request outside the tree, or a proof that does not verify."""
+
+
+def require_hash(value: bytes, what: str) -> None:
+    """Every node of the tree is a SHA-256 digest: anything else is not a hash of this tree.
+
+    Without this, a zero-length leaf and a zero-length root would "verify" each other, because the
+    verifiers only compare what they are given.
+    """
+    if not isinstance(value, bytes | bytearray) or len(value) != HASH_BYTES:
+        length = len(value) if isinstance(value, bytes | bytearray) else type(value).__name__
+        raise ProofError(f"{what} must be a {HASH_BYTES}-byte SHA-256 hash, got {length} bytes")
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -127,6 +139,10 @@ def verify_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes], 
     """RFC 9162 §2.1.3.2; raises ProofError unless ``leaf`` is entry ``index`` of the tree with that root."""
     if not 0 <= index < size:
         raise ProofError("leaf index outside the tree")
+    require_hash(leaf, "the leaf hash")
+    require_hash(expected_root, "the root hash")
+    for position, node in enumerate(path):
+        require_hash(node, f"inclusion proof node {position}")
     fn, sn, r = index, size - 1, leaf
     for p in path:
         if sn == 0:
@@ -148,6 +164,10 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
     """RFC 9162 §2.1.4.2; raises ProofError unless the new tree extends the old one unchanged."""
     if old_size > new_size or old_size <= 0:
         raise ProofError("sizes cannot be consistent")
+    require_hash(old_root, "the old root hash")
+    require_hash(new_root, "the new root hash")
+    for position, node in enumerate(proof):
+        require_hash(node, f"consistency proof node {position}")
     if old_size == new_size:
         if proof or old_root != new_root:
             raise ProofError("equal sizes need an empty proof and equal roots")
