@@ -97,3 +97,26 @@ async def test_oversize_upload_is_413(client: httpx.AsyncClient, settings: Setti
     big = jpeg_with_gps((200, 200)) + b"\x00" * (settings.max_image_bytes + 10)  # a JPEG, padded past the limit
     response = await upload(client, alice.headers, big)
     assert response.status_code == 413 and "Image is larger than 10 MB" in response.json()["error"]
+
+
+async def test_image_bombs_are_refused_as_images_with_too_many_pixels(client: httpx.AsyncClient) -> None:
+    """A tiny file that decodes to a huge picture: 422, and the words say image, pixels and the limit."""
+    from stoa.media.images import MAX_PIXELS
+
+    alice = await sign_up(client, "alice")
+    for mode, size, kind in [("1", (20000, 20000), "PNG"),  # 400 Mpx: Pillow itself calls it a bomb
+                             ("1", (8000, 6000), "PNG"),  # 48 Mpx: over Stoa's limit, under Pillow's
+                             ("L", (9000, 5000), "JPEG")]:
+        bomb = io.BytesIO()
+        Image.new(mode, size).save(bomb, kind)
+        response = await upload(client, alice.headers, bomb.getvalue(), f"bomb.{kind.lower()}")
+        assert response.status_code == 422, response.text
+        message = response.json()["error"]
+        assert "image" in message.lower() and "pixels" in message and f"{MAX_PIXELS:,}" in message, message
+        assert "video" not in message.lower(), message
+    header_only = io.BytesIO()  # past the image byte limit too: still an image, said as such
+    Image.new("1", (20000, 20000)).save(header_only, "PNG")
+    padded = header_only.getvalue() + b"\x00" * (10 * 1024 * 1024)
+    response = await upload(client, alice.headers, padded, "bomb.png")
+    assert response.status_code in (413, 422), response.text
+    assert "image" in response.json()["error"].lower() and "video" not in response.json()["error"].lower()

@@ -18,6 +18,18 @@ MAX_ANIMATION_PIXELS = 400_000_000  # width x height x frames of an animated GIF
 ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "HEIF"}
 
 
+def too_many_pixels(width: int | None = None, height: int | None = None) -> ValidationFailed:
+    """The one refusal of a decompression bomb: it is an image, and it has more pixels than we decode."""
+    size = f" ({width} x {height})" if width and height else ""
+    return ValidationFailed(f"The image has too many pixels{size}: at most {MAX_PIXELS:,} pixels "
+                            "(width x height) are accepted")
+
+
+def _check_pixels(probe: Image.Image) -> None:
+    if probe.width * probe.height > MAX_PIXELS:
+        raise too_many_pixels(probe.width, probe.height)
+
+
 def _register_heif() -> None:
     """HEIC/HEIF (iPhone photos) through pillow-heif's libheif, when it is installed."""
     try:
@@ -36,7 +48,9 @@ def format_of(head: bytes) -> str | None:
     try:
         with Image.open(io.BytesIO(head)) as probe:
             return str(probe.format) if probe.format in ACCEPTED else None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow read the header: an image, and far too many pixels
+        raise too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         return None
 
 
@@ -53,12 +67,16 @@ def kind_of(data: bytes) -> str | None:
             if frames > 1:
                 if probe.format != "GIF":
                     raise ValidationFailed("Animated images other than GIF are not supported; upload a video")
-                if probe.width * probe.height * frames > MAX_ANIMATION_PIXELS or \
-                        probe.width * probe.height > MAX_PIXELS:
-                    raise ValidationFailed("The animated GIF is too large (dimensions x frames)")
+                _check_pixels(probe)
+                if probe.width * probe.height * frames > MAX_ANIMATION_PIXELS:
+                    raise ValidationFailed(f"The animated GIF is too large: at most "
+                                           f"{MAX_ANIMATION_PIXELS:,} pixels (width x height x frames) are accepted")
                 return "animation"
+            _check_pixels(probe)  # refused here as an image, before anything tries it as a video
             return "image"
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         return None
 
 
@@ -82,14 +100,15 @@ def _decode(data: bytes, max_bytes: int) -> Image.Image:
             if probe.format not in ACCEPTED:
                 raise ValidationFailed(f"Unsupported image type {probe.format or 'unknown'}; "
                                        "use JPEG, PNG, WebP, HEIC or GIF")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationFailed("Image dimensions are too large")
+            _check_pixels(probe)
             if getattr(probe, "n_frames", 1) > 1:
                 raise ValidationFailed("Animated images are not accepted here; upload a still image")
         image = Image.open(io.BytesIO(data))
         image.load()
         return ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationFailed("The file is not a valid image (truncated, or not an image at all)") from None
 
 
