@@ -207,8 +207,10 @@ async def test_media_follows_the_posts_visibility(client: httpx.AsyncClient, set
     assert (await client.get(plain)).status_code == 404  # not yet public
     assert (await client.get(signed)).status_code == 200  # its owner's client can show it
     assert (await client.get(signed[:-3] + "AAA")).status_code == 404  # a forged signature
-    expired = plain + "?expires=1000&signature=" + signed.split("signature=")[1]
+    expired = plain + "?expires=1000&" + signed.split("&", 1)[1]  # the same media id and signature, but old
     assert (await client.get(expired)).status_code == 404
+    other = signed.replace(f"media={unattached['id']}", "media=1")  # its signature names another attachment
+    assert (await client.get(other)).status_code == 404
 
     private = (await client.post("/api/v1/statuses", headers=alice.headers, data={
         "status": "friends only", "visibility": "private", "media_ids[]": unattached["id"]})).json()

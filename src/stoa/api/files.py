@@ -26,9 +26,12 @@ async def media_file(key: str, request: Request, ctx: Context = Depends(get_ctx)
     if not serving.is_servable_key(key):
         raise NotFound("No such file")
     signer = ctx.media_urls
-    signed = signer is not None and signer.verify(key, request.query_params.get("expires"),
-                                                  request.query_params.get("signature"))
-    if not signed and not await serving.is_public(ctx.db, key):
+    query = request.query_params
+    media_id = signer.verify(key, query.get("expires"), query.get("media"), query.get("signature")) \
+        if signer is not None else None
+    signed = media_id is not None
+    if not (await serving.is_live(ctx.store, key, media_id) if media_id is not None
+            else await serving.is_public(ctx.db, key)):
         raise NotFound("No such file")
     cache = "private, max-age=600" if signed else IMMUTABLE
     # A file lives in its owner's home region; a replicated post's media is fetched from there.

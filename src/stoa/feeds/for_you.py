@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 
 from stoa.feeds import candidates, features, policy, signals, similar, trending
 from stoa.feeds.candidates import Candidate
@@ -25,9 +25,10 @@ from stoa.feeds.signals import Viewer
 from stoa.social.context import Context
 from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.views import StatusView, ordered
+from stoa.social.visibility import get_visible
 from stoa.store.database import Connection
 from stoa.store.ids import new_id
-from stoa.store.schema import accounts, feed_preferences, statuses, views
+from stoa.store.schema import accounts, feed_preferences, views
 
 # The learned model predicts each engagement; a post's score is sum of weight * probability.
 HEAD_WEIGHTS: dict[str, float] = {
@@ -110,10 +111,7 @@ async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bo
     position = next((i for i, c in enumerate(page) if int(c.row.id) == status_id), None)
     if position is None:
         async with ctx.db.read() as conn:
-            exists = (await conn.execute(select(func.count()).select_from(statuses).where(and_(
-                statuses.c.id == status_id, statuses.c.deleted_at.is_(None))))).scalar_one()
-        if not exists:
-            raise NotFound()
+            await get_visible(conn, viewer_id, status_id)  # a post the viewer may not see is a 404, as a missing one
         return {"status_id": str(status_id), "in_feed": False, "mode": "personalised" if personalised else "none",
                 "policy": ["already seen" if status_id in viewer.seen else
                            "not among the candidates, or removed by policy (muted, blocked, your own, already "
@@ -171,8 +169,8 @@ async def show_less(ctx: Context, viewer_id: int, *, status_id: int | None = Non
     kind, value = chosen[0]
     async with ctx.db.write() as conn:
         if kind == "less_status":
-            found = (await conn.execute(select(func.count()).select_from(statuses).where(
-                statuses.c.id == value, statuses.c.deleted_at.is_(None)))).scalar_one()
+            await get_visible(conn, viewer_id, int(value))  # hidden or missing: the same 404
+            found = 1
         elif kind == "less_author":
             found = (await conn.execute(select(func.count()).select_from(accounts).where(
                 accounts.c.id == value))).scalar_one()
@@ -238,8 +236,6 @@ async def record_view(ctx: Context, viewer_id: int, status_id: int, watched_ms: 
     interest in the author and hashtags, skips rank the author lower.
     """
     from sqlalchemy.dialects import postgresql, sqlite
-
-    from stoa.social.statuses import get_visible
 
     if not 0 <= watched_ms <= MAX_WATCH_MS:
         raise ValidationFailed(f"watched_ms must be between 0 and {MAX_WATCH_MS}")

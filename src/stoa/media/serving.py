@@ -5,7 +5,8 @@
 - The media of followers-only and direct posts, and uploads not yet attached to a post, are
   served only through signed URLs: Stoa hands them out inside the API answers of those who may
   see the post (like S3's presigned URLs), and they expire (``STOA_MEDIA_URL_TTL_SECONDS``).
-  Without a valid signature such a file is a 404, the same answer as a file that does not exist.
+  Without a valid signature such a file is a 404, the same answer as a file that does not exist;
+  with one, it is a 404 as soon as the post is deleted or its author suspended or erased.
 - The uploads as received (``incoming/``) are never served.
 """
 
@@ -20,10 +21,11 @@ import secrets
 import time
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from stoa.config import Settings
 from stoa.store.database import Database
+from stoa.store.regions import Store
 from stoa.store.schema import accounts, media_attachments, statuses
 
 KEY = re.compile(r"^(avatars|headers|media|previews)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{2,5}$")
@@ -47,20 +49,32 @@ class MediaUrlSigner:
         """URLs signed in the same window are identical (so rendered posts can be cached for a window)."""
         return int((now if now is not None else time.time()) // self.ttl)
 
-    def query(self, key: str, now: float | None = None) -> str:
+    def query(self, key: str, media_id: int, now: float | None = None) -> str:
+        """The URL's query for ``key`` as a file of attachment ``media_id``: the URL answers only while
+        that attachment does (the same bytes on another post get URLs of their own)."""
         expires = (self.window(now) + 2) * self.ttl  # valid for at least one whole window
-        return f"?expires={expires}&signature={self._signature(key, expires)}"
+        return f"?expires={expires}&media={media_id}&signature={self._signature(key, expires, media_id)}"
 
-    def verify(self, key: str, expires: str | None, signature: str | None, now: float | None = None) -> bool:
-        if not expires or not signature or not expires.isascii() or not expires.isdigit() or len(expires) > 12:
-            return False
+    def verify(self, key: str, expires: str | None, media_id: str | None, signature: str | None,
+               now: float | None = None) -> int | None:
+        """The attachment id the URL was signed for, or None when the signature is missing, forged or old."""
+        if not expires or not signature or not media_id:
+            return None
+        if not (_digits(expires, 12) and _digits(media_id, 20)):
+            return None
         if int(expires) < (now if now is not None else time.time()):
-            return False
-        return hmac.compare_digest(self._signature(key, int(expires)), signature)
+            return None
+        if not hmac.compare_digest(self._signature(key, int(expires), int(media_id)), signature):
+            return None
+        return int(media_id)
 
-    def _signature(self, key: str, expires: int) -> str:
-        mac = hmac.new(self.secret, f"{key}\n{expires}".encode(), hashlib.sha256).digest()
+    def _signature(self, key: str, expires: int, media_id: int) -> str:
+        mac = hmac.new(self.secret, f"{key}\n{expires}\n{media_id}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac[:24]).decode()
+
+
+def _digits(text: str, longest: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= longest
 
 
 def _secret(path: Path) -> bytes:
@@ -101,6 +115,27 @@ async def is_public(db: Database, key: str) -> bool:
                    accounts.c.suspended_at.is_(None), accounts.c.erased_at.is_(None))
             .limit(1))).first()
     return found is not None
+
+
+async def is_live(store: Store, key: str, media_id: int) -> bool:
+    """Whether a signed URL may still answer: its attachment holds the file and belongs to a post that
+    is not deleted, by an account in good standing (or is its owner's upload, not yet attached). A
+    signature proves the URL was handed out once; this makes it die with the post or the account
+    instead of at its expiry."""
+    if key.startswith(PUBLIC_PREFIXES):
+        return True
+    live_post = exists().where(statuses.c.id == media_attachments.c.status_id, statuses.c.deleted_at.is_(None))
+    query = (select(media_attachments.c.id)
+             .join(accounts, accounts.c.id == media_attachments.c.account_id)
+             .where(media_attachments.c.id == media_id,
+                    or_(media_attachments.c.file == key, media_attachments.c.preview == key),
+                    accounts.c.suspended_at.is_(None),
+                    or_(media_attachments.c.status_id.is_(None), live_post)))
+    for name in store.region_names:  # a direct post's copy may be held in its recipient's region only
+        async with store.region(name).read() as conn:
+            if (await conn.execute(query)).first() is not None:
+                return True
+    return False
 
 
 def content_type(key: str) -> str:

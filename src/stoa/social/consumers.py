@@ -71,9 +71,13 @@ class HomeFanout:
                     ids += [int(x) for x in (await conn.execute(
                         select(statuses.c.id).where(statuses.c.reblog_of_id == p["status_id"]))).scalars()]
                 await conn.execute(delete(home_feed).where(home_feed.c.status_id.in_(ids)))
-                self._facts.append(Fact("delete", p["status_id"]))
+                self._facts.append(Fact("delete", p["status_id"],
+                                        public=p.get("visibility") in ("public", "unlisted")))
             elif event.type == "status.updated":
-                self._facts.append(Fact("edit", p["status_id"]))
+                if p.get("dropped_mentions") and p.get("visibility") == "direct":
+                    await conn.execute(delete(home_feed).where(home_feed.c.status_id == p["status_id"],
+                                                               home_feed.c.account_id.in_(p["dropped_mentions"])))
+                self._facts.append(Fact("edit", p["status_id"], public=p.get("visibility") in ("public", "unlisted")))
             elif event.type == "follow.created":
                 await self._backfill(conn, p["account_id"], p["target_account_id"])
             elif event.type in ("follow.deleted", "block.created", "mute.created"):
@@ -170,6 +174,11 @@ class NotificationWriter:
                         await self._notify(conn, int(subscriber), "status", p["account_id"], p["status_id"],
                                            f"status:{p['status_id']}")
             elif event.type == "status.updated":
+                dropped = p.get("dropped_mentions", [])
+                if dropped:  # no longer addressed to them: their mention goes
+                    await conn.execute(delete(notifications).where(
+                        notifications.c.account_id.in_(dropped),
+                        notifications.c.dedupe_key == f"mention:{p['status_id']}"))
                 for mentioned in p.get("new_mentions", []):
                     await self._notify(conn, mentioned, "mention", p["account_id"], p["status_id"],
                                        f"mention:{p['status_id']}")

@@ -9,9 +9,9 @@ from sqlalchemy import func, literal_column, or_, select, text
 
 from stoa.social import search_text
 from stoa.social.context import Context
-from stoa.social.statuses import can_see
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
+from stoa.social.visibility import can_see
 from stoa.store.database import Connection
 from stoa.store.schema import accounts, status_search, statuses, tags
 

@@ -1,4 +1,4 @@
-"""Posts: create, edit, delete, reply, reblog, favourite, bookmark, pin; who may see what.
+"""Posts: create, edit, delete, reply, reblog, favourite, bookmark, pin (who may see them: ``visibility``).
 
 Each action runs in one write transaction and ends with its event, so the
 post and everything derived from it (home timelines, notifications, search)
@@ -19,6 +19,7 @@ from stoa.social import text as post_text
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, NotFound, ValidationFailed
 from stoa.social.paging import Page
+from stoa.social.visibility import can_see, get_visible
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -43,6 +44,7 @@ from stoa.store.schema import (
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 MAX_PINS = 5
+MAX_IDEMPOTENCY_KEY = 255  # the stored column's width
 LANGUAGE_CODES = {
     "en", "it", "fr", "de", "es", "pt", "nl", "pl", "ru", "uk", "ja", "zh", "ko", "ar", "tr", "sv", "da",
     "no", "fi", "cs", "el", "he", "hi", "ro", "hu", "ca", "eu", "gl", "eo", "id", "vi", "th", "fa",
@@ -81,43 +83,6 @@ async def is_following(conn: Connection, follower: int, target: int) -> bool:
         exists().where((follows.c.account_id == follower) & (follows.c.target_account_id == target))
     )
     return bool((await conn.execute(query)).scalar())
-
-
-async def _is_mentioned(conn: Connection, status_id: int, account_id: int) -> bool:
-    query = select(exists().where((mentions.c.status_id == status_id) & (mentions.c.account_id == account_id)))
-    return bool((await conn.execute(query)).scalar())
-
-
-async def can_see(conn: Connection, viewer_id: int | None, status: Any) -> bool:
-    """Mastodon's visibility rules: public/unlisted for all (unless blocked), private for
-    followers and mentioned accounts, direct for mentioned accounts only."""
-    if status.deleted_at is not None:
-        return False
-    if viewer_id == status.account_id:
-        return True
-    if viewer_id is not None and await blocked_between(conn, viewer_id, status.account_id):
-        return False
-    if status.visibility in ("public", "unlisted"):
-        return True
-    if viewer_id is None:
-        return False
-    if await _is_mentioned(conn, status.id, viewer_id):
-        return True
-    return status.visibility == "private" and await is_following(conn, viewer_id, status.account_id)
-
-
-async def get_visible(conn: Connection, viewer_id: int | None, status_id: int) -> Any:
-    """The status row if ``viewer_id`` may see it, else NotFound (never reveal existence)."""
-    row = (
-        await conn.execute(
-            select(statuses)
-            .join(accounts, accounts.c.id == statuses.c.account_id)
-            .where(statuses.c.id == status_id, accounts.c.suspended_at.is_(None))
-        )
-    ).first()
-    if row is None or not await can_see(conn, viewer_id, row):
-        raise NotFound()
-    return row
 
 
 async def _resolve_mentions(conn: Connection, names: list[str], local_domain: str) -> dict[str, int]:
@@ -169,6 +134,8 @@ def _validate_draft(ctx: Context, draft: Draft) -> None:
         raise ValidationFailed(f"Text character limit of {ctx.settings.max_status_chars} exceeded")
     if draft.visibility is not None and draft.visibility not in VISIBILITIES:
         raise ValidationFailed("Visibility is not included in the list")
+    if draft.idempotency_key and len(draft.idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed(f"Idempotency-Key is too long (maximum is {MAX_IDEMPOTENCY_KEY} characters)")
     if draft.language is not None and draft.language not in LANGUAGE_CODES:
         raise ValidationFailed(f"Language {draft.language!r} is not a supported ISO 639-1 code")
 
@@ -177,18 +144,18 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
     """Create a post (or a reply); returns its id. Repeating an Idempotency-Key returns the first id."""
     _validate_draft(ctx, draft)
     db = ctx.db
+    status_id = new_id()
     async with db.write() as conn:
         if draft.idempotency_key:
-            existing = (
-                await conn.execute(
-                    select(idempotency_keys.c.status_id).where(
-                        idempotency_keys.c.account_id == author_id,
-                        idempotency_keys.c.key == draft.idempotency_key,
-                    )
-                )
-            ).scalar()
-            if existing is not None:
-                return int(existing)
+            # Claim the key before anything else, in one conditional write: of concurrent retries, one
+            # inserts it and posts; the others wait on the key's unique index, insert nothing, and answer
+            # with the first one's post once it commits (or post themselves if it rolled back).
+            claimed = await conn.execute(db.insert_ignore(idempotency_keys).values(
+                account_id=author_id, key=draft.idempotency_key, status_id=status_id, created_at=_now()))
+            if not claimed.rowcount:
+                return int((await conn.execute(select(idempotency_keys.c.status_id).where(
+                    idempotency_keys.c.account_id == author_id,
+                    idempotency_keys.c.key == draft.idempotency_key))).scalar_one())
         user = (await conn.execute(select(users).where(users.c.account_id == author_id))).first()
         visibility = draft.visibility or (user.default_visibility if user else "public")
         sensitive = draft.sensitive if draft.sensitive is not None else bool(user and user.default_sensitive)
@@ -197,7 +164,6 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
             or (user.default_language if user else None)
             or search_text.detect_language(draft.text)
         )
-        status_id = new_id()
         conversation_id = status_id
         reply_account: int | None = None
         if draft.in_reply_to_id is not None:
@@ -253,12 +219,6 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
         await conn.execute(
             db.insert_ignore(home_feed).values(account_id=author_id, status_id=status_id, author_id=author_id)
         )
-        if draft.idempotency_key:
-            await conn.execute(
-                idempotency_keys.insert().values(
-                    account_id=author_id, key=draft.idempotency_key[:255], status_id=status_id, created_at=now
-                )
-            )
         await emit(
             conn,
             "status.created",
@@ -322,12 +282,18 @@ async def edit_status(
         added = [a for a in mentioned.values() if a not in old_mentions]
         if added:
             await conn.execute(mentions.insert(), [{"status_id": status_id, "account_id": a} for a in added])
+        # Who a post mentions now is who it is addressed to: a mention the edit dropped takes its access
+        # to a direct or followers-only post with it (and, through replication, the other region's copy).
+        dropped = sorted(old_mentions - set(mentioned.values()))
+        if dropped:
+            await conn.execute(delete(mentions).where(mentions.c.status_id == status_id,
+                                                      mentions.c.account_id.in_(dropped)))
         await conn.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
         tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
         if tag_ids:
             await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
         await emit(conn, "status.updated", status_id=status_id, account_id=editor_id,
-                   new_mentions=added, visibility=row.visibility)
+                   new_mentions=added, dropped_mentions=dropped, visibility=row.visibility)
     db.wake()
 
 
@@ -397,7 +363,11 @@ async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | 
         ).scalar()
         if existing is not None:
             return int(existing)
-        vis = visibility if visibility in ("public", "unlisted", "private") else "public"
+        # A followers-only post stays followers-only when its author boosts it (as in Mastodon).
+        if original.visibility == "private":
+            vis = "private"
+        else:
+            vis = visibility if visibility in ("public", "unlisted", "private") else "public"
         reblog_id = new_id()
         now = _now()
         await conn.execute(statuses.insert().values(

@@ -33,6 +33,7 @@ CHANNEL = "stoa_stream"
 class StreamMessage:
     event: str  # "update", "delete", "notification", "status.update"
     object_id: int
+    public: bool = True  # a delete or edit of a public or unlisted post: anyone may hear of it
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class Fact:
     kind: str  # "status", "delete", "edit", "notification"
     object_id: int
     recipient: int | None = None  # notifications
-    public: bool = False  # a public original post: goes to the public and hashtag streams
+    # A new post: a public original, for the public and hashtag streams. A delete or edit: of a public
+    # or unlisted post, so anyone may hear of it (otherwise only those who could see the post).
+    public: bool = False
     tags: list[str] = field(default_factory=list)
 
     def encode(self) -> str:
@@ -108,12 +111,11 @@ class Broker:
             subscription.put(key, message)
 
     def broadcast(self, message: StreamMessage) -> None:
-        """To every open stream once (deletions and edits; rendering checks who may see them)."""
-        seen: set[int] = set()
+        """To every open stream (deletions and edits). A client that multiplexes several streams on one
+        connection hears it on each, as each column shows the post; rendering checks who may hear it."""
         for key, subscribers in list(self._subscribers.items()):
             for subscription in list(subscribers):
-                if id(subscription) not in seen:
-                    seen.add(id(subscription))
+                if message.public or subscription.account_id is not None:
                     subscription.put(key, message)
 
     async def route(self, fact: Fact, home_lookup: HomeLookup) -> None:
@@ -134,7 +136,8 @@ class Broker:
             self.publish(f"user:{fact.recipient}", message)
             self.publish(f"user:notification:{fact.recipient}", message)
         elif fact.kind in ("delete", "edit"):
-            self.broadcast(StreamMessage("delete" if fact.kind == "delete" else "status.update", fact.object_id))
+            self.broadcast(StreamMessage("delete" if fact.kind == "delete" else "status.update", fact.object_id,
+                                         public=fact.public))
 
 
 class Hub:

@@ -13,12 +13,15 @@ from typing import Any
 from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from stoa.social.visibility import may_see
 from stoa.store.database import Connection
 from stoa.store.schema import (
     accounts,
     apps,
+    blocks,
     bookmarks,
     favourites,
+    follows,
     media_attachments,
     mentions,
     pins,
@@ -42,10 +45,10 @@ class _Statements:
 
 
 def _build(array_ids: bool) -> _Statements:
-    def among(column: Any) -> Any:
+    def among(column: Any, name: str = "ids") -> Any:
         if array_ids:
-            return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
-        return column.in_(bindparam("ids", expanding=True))
+            return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+        return column.in_(bindparam(name, expanding=True))
 
     page = statuses.alias("page")
     viewer: Any = bindparam("viewer")
@@ -79,6 +82,14 @@ def _build(array_ids: bool) -> _Statements:
             select(literal("r"), statuses.c.reblog_of_id).where(
                 statuses.c.account_id == viewer, among(statuses.c.reblog_of_id), statuses.c.deleted_at.is_(None)),
             select(literal("p"), pins.c.status_id).where(pins.c.account_id == viewer, among(pins.c.status_id)),
+            # What the visibility rule needs about the page's authors, in the same round trip: blocks
+            # either way, and whom the viewer follows (``sid`` holds an account id in these rows).
+            select(literal("x"), blocks.c.target_account_id).where(blocks.c.account_id == viewer,
+                                                                   among(blocks.c.target_account_id, "authors")),
+            select(literal("x"), blocks.c.account_id).where(blocks.c.target_account_id == viewer,
+                                                            among(blocks.c.account_id, "authors")),
+            select(literal("o"), follows.c.target_account_id).where(follows.c.account_id == viewer,
+                                                                    among(follows.c.target_account_id, "authors")),
         ),
     )
 
@@ -162,27 +173,35 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
             if view is not None:
                 view.media.append(media)
 
+    blocked: set[int] = set()
+    followed: set[int] = set()
     if viewer_id is not None and views:
-        await _mark_viewer_state(conn, viewer_id, views)
+        blocked, followed = await _mark_viewer_state(conn, viewer_id, views)
+    visible = {sid for sid, view in views.items()
+               if may_see(viewer_id, view.row, view.account, {int(m.id) for m in view.mentions}, blocked, followed)}
 
     result: dict[int, StatusView] = {}
     for sid in ids:
         view = views.get(sid)
-        if view is None:
+        if view is None or sid not in visible:
             continue
         if view.row.reblog_of_id is not None:
             original = views.get(int(view.row.reblog_of_id))
-            if original is None:
+            if original is None or original.row.id not in visible:  # a boost never widens an audience
                 continue
             view.reblog = original
         result[sid] = view
     return result
 
 
-async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, StatusView]) -> None:
-    """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query."""
-    marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set()}
-    for row in await conn.execute(_statements(conn).viewer_state, {"viewer": viewer_id, "ids": list(views)}):
+async def _mark_viewer_state(conn: Connection, viewer_id: int,
+                             views: dict[int, StatusView]) -> tuple[set[int], set[int]]:
+    """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query that
+    also returns the authors blocked either way and those the viewer follows."""
+    marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set(), "x": set(), "o": set()}
+    authors = list({int(v.row.account_id) for v in views.values()} - {viewer_id})
+    for row in await conn.execute(_statements(conn).viewer_state,
+                                  {"viewer": viewer_id, "ids": list(views), "authors": authors}):
         marked[row.kind].add(int(row.sid))
     for sid, view in views.items():
         view.favourited = sid in marked["f"]
@@ -190,6 +209,7 @@ async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, 
         view.reblogged = sid in marked["r"]
         if view.row.account_id == viewer_id:
             view.pinned = sid in marked["p"]
+    return marked["x"], marked["o"]
 
 
 async def ordered(conn: Connection, viewer_id: int | None, ids: list[int]) -> list[StatusView]:

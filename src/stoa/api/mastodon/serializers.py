@@ -240,7 +240,7 @@ def media_attachment(m: Any, base_url: str, signer: MediaUrlSigner | None = None
     def url(key: str | None) -> str | None:
         if key is None:  # still processing
             return None
-        return f"{base_url}/media/{key}" + (signer.query(key) if signer is not None else "")
+        return f"{base_url}/media/{key}" + (signer.query(key, int(m.id)) if signer is not None else "")
 
     return {
         "id": str(m.id),

@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 
 from stoa.api.deps import Auth, bearer_token, optional_auth, resolve
 from stoa.api.mastodon import serializers as ser
-from stoa.social import notifications, statuses
+from stoa.social import notifications, visibility
 from stoa.social.context import Context
 from stoa.social.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from stoa.social.streaming import Broker, StreamMessage, Subscription
@@ -48,6 +48,12 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
     """The event payload (a JSON string or an id) for this subscriber, or None to skip it."""
     viewer_id = subscription.account_id
     if message.event == "delete":
+        if message.public:
+            return str(message.object_id)
+        # Only those who could see the post hear that it is gone.
+        async with ctx.db.read() as conn:
+            if not await visibility.could_see_deleted(conn, viewer_id, message.object_id):
+                return None
         return str(message.object_id)
     if message.event == "notification":
         if viewer_id is None:
@@ -58,8 +64,8 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
             return None
         return orjson.dumps(ser.notification(view, ctx.base_url, ctx.domain, ctx.media_urls)).decode()
     async with ctx.db.read() as conn:
-        views = await ordered(conn, viewer_id, [message.object_id])
-        if not views or not await statuses.can_see(conn, viewer_id, views[0].row):
+        views = await ordered(conn, viewer_id, [message.object_id])  # only what the viewer may see
+        if not views:
             return None
     return orjson.dumps(ser.status(views[0], ctx.base_url, ctx.domain, ctx.media_urls)).decode()
 
