@@ -229,3 +229,54 @@ async def test_two_server_processes_share_one_redis_count(settings: Settings) ->
     finally:
         await first.state.store.dispose()
         await second.state.store.dispose()
+
+
+async def test_deeply_nested_json_is_a_clear_400(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    json_headers = {**alice.headers, "Content-Type": "application/json"}
+    for depth in (1_000, 5_000):  # under and over the JSON parser's own limit: 400 either way, never 500
+        body = b'{"status": "hi", "poll": ' + b"[" * depth + b"]" * depth + b"}"
+        response = await client.post("/api/v1/statuses", headers=json_headers, content=body)
+        assert response.status_code == 400, (depth, response.text[:200])
+        assert "nested" in response.json()["error"], response.text
+    ordinary = await client.post("/api/v1/statuses", headers=json_headers,
+                                 content=b'{"status": "shallow is fine", "media_ids": []}')
+    assert ordinary.status_code == 200, ordinary.text
+    assert await count_posts(client, alice.id) == 1
+
+
+async def test_invalid_utf8_is_refused_not_stored(client: httpx.AsyncClient) -> None:
+    """Bytes that are not UTF-8 are a 400, in JSON, forms, multipart text and query strings."""
+    alice = await sign_up(client, "alice")
+    form = {**alice.headers, "Content-Type": "application/x-www-form-urlencoded"}
+    bad_requests = [
+        ({**alice.headers, "Content-Type": "application/json"}, b'{"status": "caf\xe9"}'),
+        (form, b"status=caf%E9"),  # percent-encoded Latin-1
+        (form, b"status=caf\xc3("),  # raw broken UTF-8
+        (form, b"st%FFtus=hello"),  # in a name
+    ]
+    for headers, body in bad_requests:
+        response = await client.post("/api/v1/statuses", headers=headers, content=body)
+        assert response.status_code == 400, (body, response.text)
+        assert "UTF-8" in response.json()["error"], response.text
+    boundary = "stoa-boundary"
+    multipart = {**alice.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    def part(name: bytes, value: bytes) -> bytes:
+        return (f"--{boundary}\r\n".encode() + b'Content-Disposition: form-data; name="' + name + b'"\r\n\r\n'
+                + value + f"\r\n--{boundary}--\r\n".encode())
+
+    for name, value in [(b"status", b"caf\xe9"), (b"st\xfftus", b"hello")]:
+        response = await client.post("/api/v1/statuses", headers=multipart, content=part(name, value))
+        assert response.status_code == 400, (name, value, response.text)
+        assert "UTF-8" in response.json()["error"], response.text
+    search = await client.get("/api/v2/search?q=caf%E9", headers=alice.headers)
+    assert search.status_code == 400 and "UTF-8" in search.json()["error"], search.text
+    assert await count_posts(client, alice.id) == 0
+
+    good_form = await client.post("/api/v1/statuses", headers=form, content=b"status=caf%C3%A9+au+lait")
+    good_multipart = await client.post("/api/v1/statuses", headers=multipart,
+                                       content=part(b"status", "caffè".encode()))
+    assert good_form.status_code == 200 and good_form.json()["content"] == "<p>café au lait</p>", good_form.text
+    assert good_multipart.status_code == 200 and "caffè" in good_multipart.json()["content"], good_multipart.text
+    assert (await client.get("/api/v2/search?q=caf%C3%A9", headers=alice.headers)).status_code == 200

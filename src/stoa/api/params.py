@@ -9,9 +9,12 @@ arrays as ``key[]=a&key[]=b`` (or JSON lists); booleans as true/false/1/0.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import UploadFile
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 
 from stoa.social.errors import BadRequest, NotFound, TooLarge, ValidationFailed
@@ -20,6 +23,9 @@ from stoa.store import ids
 
 TRUE = {"true", "1", "on", "yes"}
 FALSE = {"false", "0", "off", "no", ""}
+MAX_DEPTH = 32  # Mastodon's deepest parameters are three levels; this leaves room and bounds every walk
+MAX_FIELDS = 200
+MAX_FILES = 8
 
 
 class Params:
@@ -29,30 +35,23 @@ class Params:
     @classmethod
     async def read(cls, request: Request) -> Params:
         values: dict[str, Any] = {}
-        for key in request.query_params:
-            cls._put(values, key, request.query_params.getlist(key))
+        for key, items in _pairs(request.scope.get("query_string", b""), "The query string").items():
+            cls._put(values, key, items)
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type == "application/json":
                 body = await request.body()
                 if body.strip():
-                    try:
-                        data = orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        raise BadRequest("Malformed JSON body") from None
-                    if not isinstance(data, dict):
-                        raise BadRequest("The JSON body must be an object")
+                    data = _json_object(body)
                     values.update(data)
-            elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                try:
-                    form = await request.form(max_files=8, max_fields=200)
-                except TooLarge:
-                    raise
-                except Exception as exc:  # malformed multipart, too many parts
-                    raise BadRequest(f"Malformed form body: {exc}") from None
+            elif content_type == "application/x-www-form-urlencoded":
+                for key, items in _pairs(await request.body(), "The form body").items():
+                    cls._put(values, key, items)
+            elif content_type == "multipart/form-data":
+                form = await _multipart(request)
                 for key in form:
                     cls._put(values, key, form.getlist(key))
-        _refuse_nul(values)
+        _check_values(values)
         return cls(values)
 
     @staticmethod
@@ -153,18 +152,89 @@ class Params:
         )
 
 
-def _refuse_nul(value: Any, key: str = "request") -> None:
-    """No text a database can store holds U+0000: refuse it up front, whatever the parameter."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValidationFailed(f"{key} must not contain NUL characters")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_nul(k, str(k))
-            _refuse_nul(v, str(k))
-    elif isinstance(value, list):
-        for v in value:
-            _refuse_nul(v, key)
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The JSON body is not valid UTF-8") from None
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):  # orjson stops at 1024 levels; say what is wrong, as for shallower excess
+            raise BadRequest(f"The JSON body is nested too deeply (at most {MAX_DEPTH} levels)") from None
+        raise BadRequest("Malformed JSON body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The JSON body must be an object")
+    return data
+
+
+def _pairs(raw: bytes, what: str) -> dict[str, list[str]]:
+    """A query string or urlencoded form, decoded as UTF-8 or refused (never read as Latin-1)."""
+    if not raw:
+        return {}
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
+    except UnicodeDecodeError:
+        raise BadRequest(f"{what} is not valid UTF-8") from None
+    except ValueError:  # more than MAX_FIELDS
+        raise BadRequest(f"{what} has too many fields (at most {MAX_FIELDS})") from None
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+class _StrictMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, except that a text field or a field name that is not valid in the
+    part's charset (UTF-8 unless declared) is refused, where Starlette falls back to Latin-1."""
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        _, options = parse_options_header(self._current_part.content_disposition)
+        _decode_strictly(options.get(b"name", b""), self._charset, "A multipart field name")
+
+    def on_part_end(self) -> None:
+        if self._current_part.file is None:
+            _decode_strictly(bytes(self._current_part.data), self._charset,
+                             f"The multipart field {self._current_part.field_name!r}")
+        super().on_part_end()
+
+
+def _decode_strictly(raw: bytes, charset: str, what: str) -> None:
+    try:
+        raw.decode(charset or "utf-8")
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest(f"{what} is not valid {charset.upper() if charset else 'UTF-8'}") from None
+
+
+async def _multipart(request: Request) -> FormData:
+    parser = _StrictMultiPartParser(request.headers, request.stream(), max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    try:
+        return await parser.parse()
+    except (TooLarge, BadRequest):
+        raise
+    except Exception as exc:  # malformed multipart, too many parts
+        raise BadRequest(f"Malformed form body: {getattr(exc, 'message', exc)}") from None
+
+
+def _check_values(values: dict[str, Any]) -> None:
+    """One walk over every parameter, without recursion: nesting is bounded and no text holds U+0000
+    (no text a database can store does)."""
+    pending: list[tuple[Any, str, int]] = [(values, "request", 0)]
+    while pending:
+        value, key, depth = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValidationFailed(f"{key} must not contain NUL characters")
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise BadRequest(f"The parameters are nested too deeply (at most {MAX_DEPTH} levels)")
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    pending.append((k, str(k), depth + 1))
+                    pending.append((v, str(k), depth + 1))
+            else:
+                pending.extend((v, key, depth + 1) for v in value)
 
 
 def _raise(message: str) -> int:
