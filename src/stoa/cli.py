@@ -141,8 +141,7 @@ def serve(
                                                 "processes through PostgreSQL)")] = 1,
 ) -> None:
     """Migrate the store, optionally load the demo community, and serve Stoa over HTTP."""
-    import uvicorn
-
+    from stoa import server
     from stoa.app import create_app
     from stoa.social.community import DEMO
     from stoa.store.migrate import upgrade
@@ -164,11 +163,9 @@ def serve(
             raise typer.Exit(2)
         os.environ.update({"STOA_HOST": settings.host, "STOA_PORT": str(settings.port),
                            "STOA_RUN_WORKERS": str(settings.run_workers).lower()})
-        uvicorn.run("stoa.app:app_from_environment", factory=True, workers=processes, host=settings.host,
-                    port=settings.port, log_level="warning", proxy_headers=False)
+        server.serve("stoa.app:app_from_environment", settings, processes=processes, factory=True)
         return
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                proxy_headers=False)
+    server.serve(create_app(settings), settings)
 
 
 @app.command()

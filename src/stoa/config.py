@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     max_video_seconds: float = Field(default=180.0, gt=0, description="Longest video upload")
     video_max_lines: int = Field(default=720, description="Videos are served at most 720p (or 1080)")
 
+    # What the HTTP server accepts from one connection (src/stoa/server.py, docs/security.md).
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024, description="Request line and headers, in all")
+    max_headers: int = Field(default=100, ge=10, description="Headers in one request")
+    max_request_line_bytes: int = Field(default=8 * 1024, ge=256, description="Method, path and query string")
+    header_timeout_seconds: float = Field(default=10.0, gt=0,
+                                          description="A request's line and headers must arrive within this")
+    keep_alive_seconds: int = Field(default=15, ge=1, description="An idle connection is closed after this")
+    body_timeout_seconds: float = Field(default=15.0, gt=0,
+                                        description="Longest silence of a client sending a body or reading an answer")
+    min_body_bytes_per_second: float = Field(default=1024.0, ge=0,
+                                             description="Slowest average body after the first body timeout")
+    max_connections: int = Field(default=1000, ge=1, description="Open connections per server process")
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest WebSocket message accepted")
+
     # Media storage: local files under data_dir/media/<region>, or an S3-compatible bucket per region.
     media_storage: str = Field(default="local", pattern="^(local|s3)$")
     s3_bucket: str = Field(default="stoa-{region}", description="Bucket name; {region} is replaced")
