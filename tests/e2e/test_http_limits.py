@@ -197,6 +197,11 @@ async def test_websocket_streams_outlive_the_http_timeouts(server: LiveServer) -
         await ws.send('{"type": "subscribe", "stream": "no-such-stream"}')
         reply = await asyncio.wait_for(ws.recv(), GIVE_UP)
         assert "Unknown stream type" in str(reply)
+    async with websockets.connect(url, open_timeout=GIVE_UP, max_size=None) as ws:
+        await ws.send("x" * (64 * 1024 + 1))  # one byte over STOA_WS_MAX_MESSAGE_BYTES
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), GIVE_UP)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
 
 
 def test_every_server_process_applies_the_limits(tmp_path: Path) -> None:
