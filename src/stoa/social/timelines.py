@@ -20,6 +20,7 @@ from stoa.store.schema import (
     bookmarks,
     favourites,
     home_feed,
+    mentions,
     mutes,
     pins,
     status_tags,
@@ -139,16 +140,23 @@ async def account_statuses(
         if viewer_id is not None and viewer_id != account_id and await blocked_between(conn, viewer_id,
                                                                                          account_id):
             return []
-        visible = ["public", "unlisted"]
-        if viewer_id == account_id or (viewer_id is not None and await is_following(conn, viewer_id,
-                                                                                     account_id)):
-            visible.append("private")
         if pinned:
             query = (select(statuses.c.id).join(pins, pins.c.status_id == statuses.c.id)
                      .where(pins.c.account_id == account_id))
         else:
             query = select(statuses.c.id).where(statuses.c.account_id == account_id)
-        query = query.where(statuses.c.deleted_at.is_(None), statuses.c.visibility.in_(visible))
+        query = query.where(statuses.c.deleted_at.is_(None))
+        # A first cut in SQL, as Mastodon's: everything for its author; public, unlisted, followers-only
+        # for a follower, and the posts that mention the viewer. The page then passes the visibility rule.
+        if viewer_id != account_id:
+            visible = ["public", "unlisted"]
+            if viewer_id is not None and await is_following(conn, viewer_id, account_id):
+                visible.append("private")
+            audience = statuses.c.visibility.in_(visible)
+            if viewer_id is not None:
+                audience = audience | statuses.c.id.in_(
+                    select(mentions.c.status_id).where(mentions.c.account_id == viewer_id))
+            query = query.where(audience)
         if exclude_replies:
             query = query.where(or_(statuses.c.in_reply_to_id.is_(None),
                                     statuses.c.in_reply_to_account_id == account_id))
