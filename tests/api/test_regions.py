@@ -395,3 +395,41 @@ async def test_trending_by_region_counts_only_that_regions_people(regional: http
         async with db.write() as conn:
             await trending.rebuild(conn)
         assert await regional_scores(client, region) == before
+
+
+async def test_privacy_holds_across_regions(regional: httpx.AsyncClient) -> None:
+    """A boost of a followers-only post stays followers-only in every region, and an edit that drops a
+    direct post's recipients abroad removes the copy held for them there."""
+    alice, dave = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "dave", "us")
+    bob, carol = await sign_up_in(regional, "bob", "eu"), await sign_up_in(regional, "carol", "eu")
+    await drain(regional)  # each region learns of the others' people
+    assert (await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).status_code == 200
+    await drain(regional)
+    private = (await regional.post("/api/v1/statuses", headers=alice.headers,
+                                   data={"status": "followers only", "visibility": "private"})).json()
+    boost = (await regional.post(f"/api/v1/statuses/{private['id']}/reblog", headers=alice.headers)).json()
+    assert boost["visibility"] == "private"
+    await drain(regional)
+    for headers in ({}, carol.headers, dave.headers):  # signed out (us), a stranger in eu, a stranger in us
+        for sid in (private["id"], boost["id"]):
+            assert (await regional.get(f"/api/v1/statuses/{sid}", headers=headers)).status_code == 404
+        shown = (await regional.get(f"/api/v1/accounts/{alice.id}/statuses", headers=headers)).json()
+        assert shown == []
+    assert (await regional.get(f"/api/v1/statuses/{boost['id']}", headers=bob.headers)).status_code == 200
+
+    direct = (await regional.post("/api/v1/statuses", headers=alice.headers,
+                                  data={"status": "@bob @carol @dave plans", "visibility": "direct"})).json()
+    await drain(regional)
+    assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=carol.headers)).status_code == 200
+    assert await count(regional, "eu", statuses, alice.id) >= 1
+    edited = await regional.put(f"/api/v1/statuses/{direct['id']}", headers=alice.headers,
+                                data={"status": "@dave plans, just us"})
+    assert edited.status_code == 200
+    await drain(regional)
+    for reader in (bob, carol):
+        assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=reader.headers)).status_code == 404
+    async with regional.app.state.store.region("eu").read() as conn:  # type: ignore[attr-defined]
+        held = (await conn.execute(select(func.count()).select_from(statuses).where(
+            statuses.c.id == int(direct["id"])))).scalar_one()
+    assert held == 0
+    assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=dave.headers)).status_code == 200
