@@ -117,10 +117,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(settings: Settings, port: int, processes: int = 1) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, processes: int = 1,
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "STOA_DATA_DIR": str(settings.data_dir), "STOA_DATABASE_URL": settings.database_url,
            "STOA_PORT": str(port), "STOA_RATE_LIMIT_ENABLED": "false", "STOA_LOG_LEVEL": "warning",
-           "STOA_WORKER_POLL_SECONDS": "0.1"}
+           "STOA_WORKER_POLL_SECONDS": "0.1", **(extra_env or {})}
     log = (RESULTS / f"server-{port}.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "stoa.cli", "serve", "--processes", str(processes)],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
