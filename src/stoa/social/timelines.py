@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, null, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, null, or_, select, union_all
 
 from stoa.social.context import Context
 from stoa.social.errors import NotFound
@@ -152,7 +152,7 @@ async def account_statuses(
             visible = ["public", "unlisted"]
             if viewer_id is not None and await is_following(conn, viewer_id, account_id):
                 visible.append("private")
-            audience = statuses.c.visibility.in_(visible)
+            audience: ColumnElement[bool] = statuses.c.visibility.in_(visible)
             if viewer_id is not None:
                 audience = audience | statuses.c.id.in_(
                     select(mentions.c.status_id).where(mentions.c.account_id == viewer_id))
