@@ -107,11 +107,11 @@ SOURCE_WORDS = {"in-network": "from people you follow", "trending": "popular in 
 
 async def explain(ctx: Context, viewer_id: int, status_id: int, personalised: bool = True) -> dict[str, Any]:
     """Why ``status_id`` is (or is not) in the viewer's For You feed: as data and as one sentence."""
+    async with ctx.db.read() as conn:
+        await get_visible(conn, viewer_id, status_id)  # a post the viewer may not see is a 404, as a missing one
     page, viewer, model = await ranked(ctx, viewer_id, personalised)
     position = next((i for i, c in enumerate(page) if int(c.row.id) == status_id), None)
     if position is None:
-        async with ctx.db.read() as conn:
-            await get_visible(conn, viewer_id, status_id)  # a post the viewer may not see is a 404, as a missing one
         return {"status_id": str(status_id), "in_feed": False, "mode": "personalised" if personalised else "none",
                 "policy": ["already seen" if status_id in viewer.seen else
                            "not among the candidates, or removed by policy (muted, blocked, your own, already "
