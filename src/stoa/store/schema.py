@@ -139,6 +139,9 @@ oauth_tokens = Table(
     Column("app_id", ID, ForeignKey("apps.id", ondelete="CASCADE"), nullable=True),
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
     Column("scopes", String(1024), nullable=False),
+    # The authorization code this token was issued for (its hash, as in oauth_codes): a replayed code
+    # revokes it (RFC 6749 §4.1.2). Private like the rest of the row; NULL for other grants.
+    Column("code_hash", String(64), nullable=True, index=True),
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
     info={"privacy": "private", "owner": "account_id"},

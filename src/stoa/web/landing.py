@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 
 from fastapi import APIRouter, Depends
-from starlette.responses import HTMLResponse
 
 from stoa.api.deps import get_ctx
 from stoa.social.context import Context
+from stoa.web.pages import HTMLPage
 
 router = APIRouter()
 
@@ -26,8 +26,8 @@ code{{background:#f3f3f3;padding:.1rem .3rem}}</style></head>
 </ul></body></html>"""
 
 
-@router.get("/", response_class=HTMLResponse)
-async def landing(ctx: Context = Depends(get_ctx)) -> HTMLResponse:
+@router.get("/", response_class=HTMLPage)
+async def landing(ctx: Context = Depends(get_ctx)) -> HTMLPage:
     s = ctx.settings
-    return HTMLResponse(PAGE.format(title=html.escape(s.instance_title),
-                                    description=html.escape(s.instance_description), base=html.escape(ctx.base_url)))
+    return HTMLPage(PAGE.format(title=html.escape(s.instance_title),
+                                description=html.escape(s.instance_description), base=html.escape(ctx.base_url)))

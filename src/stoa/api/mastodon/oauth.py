@@ -6,7 +6,7 @@ import html
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
 from stoa.api.params import Params
@@ -14,6 +14,7 @@ from stoa.api.responses import JSON, error
 from stoa.social import accounts, oauth
 from stoa.social.context import Context
 from stoa.social.errors import BadRequest, DomainError, Unauthorized
+from stoa.web.pages import HTMLPage
 
 router = APIRouter()
 
@@ -103,7 +104,12 @@ AUTH_FIELDS = ("client_id", "redirect_uri", "scope", "state", "code_challenge", 
                "response_type")
 
 
-def _authorize_page(app_name: str, params: Params, message: str = "", status: int = 200) -> HTMLResponse:
+def _error_page(message: str) -> HTMLPage:
+    return HTMLPage(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1><p>{html.escape(message)}</p>",
+                    status_code=400)
+
+
+def _authorize_page(app_name: str, params: Params, message: str = "", status: int = 200) -> HTMLPage:
     hidden = "\n".join(
         f'<input type="hidden" name="{name}" value="{html.escape(params.text(name) or "")}">'
         for name in AUTH_FIELDS if params.text(name) is not None
@@ -111,7 +117,7 @@ def _authorize_page(app_name: str, params: Params, message: str = "", status: in
     body = AUTHORIZE_PAGE.format(
         app=html.escape(app_name), scopes=html.escape(params.text("scope") or "read"),
         hidden=hidden, message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "")
-    return HTMLResponse(body, status_code=status)
+    return HTMLPage(body, status_code=status)
 
 
 async def _checked_request(ctx: Context, params: Params) -> tuple[object, str, list[str]]:
@@ -122,6 +128,8 @@ async def _checked_request(ctx: Context, params: Params) -> tuple[object, str, l
     redirect_uri = params.text("redirect_uri") or oauth.OOB
     oauth.check_redirect_uri(app, redirect_uri)
     scopes = oauth.narrow_scopes(app, params.text("scope"))
+    oauth.check_code_challenge(params.text("code_challenge", None, 128),
+                               params.text("code_challenge_method", None, 16))
     return app, redirect_uri, scopes
 
 
@@ -130,8 +138,7 @@ async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depen
     try:
         app, _, _ = await _checked_request(ctx, params)
     except DomainError as exc:
-        return HTMLResponse(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1>"
-                            f"<p>{html.escape(str(exc))}</p>", status_code=400)
+        return _error_page(str(exc))
     return _authorize_page(getattr(app, "name", "an app"), params)
 
 
@@ -140,8 +147,7 @@ async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Dep
     try:
         app, redirect_uri, scopes = await _checked_request(ctx, params)
     except DomainError as exc:
-        return HTMLResponse(f"<!doctype html><title>Error</title><h1>Cannot authorize</h1>"
-                            f"<p>{html.escape(str(exc))}</p>", status_code=400)
+        return _error_page(str(exc))
     login = params.text("username", "", 255) or ""
     home = ctx.for_region(await accounts.home_region_of_login(ctx.store, login) or ctx.store.default_region)
     try:
@@ -149,14 +155,17 @@ async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Dep
             account_id = await accounts.authenticate(conn, login, params.text("password", "", 1024) or "")
     except Unauthorized as exc:
         return _authorize_page(getattr(app, "name", "an app"), params, str(exc), status=401)
-    async with home.db.write() as conn:  # the code lives where the person's tokens will
-        await oauth.ensure_app(conn, app)
-        code = await oauth.issue_code(conn, app, account_id, redirect_uri, scopes,
-                                      params.text("code_challenge", None, 128),
-                                      params.text("code_challenge_method", None, 16), home.home)
+    try:
+        async with home.db.write() as conn:  # the code lives where the person's tokens will
+            await oauth.ensure_app(conn, app)
+            code = await oauth.issue_code(conn, app, account_id, redirect_uri, scopes,
+                                          params.text("code_challenge", None, 128),
+                                          params.text("code_challenge_method", None, 16), home.home)
+    except DomainError as exc:
+        return _error_page(str(exc))
     if redirect_uri == oauth.OOB:
-        return HTMLResponse(f"<!doctype html><title>Authorization code</title><h1>Authorization code</h1>"
-                            f"<p>Copy this code into the app:</p><pre id=\"code\">{html.escape(code)}</pre>")
+        return HTMLPage(f"<!doctype html><title>Authorization code</title><h1>Authorization code</h1>"
+                        f"<p>Copy this code into the app:</p><pre id=\"code\">{html.escape(code)}</pre>")
     query = {"code": code}
     if params.text("state"):
         query["state"] = params.text("state") or ""
@@ -199,11 +208,10 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
         if grant == "authorization_code":
             code = params.text("code", None, 255)
             home = _region_ctx(ctx, oauth.region_of(code or ""))
-            async with home.db.write() as conn:
-                account_id, scopes = await oauth.redeem_code(
-                    conn, app, code, params.text("redirect_uri", None, 4096),
-                    params.text("code_verifier", None, 255), require_pkce=not client_secret)
-                access = await oauth.issue_token(conn, app.id, account_id, scopes, home.home)
+            exchanged = await oauth.exchange_code(
+                home.db, app, code, params.text("redirect_uri", None, 4096),
+                params.text("code_verifier", None, 255), region=home.home, require_pkce=not client_secret)
+            access, scopes = exchanged.access_token, exchanged.scopes
         elif grant == "password":
             scopes = oauth.narrow_scopes(app, params.text("scope"))
             login = params.text("username", "", 255) or ""
@@ -220,6 +228,12 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
         else:
             return error(400, "unsupported_grant_type",
                          "The authorization grant type is not supported by the authorization server.")
+    except oauth.InvalidGrant as exc:
+        for account_id in exc.revoked_accounts:  # revoked tokens must stop working here at once
+            request.app.state.token_cache.forget_account(account_id)
+        return error(400, "invalid_grant", str(exc))
+    except oauth.InvalidScope as exc:
+        return error(400, "invalid_scope", str(exc))
     except Unauthorized as exc:
         return error(400, "invalid_grant", str(exc))
     except DomainError as exc:
