@@ -34,7 +34,8 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
                       data={"status_id": theirs["id"], "watched_ms": "4000"})
     await drain(client)
 
-    response = await client.post("/api/v1/stoa/account/export", headers=alice.headers)
+    response = await client.post("/api/v1/stoa/account/export", headers=alice.headers,
+                                 data={"password": "correct horse battery"})
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     manifest = orjson.loads(archive.read("manifest.json"))

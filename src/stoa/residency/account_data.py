@@ -148,8 +148,9 @@ async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
     }
 
 
-async def export_archive(ctx: Context, log: TransparencyLog, account_id: int) -> bytes:
-    """Everything Stoa holds about the account, as a zip archive. The export itself is logged."""
+async def export_archive(ctx: Context, log: TransparencyLog, account_id: int, password: str) -> bytes:
+    """Everything Stoa holds about the account, as a zip archive, after re-checking its password. Logged."""
+    await _check_password(ctx, account_id, password)
     await log.record(Record(f"account:{account_id}", "account.export", "requested by the account holder",
                             account_id))
     async with ctx.db.read() as conn:
@@ -179,14 +180,19 @@ def _zip(files: dict[str, Any], storage: Storage, instance: str, account_id: int
     return buffer.getvalue()
 
 
-async def erase_account(ctx: Context, log: TransparencyLog, account_id: int, password: str) -> None:
-    """Erase the account after re-checking its password; logged first, then done in one transaction."""
+async def _check_password(ctx: Context, account_id: int, password: str) -> None:
+    """Export and erasure ask for the password again: a token alone (perhaps a stolen one) is not enough."""
     async with ctx.db.read() as conn:
         user = (await conn.execute(select(users.c.password_hash).where(users.c.account_id == account_id))).first()
     if user is None:
         raise NotFound()
     if not password or not await account_actions.check_password(user.password_hash, password):
         raise ValidationFailed("The password is incorrect")
+
+
+async def erase_account(ctx: Context, log: TransparencyLog, account_id: int, password: str) -> None:
+    """Erase the account after re-checking its password; logged first, then done in one transaction."""
+    await _check_password(ctx, account_id, password)
     await log.record(Record(f"account:{account_id}", "account.erase", "requested by the account holder",
                             account_id))
     db = ctx.db

@@ -111,8 +111,13 @@ async def preferences(auth: Auth = Depends(require("read:accounts")), ctx: Conte
 @router.get("/api/v2/filters")
 @router.get("/api/v1/lists")
 @router.get("/api/v1/announcements")
-@router.get("/api/v1/conversations")
 @router.get("/api/v1/trends/tags")
 async def empty_lists() -> JSON:
     """Features Stoa does not have yet answer with an empty list, as a fresh Mastodon server would."""
+    return JSON([])
+
+
+@router.get("/api/v1/conversations")
+async def conversations(_auth: Auth = Depends(require("read:statuses"))) -> JSON:
+    """Direct conversations are a person's own: a token with read:statuses, as on Mastodon (none yet)."""
     return JSON([])

@@ -21,8 +21,11 @@ def _home_log(request: Request, ctx: Context) -> TransparencyLog:
 
 
 @router.post("/api/v1/stoa/account/export")
-async def export(request: Request, auth: Auth = Depends(require("read")), ctx: Context = Depends(get_ctx)) -> Response:
-    archive = await export_archive(ctx, _home_log(request, ctx), auth.user)
+async def export(request: Request, auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
+                 params: Params = Depends(get_params)) -> Response:
+    # Everything about a person in one download: a leaked read-only token must not be enough, so as for
+    # erasure, a token that may change the account and the password, checked again.
+    archive = await export_archive(ctx, _home_log(request, ctx), auth.user, params.required_str("password", 1024))
     return Response(archive, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="stoa-export-{auth.user}.zip"'})
 
