@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = 300
     rate_limit_enabled: bool = True
     redis_url: str = Field(default="", description="redis://... to share rate limits between server processes")
+    trusted_proxies: str = Field(default="", description="Reverse proxies (IPs or CIDRs, comma-separated) whose "
+                                 "X-Forwarded-For names the client; empty: trust none, the peer is the client")
 
     # Event consumers run inside `stoa serve` unless disabled (then `stoa worker` runs them).
     run_workers: bool = True
