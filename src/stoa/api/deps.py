@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
+from stoa.api import client
 from stoa.api.params import Params
 from stoa.social import oauth
 from stoa.social.context import Context
@@ -78,10 +79,14 @@ async def get_params(request: Request) -> Params:
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return request.query_params.get("access_token") or None
+    """The request's access token, read exactly as the rate limits read it (``api/client.py``)."""
+    return client.token_of(request.scope)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: the peer, or what a trusted reverse proxy says (``STOA_TRUSTED_PROXIES``)."""
+    trusted = client.trusted_networks(request.app.state.settings.trusted_proxies)
+    return client.client_address(request.scope, trusted)
 
 
 async def resolve(request: Request, token: str) -> Auth:

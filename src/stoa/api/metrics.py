@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +12,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUESTS = Counter("stoa_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("stoa_http_request_seconds", "HTTP request latency", ["method", "route"],
                     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+# With STOA_REDIS_URL, rate limits are counted in Redis; while it cannot be reached each process counts in
+# its own memory instead (a limit per process rather than none). These say when that happens.
+RATE_LIMIT_FALLBACK = Counter("stoa_rate_limit_fallback_total",
+                              "Requests whose rate limits were counted in this process's memory because the "
+                              "shared store (Redis) was unreachable")
+RATE_LIMIT_STORE_UP = Gauge("stoa_rate_limit_store_up",
+                            "1 while rate limits are counted in the shared store (Redis), 0 while this process "
+                            "counts them in memory instead")
 
 
 class MetricsMiddleware:

@@ -3,17 +3,28 @@
 Fixed windows (Mastodon's defaults: 300 requests per 5 minutes per token,
 7,500 per IP), counted in memory for the embedded server, or in Redis when
 STOA_REDIS_URL is set so that every server process shares one count.
+
+One bucket per credential however it is sent (``api/client.py`` reads the token
+for the limiter exactly as authentication does), one bucket per client address
+(behind ``STOA_TRUSTED_PROXIES``, the address they forward; an IPv6 client's
+whole /64, which one host can rotate through at will). When Redis cannot be
+reached, counts fall back to this process's memory — a limit per process, never
+none — with one warning per outage and the ``stoa_rate_limit_fallback_total``
+and ``stoa_rate_limit_store_up`` metrics.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from datetime import UTC, datetime
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stoa.api.client import Network, client_address, token_of, trusted_networks
+from stoa.api.metrics import RATE_LIMIT_FALLBACK, RATE_LIMIT_STORE_UP
 from stoa.api.responses import error
 from stoa.social.errors import TooLarge
 
@@ -42,53 +53,103 @@ class FixedWindows:
 
 
 class RedisWindows:
-    """The same counters in Redis, shared by every server process (STOA_REDIS_URL)."""
+    """The same counters in Redis, shared by every server process (STOA_REDIS_URL).
+
+    While Redis is unreachable, this process counts in its own memory: serving everyone without a
+    limit would hand an attacker the outage, refusing everyone would make the outage everyone's. Redis
+    is tried again every ``RETRY_SECONDS``, not on every request (a dead host would add its connect
+    timeout to each one).
+    """
+
+    RETRY_SECONDS = 5.0
 
     def __init__(self, url: str, window_seconds: int) -> None:
         import redis.asyncio as redis
 
         self.window = window_seconds
         self.redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.fallback = FixedWindows(window_seconds)
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        RATE_LIMIT_STORE_UP.set(1)
 
     async def hit(self, key: str) -> tuple[int, float]:
-        window = int(time.time() // self.window)
-        name = f"stoa:ratelimit:{key}:{window}"
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(name)
-                pipe.expire(name, self.window + 5)
-                count, _ = await pipe.execute()
-        except Exception:  # Redis down: serve rather than refuse everyone, and say so
-            log.warning("rate_limit_store_unavailable")
-            return 0, (window + 1) * self.window
-        return int(count), (window + 1) * self.window
+        from redis.exceptions import RedisError
+
+        now = time.monotonic()
+        if self._down_since is None or now >= self._retry_at:
+            window = int(time.time() // self.window)
+            name = f"stoa:ratelimit:{key}:{window}"
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.incr(name)
+                    pipe.expire(name, self.window + 5)
+                    count, _ = await pipe.execute()
+            except (RedisError, OSError) as exc:
+                self._went_down(now, exc)
+            else:
+                if self._down_since is not None:
+                    log.info("rate_limit_store_restored", seconds_down=round(now - self._down_since, 1))
+                    self._down_since = None
+                    RATE_LIMIT_STORE_UP.set(1)
+                return int(count), (window + 1) * self.window
+        RATE_LIMIT_FALLBACK.inc()
+        return await self.fallback.hit(key)
+
+    def _went_down(self, now: float, exc: Exception) -> None:
+        self._retry_at = now + self.RETRY_SECONDS
+        if self._down_since is None:  # once per outage, not once per request
+            self._down_since = now
+            RATE_LIMIT_STORE_UP.set(0)
+            log.warning("rate_limit_store_unavailable", fallback="memory", error=f"{type(exc).__name__}: {exc}",
+                        retry_seconds=self.RETRY_SECONDS)
 
 
 Windows = FixedWindows | RedisWindows
+
+
+def address_bucket(address: str) -> str:
+    """The per-IP bucket of an address: itself for IPv4, its /64 for IPv6 (one host's usual share)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class RateLimitMiddleware:
     EXEMPT = ("/metrics", "/health", "/api/v1/streaming")
 
     def __init__(self, app: ASGIApp, per_token: int, per_ip: int, window_seconds: int,
-                 redis_url: str = "") -> None:
+                 redis_url: str = "", trusted_proxies: str | None = None) -> None:
         self.app = app
         self.per_token = per_token
         self.per_ip = per_ip
         self.counters: Windows = RedisWindows(redis_url, window_seconds) if redis_url else FixedWindows(window_seconds)
+        self._trusted_setting = trusted_proxies  # None: the app's settings (STOA_TRUSTED_PROXIES)
+
+    def _trusted(self, scope: Scope) -> tuple[Network, ...]:
+        setting = self._trusted_setting
+        if setting is None:
+            settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+            setting = getattr(settings, "trusted_proxies", "") or ""
+        return trusted_networks(setting)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(self.EXEMPT):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        client = scope.get("client")
-        ip_count, reset = await self.counters.hit(f"ip:{client[0] if client else 'unknown'}")
+        address = client_address(scope, self._trusted(scope))
+        ip_count, reset = await self.counters.hit(f"ip:{address_bucket(address)}")
         limit, count = self.per_ip, ip_count
         exhausted = ip_count > self.per_ip
-        authorization = headers.get(b"authorization", b"")
-        if authorization[:7].lower() == b"bearer ":
-            digest = hashlib.sha256(authorization[7:].strip()).hexdigest()
+        token = token_of(scope)
+        if token is not None:
+            digest = hashlib.sha256(token.encode()).hexdigest()
             token_count, reset = await self.counters.hit(f"token:{digest}")
             exhausted = exhausted or token_count > self.per_token
             if self.per_token - token_count < self.per_ip - ip_count:  # report the tighter of the two
