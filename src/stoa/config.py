@@ -7,10 +7,11 @@ store to PostgreSQL (``postgresql+asyncpg://...``).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,6 +85,18 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(default=15.0, description="Idle streams get a comment line this often")
     log_level: str = "info"
     log_json: bool = False
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        """A typo in the proxy list is refused at startup, not discovered as every request failing."""
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{item.strip()!r} is not an IP address or network") from exc
+        return value
 
     @property
     def region_names(self) -> list[str]:

@@ -45,3 +45,13 @@ def test_the_token_is_read_from_the_header_first_then_the_query() -> None:
     assert token_of(scope("1.2.3.4", query=b"access_token=xyz")) == "xyz"
     assert token_of(scope("1.2.3.4", authorization=b"Basic Zm9v")) is None
     assert token_of(scope("1.2.3.4")) is None
+
+
+def test_the_setting_is_checked_at_startup() -> None:
+    from pydantic import ValidationError
+
+    from stoa.config import Settings
+
+    with pytest.raises(ValidationError, match=r"proxy\.internal"):
+        Settings(trusted_proxies="10.0.0.0/8, proxy.internal")
+    assert Settings(trusted_proxies="10.0.0.0/8, 192.0.2.1, ::1").trusted_proxies
