@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
 from stoa import __version__
-from stoa.api import errors, files
+from stoa.api import errors, files, openapi
 from stoa.api.deps import TokenCache
 from stoa.api.mastodon import (
     accounts,
@@ -141,10 +141,11 @@ def create_app(settings: Settings) -> FastAPI:
     }
 
     errors.install(app)
-    for module in (oauth, accounts, statuses, timelines, notifications, search, markers, instance, streaming,
-                   media, explore, transparency, account_data, feeds):
-        app.include_router(module.router)
-    app.include_router(landing.router)
+    routers = [module.router for module in (oauth, accounts, statuses, timelines, notifications, search, markers,
+                                            instance, streaming, media, explore, transparency, account_data, feeds,
+                                            landing)]
+    for router in routers:
+        app.include_router(router)
     app.add_route("/metrics", metrics_endpoint)
 
     async def health(_request: object) -> PlainTextResponse:
@@ -154,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_route("/health", health)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(files.router)
+    openapi.install(app, routers)
 
     upload_limit = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024  # + multipart framing
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,

@@ -6,9 +6,12 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
 from stoa.api.mastodon import serializers as ser
+from stoa.api.mastodon.entities import Account, CredentialAccount, Relationship, Status, Token, Visibility
+from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
@@ -21,6 +24,78 @@ from stoa.social.views import load_accounts
 from stoa.store import ids
 
 router = APIRouter()
+
+
+class SignUpForm(BaseModel):
+    username: str = Field(max_length=64)
+    email: str = Field(max_length=255)
+    password: str = Field(max_length=1024)
+    agreement: Flag = Field(description="Must be true")
+    display_name: str | None = Field(None, max_length=200)
+    locale: str | None = Field(None, max_length=16)
+    region: str | None = Field(None, max_length=32, description="Stoa: the account's home region (unknown: 422)")
+
+
+class ProfileField(BaseModel):
+    name: str
+    value: str
+
+
+class PostingDefaults(BaseModel):
+    privacy: Visibility | None = None
+    sensitive: Flag | None = None
+    language: str | None = None
+
+
+class ProfileForm(BaseModel):
+    display_name: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=1000)
+    locked: Flag | None = None
+    bot: Flag | None = None
+    discoverable: Flag | None = None
+    fields_attributes: list[ProfileField] | None = Field(None, max_length=4)
+    source: PostingDefaults | None = None
+
+
+class ProfileUpload(ProfileForm):
+    avatar: bytes | None = Field(None, description="An image (cropped to 400x400)")
+    header: bytes | None = Field(None, description="An image (fitted in 1500x500)")
+
+
+SELF = (422,)  # "You cannot do this to yourself"
+PROFILE_BODY = {"application/json": ProfileForm, "application/x-www-form-urlencoded": ProfileForm,
+                "multipart/form-data": ProfileUpload}
+
+
+class LookupQuery(BaseModel):
+    acct: str = Field(max_length=300, description="username or username@domain")
+
+
+class RelationshipsQuery(BaseModel):
+    id: list[NumericId] | None = Field(None, max_length=100)
+
+
+class AccountSearchQuery(BaseModel):
+    q: str = Field(max_length=500)
+    limit: int | None = Field(None, ge=1, le=80, description="Default 40; values outside the range are clamped")
+    offset: int | None = Field(None, ge=0, le=10_000)
+
+
+class AccountStatusesQuery(Page):
+    pinned: Flag | None = None
+    exclude_replies: Flag | None = None
+    exclude_reblogs: Flag | None = None
+    tagged: str | None = Field(None, max_length=100, description="Only posts with this hashtag")
+
+
+class FollowForm(BaseModel):
+    reblogs: Flag | None = Field(None, description="Show their boosts in the home timeline")
+    notify: Flag | None = Field(None, description="Notify of their posts")
+
+
+class MuteForm(BaseModel):
+    notifications: Flag | None = Field(None, description="Mute their notifications too (default true)")
+    duration: int | None = Field(None, ge=0, le=10 * 365 * 86400, description="Seconds; 0: for ever")
 
 
 def account_json(ctx: Context, row: Any, source: Any = None, follow_requests: int = 0) -> dict[str, Any]:
@@ -43,7 +118,7 @@ async def accounts_page(request: Request, ctx: Context, pairs: list[tuple[int, i
     return paginated(request, items, [p for p, _ in pairs], ctx.base_url)
 
 
-@router.post("/api/v1/accounts")
+@router.post("/api/v1/accounts", **doc(Token, body=SignUpForm))
 async def register(request: Request, auth: Auth = Depends(require("write:accounts", user=False)),
                    ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     if not ctx.settings.registrations_open:
@@ -81,7 +156,7 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
                  "created_at": int(time.time())})
 
 
-@router.get("/api/v1/accounts/verify_credentials")
+@router.get("/api/v1/accounts/verify_credentials", **doc(CredentialAccount))
 async def verify_credentials(auth: Auth = Depends(require("read:accounts")),
                              ctx: Context = Depends(get_ctx)) -> JSON:
     return await credential_account(ctx, auth.user)
@@ -94,7 +169,7 @@ async def _store_image(ctx: Context, upload: Any, kind: str) -> str:
     return await asyncio.to_thread(media_storage(ctx).put, encoded.data, encoded.extension, kind)
 
 
-@router.patch("/api/v1/accounts/update_credentials")
+@router.patch("/api/v1/accounts/update_credentials", **doc(CredentialAccount, body=PROFILE_BODY))
 async def update_credentials(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                              params: Params = Depends(get_params)) -> JSON:
     changes = accounts.ProfileChanges(
@@ -129,7 +204,7 @@ async def update_credentials(auth: Auth = Depends(require("write:accounts")), ct
     return await credential_account(ctx, auth.user)
 
 
-@router.get("/api/v1/accounts/lookup")
+@router.get("/api/v1/accounts/lookup", **doc(Account, query=LookupQuery, errors=(404,)))
 async def lookup(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
     async with ctx.db.read() as conn:
@@ -137,7 +212,7 @@ async def lookup(auth: Auth | None = Depends(optional_auth), ctx: Context = Depe
     return JSON(account_json(ctx, row))
 
 
-@router.get("/api/v1/accounts/relationships")
+@router.get("/api/v1/accounts/relationships", **doc(list[Relationship], query=RelationshipsQuery))
 async def get_relationships(auth: Auth = Depends(require("read:follows")), ctx: Context = Depends(get_ctx),
                             params: Params = Depends(get_params)) -> JSON:
     wanted = [n for n in (ids.parse(raw) for raw in params.items("id", max_items=100)) if n is not None]
@@ -146,7 +221,7 @@ async def get_relationships(auth: Auth = Depends(require("read:follows")), ctx: 
     return JSON([ser.relationship(r) for r in rels])
 
 
-@router.get("/api/v1/accounts/search")
+@router.get("/api/v1/accounts/search", **doc(list[Account], query=AccountSearchQuery))
 async def search_accounts(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx),
                           params: Params = Depends(get_params)) -> JSON:
     from stoa.social.search import search
@@ -156,7 +231,7 @@ async def search_accounts(auth: Auth = Depends(require("read:accounts")), ctx: C
     return JSON([account_json(ctx, a) for a in results.accounts])
 
 
-@router.get("/api/v1/accounts/{account_id}")
+@router.get("/api/v1/accounts/{account_id}", **doc(Account))
 async def get_account(account_id: str, ctx: Context = Depends(get_ctx)) -> JSON:
     async with ctx.db.read() as conn:
         row = await accounts.get_account(conn, parse_id(account_id))
@@ -167,7 +242,7 @@ async def get_account(account_id: str, ctx: Context = Depends(get_ctx)) -> JSON:
     return JSON(account_json(ctx, row))
 
 
-@router.get("/api/v1/accounts/{account_id}/statuses")
+@router.get("/api/v1/accounts/{account_id}/statuses", **doc(list[Status], query=AccountStatusesQuery))
 async def account_statuses(request: Request, account_id: str, auth: Auth | None = Depends(optional_auth),
                            ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     from stoa.api.mastodon.statuses import statuses_page
@@ -179,7 +254,7 @@ async def account_statuses(request: Request, account_id: str, auth: Auth | None 
     return statuses_page(request, ctx, views)
 
 
-@router.get("/api/v1/accounts/{account_id}/followers")
+@router.get("/api/v1/accounts/{account_id}/followers", **doc(list[Account], query=AccountPage))
 async def followers(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -187,7 +262,7 @@ async def followers(request: Request, account_id: str, ctx: Context = Depends(ge
     return await accounts_page(request, ctx, pairs)
 
 
-@router.get("/api/v1/accounts/{account_id}/following")
+@router.get("/api/v1/accounts/{account_id}/following", **doc(list[Account], query=AccountPage))
 async def following(request: Request, account_id: str, ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -201,7 +276,7 @@ async def _relationship(ctx: Context, viewer_id: int, target: int) -> JSON:
     return JSON(ser.relationship(rel))
 
 
-@router.post("/api/v1/accounts/{account_id}/follow")
+@router.post("/api/v1/accounts/{account_id}/follow", **doc(Relationship, body=FollowForm, errors=SELF))
 async def follow(account_id: str, auth: Auth = Depends(require("write:follows")), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
     target = parse_id(account_id)
@@ -209,7 +284,7 @@ async def follow(account_id: str, auth: Auth = Depends(require("write:follows"))
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/unfollow")
+@router.post("/api/v1/accounts/{account_id}/unfollow", **doc(Relationship, errors=SELF))
 async def unfollow(account_id: str, auth: Auth = Depends(require("write:follows")),
                    ctx: Context = Depends(get_ctx)) -> JSON:
     target = parse_id(account_id)
@@ -217,7 +292,7 @@ async def unfollow(account_id: str, auth: Auth = Depends(require("write:follows"
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/remove_from_followers")
+@router.post("/api/v1/accounts/{account_id}/remove_from_followers", **doc(Relationship, errors=SELF))
 async def remove_from_followers(account_id: str, auth: Auth = Depends(require("write:follows")),
                                 ctx: Context = Depends(get_ctx)) -> JSON:
     target = parse_id(account_id)
@@ -225,7 +300,7 @@ async def remove_from_followers(account_id: str, auth: Auth = Depends(require("w
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/block")
+@router.post("/api/v1/accounts/{account_id}/block", **doc(Relationship, errors=SELF))
 async def block(account_id: str, auth: Auth = Depends(require("write:blocks")),
                 ctx: Context = Depends(get_ctx)) -> JSON:
     target = parse_id(account_id)
@@ -233,7 +308,7 @@ async def block(account_id: str, auth: Auth = Depends(require("write:blocks")),
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/unblock")
+@router.post("/api/v1/accounts/{account_id}/unblock", **doc(Relationship, errors=SELF))
 async def unblock(account_id: str, auth: Auth = Depends(require("write:blocks")),
                   ctx: Context = Depends(get_ctx)) -> JSON:
     target = parse_id(account_id)
@@ -241,7 +316,7 @@ async def unblock(account_id: str, auth: Auth = Depends(require("write:blocks"))
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/mute")
+@router.post("/api/v1/accounts/{account_id}/mute", **doc(Relationship, body=MuteForm, errors=SELF))
 async def mute(account_id: str, auth: Auth = Depends(require("write:mutes")), ctx: Context = Depends(get_ctx),
                params: Params = Depends(get_params)) -> JSON:
     target = parse_id(account_id)
@@ -250,7 +325,7 @@ async def mute(account_id: str, auth: Auth = Depends(require("write:mutes")), ct
     return await _relationship(ctx, auth.user, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/unmute")
+@router.post("/api/v1/accounts/{account_id}/unmute", **doc(Relationship, errors=SELF))
 async def unmute(account_id: str, auth: Auth = Depends(require("write:mutes")),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     target = parse_id(account_id)
@@ -258,7 +333,7 @@ async def unmute(account_id: str, auth: Auth = Depends(require("write:mutes")),
     return await _relationship(ctx, auth.user, target)
 
 
-@router.get("/api/v1/blocks")
+@router.get("/api/v1/blocks", **doc(list[Account], query=AccountPage))
 async def list_blocks(request: Request, auth: Auth = Depends(require("read:blocks")),
                       ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -266,7 +341,7 @@ async def list_blocks(request: Request, auth: Auth = Depends(require("read:block
     return await accounts_page(request, ctx, pairs)
 
 
-@router.get("/api/v1/mutes")
+@router.get("/api/v1/mutes", **doc(list[Account], query=AccountPage))
 async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes")),
                      ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -274,7 +349,7 @@ async def list_mutes(request: Request, auth: Auth = Depends(require("read:mutes"
     return await accounts_page(request, ctx, pairs)
 
 
-@router.get("/api/v1/follow_requests")
+@router.get("/api/v1/follow_requests", **doc(list[Account], query=AccountPage))
 async def follow_requests(request: Request, auth: Auth = Depends(require("read:follows")),
                           ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -282,7 +357,7 @@ async def follow_requests(request: Request, auth: Auth = Depends(require("read:f
     return await accounts_page(request, ctx, pairs)
 
 
-@router.post("/api/v1/follow_requests/{account_id}/authorize")
+@router.post("/api/v1/follow_requests/{account_id}/authorize", **doc(Relationship))
 async def authorize_follow_request(account_id: str, auth: Auth = Depends(require("write:follows")),
                                    ctx: Context = Depends(get_ctx)) -> JSON:
     requester = parse_id(account_id)
@@ -290,7 +365,7 @@ async def authorize_follow_request(account_id: str, auth: Auth = Depends(require
     return await _relationship(ctx, auth.user, requester)
 
 
-@router.post("/api/v1/follow_requests/{account_id}/reject")
+@router.post("/api/v1/follow_requests/{account_id}/reject", **doc(Relationship))
 async def reject_follow_request(account_id: str, auth: Auth = Depends(require("write:follows")),
                                 ctx: Context = Depends(get_ctx)) -> JSON:
     requester = parse_id(account_id)

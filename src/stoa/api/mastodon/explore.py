@@ -6,10 +6,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require
 from stoa.api.mastodon.accounts import account_json
+from stoa.api.mastodon.entities import Account, Empty, Status, Suggestion
 from stoa.api.mastodon.statuses import status_json
+from stoa.api.openapi import doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.feeds import suggestions, trending
@@ -21,6 +24,16 @@ router = APIRouter()
 MAX_TRENDS = 40
 
 
+class TrendsQuery(BaseModel):
+    limit: int | None = Field(None, ge=1, le=MAX_TRENDS, description="Default 20; values outside are clamped")
+    offset: int | None = Field(None, ge=0, le=MAX_TRENDS)
+
+
+class SuggestionsQuery(BaseModel):
+    limit: int | None = Field(None, ge=1, le=suggestions.MAX_LIMIT,
+                              description="Default 40; values outside are clamped")
+
+
 def _languages(request: Request) -> set[str]:
     """An anonymous reader's languages, from Accept-Language (the first three), else English."""
     header = request.headers.get("accept-language", "")
@@ -28,7 +41,7 @@ def _languages(request: Request) -> set[str]:
     return {lang for lang in found[:3] if lang.isalpha() and len(lang) <= 8} or {"en"}
 
 
-@router.get("/api/v1/trends/statuses")
+@router.get("/api/v1/trends/statuses", **doc(list[Status], query=TrendsQuery))
 async def trending_statuses(request: Request, auth: Auth | None = Depends(optional_auth),
                             ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     """The most engaged-with public posts of the last two days in the reader's languages."""
@@ -56,21 +69,21 @@ async def _suggested(ctx: Context, viewer: int, params: Params) -> list[tuple[li
     return [(s.sources, account_json(ctx, rows[s.account_id])) for s in found if s.account_id in rows]
 
 
-@router.get("/api/v2/suggestions")
+@router.get("/api/v2/suggestions", **doc(list[Suggestion], query=SuggestionsQuery))
 async def follow_suggestions(auth: Auth = Depends(require("read")), ctx: Context = Depends(get_ctx),
                              params: Params = Depends(get_params)) -> JSON:
     return JSON([{"source": "global", "sources": sources, "account": account}
                  for sources, account in await _suggested(ctx, auth.user, params)])
 
 
-@router.get("/api/v1/suggestions")
+@router.get("/api/v1/suggestions", **doc(list[Account], query=SuggestionsQuery))
 async def follow_suggestions_v1(auth: Auth = Depends(require("read")), ctx: Context = Depends(get_ctx),
                                 params: Params = Depends(get_params)) -> JSON:
     """The older form: accounts only."""
     return JSON([account for _, account in await _suggested(ctx, auth.user, params)])
 
 
-@router.delete("/api/v1/suggestions/{account_id}")
+@router.delete("/api/v1/suggestions/{account_id}", **doc(Empty))
 async def dismiss_suggestion(account_id: str, auth: Auth = Depends(require("read")),
                              ctx: Context = Depends(get_ctx)) -> JSON:
     await suggestions.dismiss(ctx, auth.user, parse_id(account_id))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
 from stoa.api.mastodon import serializers as ser
+from stoa.api.mastodon.entities import Markers
+from stoa.api.openapi import NumericId, doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
 from stoa.social import markers
@@ -16,14 +21,27 @@ from stoa.store import ids
 router = APIRouter()
 
 
-@router.get("/api/v1/markers")
+class MarkersQuery(BaseModel):
+    timeline: list[Literal["home", "notifications"]] | None = Field(None, max_length=2)
+
+
+class Position(BaseModel):
+    last_read_id: NumericId
+
+
+class MarkersForm(BaseModel):
+    home: Position | None = None
+    notifications: Position | None = None
+
+
+@router.get("/api/v1/markers", **doc(Markers, query=MarkersQuery))
 async def get_markers(auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                       params: Params = Depends(get_params)) -> JSON:
     found = await markers.get_markers(ctx, auth.user, params.items("timeline", 2))
     return JSON({name: ser.marker(row) for name, row in found.items()})
 
 
-@router.post("/api/v1/markers")
+@router.post("/api/v1/markers", **doc(Markers, body=MarkersForm))
 async def save_markers(auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                        params: Params = Depends(get_params)) -> JSON:
     positions: dict[str, int] = {}

@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
 from stoa.api.mastodon import serializers as ser
+from stoa.api.mastodon.entities import MediaAttachment
+from stoa.api.openapi import doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.media import attachments
@@ -25,6 +28,15 @@ from stoa.social.context import Context
 from stoa.social.errors import BadRequest, TooLarge, ValidationFailed
 
 router = APIRouter()
+
+
+class MediaChanges(BaseModel):
+    description: str | None = Field(None, max_length=1600, description="Alt text")
+    focus: str | None = Field(None, max_length=40, description="Focal point: two numbers in [-1, 1], like 0.2,-0.5")
+
+
+class MediaUpload(MediaChanges):
+    file: bytes = Field(description="An image (JPEG, PNG, WebP, HEIC, GIF) or a video")
 CHUNK = 1024 * 1024
 
 
@@ -56,8 +68,10 @@ async def _spool(ctx: Context, upload: UploadFile) -> Path:
     return path
 
 
-@router.post("/api/v2/media")
-@router.post("/api/v1/media")
+@router.post("/api/v2/media", **doc(MediaAttachment, also={202: MediaAttachment},
+                                       body={"multipart/form-data": MediaUpload}))
+@router.post("/api/v1/media", **doc(MediaAttachment, also={202: MediaAttachment},
+                                       body={"multipart/form-data": MediaUpload}))
 async def upload(auth: Auth = Depends(require("write:media")), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
     file = params.file("file")
@@ -75,13 +89,13 @@ async def upload(auth: Auth = Depends(require("write:media")), ctx: Context = De
                 status_code=202 if row.state == "processing" else 200)
 
 
-@router.get("/api/v1/media/{media_id}")
+@router.get("/api/v1/media/{media_id}", **doc(MediaAttachment, also={206: MediaAttachment}, errors=(422,)))
 async def get_media(media_id: str, auth: Auth = Depends(require("write:media")),
                     ctx: Context = Depends(get_ctx)) -> JSON:
     return _entity(ctx, await attachments.get_own(ctx, auth.user, parse_id(media_id)))
 
 
-@router.put("/api/v1/media/{media_id}")
+@router.put("/api/v1/media/{media_id}", **doc(MediaAttachment, also={206: MediaAttachment}, body=MediaChanges))
 async def update_media(media_id: str, auth: Auth = Depends(require("write:media")), ctx: Context = Depends(get_ctx),
                        params: Params = Depends(get_params)) -> JSON:
     row = await attachments.update_own(ctx, auth.user, parse_id(media_id), params.text("description", None, 1600),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, viewer
 from stoa.api.mastodon import serializers as ser
+from stoa.api.mastodon.entities import Search
+from stoa.api.openapi import NumericId, doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
 from stoa.social.context import Context
@@ -13,10 +18,18 @@ from stoa.social.errors import ValidationFailed
 from stoa.social.search import search
 
 router = APIRouter()
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(max_length=500)
+    type: Literal["accounts", "hashtags", "statuses"] | None = None
+    limit: int | None = Field(None, ge=1, le=40, description="Default 20; values outside the range are clamped")
+    offset: int | None = Field(None, ge=0, le=10_000, description="Needs an access token")
+    account_id: NumericId | None = Field(None, description="Only posts by this account")
 KINDS = {"accounts", "hashtags", "statuses"}
 
 
-@router.get("/api/v2/search")
+@router.get("/api/v2/search", **doc(Search, query=SearchQuery))
 async def search_v2(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     kind = params.text("type", None, 16) or None

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
 from stoa.api.mastodon import serializers as ser
 from stoa.api.mastodon.accounts import accounts_page
+from stoa.api.mastodon.entities import Account, Status, StatusEdit, StatusSource, Visibility
+from stoa.api.mastodon.entities import Context as ThreadContext
+from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
@@ -19,6 +23,28 @@ from stoa.social.views import StatusView, load_accounts, ordered
 from stoa.store import ids
 
 router = APIRouter()
+
+
+class EditForm(BaseModel):
+    status: str | None = Field(None, description="The text (Stoa counts at most max_characters)")
+    spoiler_text: str | None = Field(None, description="A content warning")
+    sensitive: Flag | None = None
+    language: str | None = Field(None, max_length=16, description="ISO 639 code")
+    media_ids: list[NumericId] | None = Field(None, max_length=4, description="Up to 4 images or 1 video")
+
+
+class PostForm(EditForm):
+    visibility: Visibility | None = None
+    in_reply_to_id: NumericId | None = None
+
+
+class ReblogForm(BaseModel):
+    visibility: Visibility | None = None
+
+
+class IdsQuery(BaseModel):
+    id: list[NumericId] | None = Field(None, max_length=40,
+                                       description="The posts wanted (unknown or invisible ones are left out)")
 
 
 def status_json(ctx: Context, view: StatusView) -> dict[str, Any]:
@@ -51,7 +77,8 @@ def _draft_fields(params: Params, ctx: Context) -> dict[str, Any]:
     }
 
 
-@router.post("/api/v1/statuses")
+@router.post("/api/v1/statuses", **doc(Status, body=PostForm,
+                                       headers={"Idempotency-Key": "Posting twice with one key posts once"}))
 async def create(request: Request, auth: Auth = Depends(require("write:statuses")),
                  ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     fields = _draft_fields(params, ctx)
@@ -76,7 +103,7 @@ def parse_reply_id(raw: Any) -> int | None:
     return number
 
 
-@router.get("/api/v1/statuses")
+@router.get("/api/v1/statuses", **doc(list[Status], query=IdsQuery))
 async def get_many(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                    params: Params = Depends(get_params)) -> JSON:
     wanted = [n for n in (ids.parse(i) for i in params.items("id", max_items=40)) if n is not None]
@@ -85,13 +112,13 @@ async def get_many(auth: Auth | None = Depends(optional_auth), ctx: Context = De
     return JSON([status_json(ctx, v) for v in views])
 
 
-@router.get("/api/v1/statuses/{status_id}")
+@router.get("/api/v1/statuses/{status_id}", **doc(Status))
 async def get_one(status_id: str, auth: Auth | None = Depends(optional_auth),
                   ctx: Context = Depends(get_ctx)) -> JSON:
     return await render_one(ctx, viewer(auth), parse_id(status_id))
 
 
-@router.delete("/api/v1/statuses/{status_id}")
+@router.delete("/api/v1/statuses/{status_id}", **doc(Status))
 async def delete(status_id: str, auth: Auth = Depends(require("write:statuses")),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     sid = parse_id(status_id)
@@ -105,7 +132,7 @@ async def delete(status_id: str, auth: Auth = Depends(require("write:statuses"))
     return JSON(data)
 
 
-@router.put("/api/v1/statuses/{status_id}")
+@router.put("/api/v1/statuses/{status_id}", **doc(Status, body=EditForm))
 async def edit(status_id: str, auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                params: Params = Depends(get_params)) -> JSON:
     sid = parse_id(status_id)
@@ -115,7 +142,7 @@ async def edit(status_id: str, auth: Auth = Depends(require("write:statuses")), 
     return await render_one(ctx, auth.user, sid)
 
 
-@router.get("/api/v1/statuses/{status_id}/history")
+@router.get("/api/v1/statuses/{status_id}/history", **doc(list[StatusEdit]))
 async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
                   ctx: Context = Depends(get_ctx)) -> JSON:
     sid = parse_id(status_id)
@@ -126,14 +153,14 @@ async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
                  for v in versions])
 
 
-@router.get("/api/v1/statuses/{status_id}/source")
+@router.get("/api/v1/statuses/{status_id}/source", **doc(StatusSource))
 async def source(status_id: str, auth: Auth = Depends(require("read:statuses")),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     row = await statuses.source(ctx, auth.user, parse_id(status_id))
     return JSON({"id": str(row.id), "text": row.text, "spoiler_text": row.spoiler_text})
 
 
-@router.get("/api/v1/statuses/{status_id}/context")
+@router.get("/api/v1/statuses/{status_id}/context", **doc(ThreadContext))
 async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     found = await statuses.context(ctx, viewer(auth), parse_id(status_id))
@@ -144,63 +171,63 @@ async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
                  "descendants": [status_json(ctx, v) for v in descendants]})
 
 
-@router.post("/api/v1/statuses/{status_id}/reblog")
+@router.post("/api/v1/statuses/{status_id}/reblog", **doc(Status, body=ReblogForm))
 async def reblog(status_id: str, auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
     boost_id = await statuses.reblog(ctx, auth.user, parse_id(status_id), params.text("visibility", None, 16))
     return await render_one(ctx, auth.user, int(boost_id))
 
 
-@router.post("/api/v1/statuses/{status_id}/unreblog")
+@router.post("/api/v1/statuses/{status_id}/unreblog", **doc(Status))
 async def unreblog(status_id: str, auth: Auth = Depends(require("write:statuses")),
                    ctx: Context = Depends(get_ctx)) -> JSON:
     original = await statuses.unreblog(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, original)
 
 
-@router.post("/api/v1/statuses/{status_id}/favourite")
+@router.post("/api/v1/statuses/{status_id}/favourite", **doc(Status))
 async def favourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
                     ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.favourite(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, target)
 
 
-@router.post("/api/v1/statuses/{status_id}/unfavourite")
+@router.post("/api/v1/statuses/{status_id}/unfavourite", **doc(Status))
 async def unfavourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
                       ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.unfavourite(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, target)
 
 
-@router.post("/api/v1/statuses/{status_id}/bookmark")
+@router.post("/api/v1/statuses/{status_id}/bookmark", **doc(Status))
 async def bookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
                    ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), True)
     return await render_one(ctx, auth.user, target)
 
 
-@router.post("/api/v1/statuses/{status_id}/unbookmark")
+@router.post("/api/v1/statuses/{status_id}/unbookmark", **doc(Status))
 async def unbookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
                      ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), False)
     return await render_one(ctx, auth.user, target)
 
 
-@router.post("/api/v1/statuses/{status_id}/pin")
+@router.post("/api/v1/statuses/{status_id}/pin", **doc(Status))
 async def pin(status_id: str, auth: Auth = Depends(require("write:accounts")),
               ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), True)
     return await render_one(ctx, auth.user, target)
 
 
-@router.post("/api/v1/statuses/{status_id}/unpin")
+@router.post("/api/v1/statuses/{status_id}/unpin", **doc(Status))
 async def unpin(status_id: str, auth: Auth = Depends(require("write:accounts")),
                 ctx: Context = Depends(get_ctx)) -> JSON:
     target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), False)
     return await render_one(ctx, auth.user, target)
 
 
-@router.get("/api/v1/statuses/{status_id}/favourited_by")
+@router.get("/api/v1/statuses/{status_id}/favourited_by", **doc(list[Account], query=AccountPage))
 async def favourited_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                         ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -208,7 +235,7 @@ async def favourited_by(request: Request, status_id: str, auth: Auth | None = De
     return await accounts_page(request, ctx, pairs)
 
 
-@router.get("/api/v1/statuses/{status_id}/reblogged_by")
+@router.get("/api/v1/statuses/{status_id}/reblogged_by", **doc(list[Account], query=AccountPage))
 async def reblogged_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                        ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
@@ -216,14 +243,14 @@ async def reblogged_by(request: Request, status_id: str, auth: Auth | None = Dep
     return await accounts_page(request, ctx, pairs)
 
 
-@router.get("/api/v1/favourites")
+@router.get("/api/v1/favourites", **doc(list[Status], query=Page))
 async def list_favourites(request: Request, auth: Auth = Depends(require("read:favourites")),
                           ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     pairs = await timelines.favourites_of(ctx, auth.user, params.page())
     return paginated(request, [status_json(ctx, v) for _, v in pairs], [p for p, _ in pairs], ctx.base_url)
 
 
-@router.get("/api/v1/bookmarks")
+@router.get("/api/v1/bookmarks", **doc(list[Status], query=Page))
 async def list_bookmarks(request: Request, auth: Auth = Depends(require("read:bookmarks")),
                          ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     pairs = await timelines.bookmarks_of(ctx, auth.user, params.page())

@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse, StreamingResponse
 
 from stoa.api.deps import Auth, bearer_token, optional_auth, resolve
 from stoa.api.mastodon import serializers as ser
+from stoa.api.openapi import doc
 from stoa.social import notifications, visibility
 from stoa.social.context import Context
 from stoa.social.errors import DomainError, NotFound, Unauthorized, ValidationFailed
@@ -25,6 +27,11 @@ from stoa.social.streaming import Broker, StreamMessage, Subscription
 from stoa.social.views import ordered
 
 router = APIRouter()
+EVENTS = {"text/event-stream": {"schema": {"type": "string", "description": "Mastodon's streaming events"}}}
+
+
+class TagQuery(BaseModel):
+    tag: str = Field(description="The hashtag (without #)")
 USER_STREAMS = {"user", "user:notification", "direct"}
 PUBLIC_STREAMS = {"public", "public:local", "public:remote", "hashtag", "hashtag:local"}
 
@@ -107,37 +114,37 @@ def _open_sse(request: Request, auth: Auth | None, stream: str, tag: str | None 
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/api/v1/streaming/health")
+@router.get("/api/v1/streaming/health", **doc(content={"text/plain": {"schema": {"const": "OK"}}}))
 async def health() -> PlainTextResponse:
     return PlainTextResponse("OK")
 
 
-@router.get("/api/v1/streaming/user")
+@router.get("/api/v1/streaming/user", **doc(content=EVENTS))
 async def sse_user(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "user")
 
 
-@router.get("/api/v1/streaming/user/notification")
+@router.get("/api/v1/streaming/user/notification", **doc(content=EVENTS))
 async def sse_user_notification(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "user:notification")
 
 
-@router.get("/api/v1/streaming/public")
+@router.get("/api/v1/streaming/public", **doc(content=EVENTS))
 async def sse_public(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "public")
 
 
-@router.get("/api/v1/streaming/public/local")
+@router.get("/api/v1/streaming/public/local", **doc(content=EVENTS))
 async def sse_public_local(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "public:local")
 
 
-@router.get("/api/v1/streaming/hashtag")
+@router.get("/api/v1/streaming/hashtag", **doc(content=EVENTS, query=TagQuery, errors=(422,)))
 async def sse_hashtag(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "hashtag", request.query_params.get("tag"))
 
 
-@router.get("/api/v1/streaming/hashtag/local")
+@router.get("/api/v1/streaming/hashtag/local", **doc(content=EVENTS, query=TagQuery, errors=(422,)))
 async def sse_hashtag_local(request: Request, auth: Auth | None = Depends(optional_auth)) -> StreamingResponse:
     return _open_sse(request, auth, "hashtag:local", request.query_params.get("tag"))
 

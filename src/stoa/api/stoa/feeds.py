@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.mastodon.entities import Explanation, Recorded, Signals, Status
 from stoa.api.mastodon.statuses import status_json
+from stoa.api.openapi import Flag, NumericId, doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.feeds import for_you as feed
@@ -15,6 +19,36 @@ from stoa.social.context import Context
 from stoa.social.errors import ValidationFailed
 
 router = APIRouter()
+
+Mode = Literal["personalised", "none"]
+
+
+class ForYouQuery(BaseModel):
+    limit: int | None = Field(None, ge=1, le=feed.PAGE_LIMIT, description="Default 20; values outside are clamped")
+    offset: int | None = Field(None, ge=0, le=10_000)
+    max_id: NumericId | None = Field(None, description="Continue after this post (the Link header's next page)")
+    mode: Mode | None = Field(None, description="none: the same feed for everyone, no profiling")
+
+
+class ExplainQuery(BaseModel):
+    mode: Mode | None = None
+
+
+class LessForm(BaseModel):
+    status_id: NumericId | None = None
+    account_id: NumericId | None = None
+    tag: str | None = Field(None, max_length=100)
+
+
+class LabelForm(BaseModel):
+    label: str = Field(max_length=40)
+    action: Literal["hide", "show"]
+
+
+class ViewForm(BaseModel):
+    status_id: NumericId
+    watched_ms: int | None = Field(None, ge=0, le=feed.MAX_WATCH_MS, description="Time on screen or played")
+    skipped: Flag | None = Field(None, description="Scrolled past at once")
 
 
 def _personalised(params: Params) -> bool:
@@ -24,7 +58,7 @@ def _personalised(params: Params) -> bool:
     return mode == "personalised"
 
 
-@router.get("/api/v1/timelines/for_you")
+@router.get("/api/v1/timelines/for_you", **doc(list[Status], query=ForYouQuery))
 async def for_you(request: Request, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                   params: Params = Depends(get_params)) -> JSON:
     """The ranked feed. Paging as on any Mastodon timeline: ``max_id`` continues after that post (the
@@ -40,13 +74,13 @@ async def for_you(request: Request, auth: Auth = Depends(require("read:statuses"
     return response
 
 
-@router.get("/api/v1/stoa/feeds/for_you/explain/{status_id}")
+@router.get("/api/v1/stoa/feeds/for_you/explain/{status_id}", **doc(Explanation, query=ExplainQuery))
 async def explain(status_id: str, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                   params: Params = Depends(get_params)) -> JSON:
     return JSON(await feed.explain(ctx, auth.user, parse_id(status_id), _personalised(params)))
 
 
-@router.post("/api/v1/stoa/feeds/for_you/less")
+@router.post("/api/v1/stoa/feeds/for_you/less", **doc(Signals, body=LessForm, errors=(404,)))
 async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     """"Show less like this": one of status_id, account_id or tag."""
@@ -55,7 +89,7 @@ async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Contex
     return JSON(await feed.stored_signals(ctx, auth.user))
 
 
-@router.post("/api/v1/stoa/feeds/for_you/labels")
+@router.post("/api/v1/stoa/feeds/for_you/labels", **doc(Signals, body=LabelForm))
 async def label(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                 params: Params = Depends(get_params)) -> JSON:
     """What For You does with posts carrying a label: `label`, `action` (hide or show)."""
@@ -66,7 +100,7 @@ async def label(auth: Auth = Depends(require("write:accounts")), ctx: Context = 
     return JSON(await feed.stored_signals(ctx, auth.user))
 
 
-@router.post("/api/v1/stoa/feeds/views")
+@router.post("/api/v1/stoa/feeds/views", **doc(Recorded, body=ViewForm, errors=(404,)))
 async def record_view(auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                       params: Params = Depends(get_params)) -> JSON:
     """A post was seen: `status_id`, `watched_ms` (time on screen or played), `skipped` (scrolled past)."""
@@ -79,12 +113,12 @@ async def record_view(auth: Auth = Depends(require("write:statuses")), ctx: Cont
     return JSON({"recorded": True})
 
 
-@router.get("/api/v1/stoa/feeds/for_you/signals")
+@router.get("/api/v1/stoa/feeds/for_you/signals", **doc(Signals))
 async def signals(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
     return JSON(await feed.stored_signals(ctx, auth.user))
 
 
-@router.post("/api/v1/stoa/feeds/for_you/reset")
+@router.post("/api/v1/stoa/feeds/for_you/reset", **doc(Signals))
 async def reset(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
     await feed.reset_history(ctx, auth.user)
     return JSON(await feed.stored_signals(ctx, auth.user))

@@ -6,8 +6,12 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from stoa.api.deps import Auth, get_params, require
+from stoa.api.mastodon.entities import ConsistencyProof, InclusionProof, LogEntry, LogKey
+from stoa.api.mastodon.entities import TreeHead as SignedTreeHead
+from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
 from stoa.residency import merkle
@@ -16,6 +20,21 @@ from stoa.social.errors import BadRequest
 
 router = APIRouter()
 PREFIX = "/api/v1/stoa/transparency"
+
+
+class EntriesQuery(BaseModel):
+    start: int = Field(ge=0, description="The first position")
+    end: int | None = Field(None, ge=0, description="After the last position (default: start + 100)")
+
+
+class InclusionQuery(BaseModel):
+    position: int = Field(ge=0, description="The entry's position")
+    size: int = Field(ge=1, description="The size of the tree the proof is for")
+
+
+class ConsistencyQuery(BaseModel):
+    first: int = Field(ge=1, description="The older tree's size")
+    second: int = Field(ge=1, description="The newer tree's size")
 
 
 def log_for(request: Request, region: str) -> TransparencyLog:
@@ -43,19 +62,19 @@ def _required_int(params: Params, key: str) -> int:
     return value
 
 
-@router.get(PREFIX + "/{region}/key")
+@router.get(PREFIX + "/{region}/key", **doc(LogKey))
 async def public_key(request: Request, region: str) -> JSON:
     log = log_for(request, region)
     return JSON({"region": region, "algorithm": "Ed25519", "public_key": b64(log.key.public_bytes)})
 
 
-@router.get(PREFIX + "/{region}/head")
+@router.get(PREFIX + "/{region}/head", **doc(SignedTreeHead))
 async def signed_head(request: Request, region: str) -> JSON:
     log = log_for(request, region)
     return JSON(head_json(await log.head(), log.key.public_bytes))
 
 
-@router.get(PREFIX + "/{region}/entries")
+@router.get(PREFIX + "/{region}/entries", **doc(list[LogEntry], query=EntriesQuery))
 async def entries(request: Request, region: str, params: Params = Depends(get_params)) -> JSON:
     log = log_for(request, region)
     start = _required_int(params, "start")
@@ -63,7 +82,7 @@ async def entries(request: Request, region: str, params: Params = Depends(get_pa
     return JSON([entry_json(r) for r in await log.entries(start, end)])
 
 
-@router.get(PREFIX + "/{region}/proof/inclusion")
+@router.get(PREFIX + "/{region}/proof/inclusion", **doc(InclusionProof, query=InclusionQuery))
 async def inclusion(request: Request, region: str, params: Params = Depends(get_params)) -> JSON:
     log = log_for(request, region)
     position, size = _required_int(params, "position"), _required_int(params, "size")
@@ -71,7 +90,7 @@ async def inclusion(request: Request, region: str, params: Params = Depends(get_
     return JSON({"position": position, "size": size, "leaf_hash": b64(leaf), "path": [b64(p) for p in path]})
 
 
-@router.get(PREFIX + "/{region}/proof/consistency")
+@router.get(PREFIX + "/{region}/proof/consistency", **doc(ConsistencyProof, query=ConsistencyQuery))
 async def consistency(request: Request, region: str, params: Params = Depends(get_params)) -> JSON:
     log = log_for(request, region)
     first, second = _required_int(params, "first"), _required_int(params, "second")
@@ -79,7 +98,7 @@ async def consistency(request: Request, region: str, params: Params = Depends(ge
     return JSON({"first": first, "second": second, "proof": [b64(p) for p in proof]})
 
 
-@router.get(PREFIX + "/mine")
+@router.get(PREFIX + "/mine", **doc(list[LogEntry]))
 async def mine(request: Request, auth: Auth = Depends(require("read:accounts"))) -> JSON:
     """Every entry, in every region, that concerns the signed-in person."""
     logs: dict[str, TransparencyLog] = request.app.state.transparency
