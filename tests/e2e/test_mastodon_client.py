@@ -215,6 +215,16 @@ def test_authorization_code_with_pkce(live_server: LiveServer) -> None:
                                                  "client_id": client_id, "redirect_uri": redirect,
                                                  "code_verifier": verifier})
         assert reused.status_code == 400  # a code works once
+        # ...and a replay revokes what it gave: someone else has the code (RFC 6749 §4.1.2).
+        revoked = http.get("/api/v1/accounts/verify_credentials",
+                           headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+        assert revoked.status_code == 401
+        granted = http.post("/oauth/authorize", data={**params, "username": "carol", "password": PASSWORD})
+        code = parse_qs(urlparse(granted.headers["location"]).query)["code"][0]
+        token = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": code,
+                                                "client_id": client_id, "redirect_uri": redirect,
+                                                "code_verifier": verifier})
+        assert token.status_code == 200, token.text
     carol = Mastodon(access_token=token.json()["access_token"], api_base_url=url)
     assert carol.account_verify_credentials().username == "carol"
 
