@@ -24,6 +24,7 @@ from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
 from stoa.store.ids import parse as parse_id
+from stoa.store.redemption import claim_once
 from stoa.store.schema import (
     accounts,
     blocks,
@@ -146,16 +147,15 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
     db = ctx.db
     status_id = new_id()
     async with db.write() as conn:
-        if draft.idempotency_key:
-            # Claim the key before anything else, in one conditional write: of concurrent retries, one
-            # inserts it and posts; the others wait on the key's unique index, insert nothing, and answer
-            # with the first one's post once it commits (or post themselves if it rolled back).
-            claimed = await conn.execute(db.insert_ignore(idempotency_keys).values(
-                account_id=author_id, key=draft.idempotency_key, status_id=status_id, created_at=_now()))
-            if not claimed.rowcount:
-                return int((await conn.execute(select(idempotency_keys.c.status_id).where(
-                    idempotency_keys.c.account_id == author_id,
-                    idempotency_keys.c.key == draft.idempotency_key))).scalar_one())
+        # Claim the key before anything else, in one conditional write: of concurrent retries, one
+        # inserts it and posts; the others wait on the key's unique index, insert nothing, and answer
+        # with the first one's post once it commits (or post themselves if it rolled back).
+        if draft.idempotency_key and not await claim_once(conn, idempotency_keys, {
+                "account_id": author_id, "key": draft.idempotency_key, "status_id": status_id,
+                "created_at": _now()}):
+            return int((await conn.execute(select(idempotency_keys.c.status_id).where(
+                idempotency_keys.c.account_id == author_id,
+                idempotency_keys.c.key == draft.idempotency_key))).scalar_one())
         user = (await conn.execute(select(users).where(users.c.account_id == author_id))).first()
         visibility = draft.visibility or (user.default_visibility if user else "public")
         sensitive = draft.sensitive if draft.sensitive is not None else bool(user and user.default_sensitive)
