@@ -274,6 +274,10 @@ async def generate(db: Database, size: CommunitySize, *, region: str, base_url: 
 async def rebuild_derived(db: Database, *, with_notifications: bool = True) -> None:
     """Recompute counters and home timelines from the rows, and skip consumers past history."""
     async with db.write() as conn:
+        if conn.dialect.name == "postgresql":
+            # Fresh statistics first: without them the planner answers the per-post counts below (trending's
+            # regional engagement above all) with plans that take hours at a million posts.
+            await conn.execute(text("ANALYZE"))
         for statement in COUNTER_SQL:
             await conn.execute(text(statement))
         await conn.execute(text("DELETE FROM home_feed"))
