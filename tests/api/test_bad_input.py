@@ -59,6 +59,21 @@ async def test_validation_errors_change_nothing(client: httpx.AsyncClient) -> No
     assert await count_posts(client, alice.id) == 0
 
 
+async def test_posting_defaults_are_checked_like_any_parameter(client: httpx.AsyncClient) -> None:
+    alice = await sign_up(client, "alice")
+    for source, message in [({"privacy": ["public"]}, "privacy must be a string"),
+                            ({"language": "zzzzzzzzzz"}, "not a supported ISO 639-1 code"),
+                            ({"language": 5}, "not a supported ISO 639-1 code"),
+                            ({"sensitive": "maybe"}, "sensitive must be true or false")]:
+        response = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
+                                      json={"source": source})
+        assert response.status_code == 422 and message in response.json()["error"], (source, response.text)
+    saved = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
+                               data={"source[language]": "it", "source[sensitive]": "1"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["source"]["language"] == "it" and saved.json()["source"]["sensitive"] is True
+
+
 async def test_not_found_shapes(client: httpx.AsyncClient) -> None:
     alice = await sign_up(client, "alice")
     for path in ("/api/v1/statuses/123", "/api/v1/statuses/abc", "/api/v1/accounts/99999999",

@@ -61,14 +61,15 @@ def doc(ok: Any = None, *, query: type[BaseModel] | None = None,
         body: type[BaseModel] | Mapping[str, type[BaseModel]] | None = None,
         also: Mapping[int, Any] | None = None, errors: Iterable[int] = (),
         content: Mapping[str, dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None,
-        ) -> dict[str, Any]:
+        pages: Mapping[int, str] | None = None) -> dict[str, Any]:
     """Route decorator keywords that describe a route reading ``Params`` and answering ``JSON``.
 
     ``ok`` is the 200 answer's type (a model or ``list[Model]``); ``also`` other success codes;
     ``content`` the 200 answer's media types when they are not JSON; ``query``/``body`` models of
     the parameters (a body model serves JSON, form and multipart alike, unless given per media type);
     ``errors`` the error codes the route's own logic adds to those its dependencies imply;
-    ``headers`` request headers the route reads (name: meaning).
+    ``headers`` request headers the route reads (name: meaning); ``pages`` codes answered with an HTML
+    page (code: meaning). A value of ``also`` may be a whole OpenAPI response object (a redirect).
     """
     responses: dict[int | str, dict[str, Any]] = {}
     if content is not None:
@@ -76,7 +77,9 @@ def doc(ok: Any = None, *, query: type[BaseModel] | None = None,
     elif ok is not None:
         responses[200] = {"description": "Success", "model": ok}
     for code, model in (also or {}).items():
-        responses[code] = {"description": "Success", "model": model}
+        responses[code] = dict(model) if isinstance(model, Mapping) else {"description": "Success", "model": model}
+    for code, meaning in (pages or {}).items():
+        responses[code] = {"description": meaning, "content": {"text/html": {"schema": {"type": "string"}}}}
     for code in errors:
         responses[code] = {"description": ERROR_MEANING[code], "model": Error}
     extra: dict[str, Any] = {}
@@ -237,8 +240,10 @@ def build(app: FastAPI, routers: Iterable[APIRouter]) -> dict[str, Any]:
                 if "HTTPValidationError" in str(entry):  # FastAPI's own, for parameters it never validates
                     del responses[code]
             for code in sorted(codes):
-                responses.setdefault(str(code), {"description": ERROR_MEANING[code], "content": {
-                    JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Error"}}}})
+                # Merged into a page the route answers with the same code: a dependency answers JSON.
+                entry = responses.setdefault(str(code), {"description": ERROR_MEANING[code]})
+                error_body = {"schema": {"$ref": "#/components/schemas/Error"}}
+                entry.setdefault("content", {}).setdefault(JSON_TYPE, error_body)
             if security is not None:
                 operation["security"] = security
     for unused in ("HTTPValidationError", "ValidationError"):

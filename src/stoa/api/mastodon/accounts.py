@@ -44,12 +44,12 @@ class ProfileField(BaseModel):
 class PostingDefaults(BaseModel):
     privacy: Visibility | None = None
     sensitive: Flag | None = None
-    language: str | None = None
+    language: str | None = Field(None, max_length=16, description="ISO 639-1 code, or empty for none")
 
 
 class ProfileForm(BaseModel):
-    display_name: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, max_length=1000)
+    display_name: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=500)
     locked: Flag | None = None
     bot: Flag | None = None
     discoverable: Flag | None = None
@@ -188,11 +188,11 @@ async def update_credentials(auth: Auth = Depends(require("write:accounts")), ct
         changes.fields = [{"name": str(f.get("name", "")), "value": str(f.get("value", ""))}
                           for f in fields if f.get("name") or f.get("value")]
     source = params.raw("source")
-    if isinstance(source, dict):
-        changes.default_visibility = source.get("privacy")
-        if source.get("sensitive") is not None:
-            changes.default_sensitive = str(source["sensitive"]).lower() in ("true", "1")
-        changes.default_language = source.get("language")
+    if isinstance(source, dict):  # read with the same typed getters: a list or an object here is a 422
+        defaults = Params(source)
+        changes.default_visibility = defaults.text("privacy", None, 16)
+        changes.default_sensitive = defaults.flag("sensitive")
+        changes.default_language = defaults.text("language", None, 16)
     # Decode and validate both images before anything is written.
     for kind, key in (("avatars", "avatar"), ("headers", "header")):
         upload = params.file(key)

@@ -8,7 +8,7 @@ to it. Keep them beside the serializers when either changes.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,9 @@ class Empty(BaseModel):
     """An empty object: what Mastodon answers to actions with nothing to report."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+NothingYet = Annotated[list[Any], Field(max_length=0, description="Always empty: not a feature of Stoa yet")]
 
 
 class CustomEmoji(Entity):

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from stoa import __version__
 from stoa.api.deps import Auth, get_ctx, require
+from stoa.api.mastodon.entities import CustomEmoji, Instance, InstanceV1, NothingYet, Preferences
+from stoa.api.openapi import doc
 from stoa.api.responses import JSON
 from stoa.social.context import Context
 from stoa.store.schema import accounts, statuses
@@ -45,7 +47,7 @@ async def _stats(ctx: Context) -> dict[str, int]:
     return {"user_count": int(users), "status_count": int(posts), "domain_count": 0}
 
 
-@router.get("/api/v1/instance")
+@router.get("/api/v1/instance", **doc(InstanceV1))
 async def instance_v1(ctx: Context = Depends(get_ctx)) -> JSON:
     s = ctx.settings
     return JSON({
@@ -68,7 +70,7 @@ async def instance_v1(ctx: Context = Depends(get_ctx)) -> JSON:
     })
 
 
-@router.get("/api/v2/instance")
+@router.get("/api/v2/instance", **doc(Instance))
 async def instance_v2(ctx: Context = Depends(get_ctx)) -> JSON:
     s = ctx.settings
     return JSON({
@@ -89,12 +91,12 @@ async def instance_v2(ctx: Context = Depends(get_ctx)) -> JSON:
     })
 
 
-@router.get("/api/v1/custom_emojis")
+@router.get("/api/v1/custom_emojis", **doc(list[CustomEmoji]))
 async def custom_emojis() -> JSON:
     return JSON([])
 
 
-@router.get("/api/v1/preferences")
+@router.get("/api/v1/preferences", **doc(Preferences))
 async def preferences(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
     """The signed-in person's posting defaults (set through update_credentials' source[...])."""
     from stoa.social.accounts import get_user
@@ -107,17 +109,17 @@ async def preferences(auth: Auth = Depends(require("read:accounts")), ctx: Conte
                  "reading:expand:spoilers": False})
 
 
-@router.get("/api/v1/filters")
-@router.get("/api/v2/filters")
-@router.get("/api/v1/lists")
-@router.get("/api/v1/announcements")
-@router.get("/api/v1/trends/tags")
+@router.get("/api/v1/filters", **doc(NothingYet))
+@router.get("/api/v2/filters", **doc(NothingYet))
+@router.get("/api/v1/lists", **doc(NothingYet))
+@router.get("/api/v1/announcements", **doc(NothingYet))
+@router.get("/api/v1/trends/tags", **doc(NothingYet))
 async def empty_lists() -> JSON:
     """Features Stoa does not have yet answer with an empty list, as a fresh Mastodon server would."""
     return JSON([])
 
 
-@router.get("/api/v1/conversations")
+@router.get("/api/v1/conversations", **doc(NothingYet))
 async def conversations(_auth: Auth = Depends(require("read:statuses"))) -> JSON:
     """Direct conversations are a person's own: a token with read:statuses, as on Mastodon (none yet)."""
     return JSON([])

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import html
+from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.mastodon.entities import Application, AuthorizationServer, CredentialApplication, Empty, Token
+from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON, error
 from stoa.social import accounts, oauth
@@ -17,6 +21,50 @@ from stoa.social.errors import BadRequest, DomainError, Unauthorized
 from stoa.web.pages import HTMLPage
 
 router = APIRouter()
+
+
+class AppForm(BaseModel):
+    client_name: str = Field(max_length=255)
+    redirect_uris: str | list[str] | None = Field(None, description="Space- or newline-separated, or a list; "
+                                                  "https, loopback http, private-use schemes or the oob URN")
+    scopes: str | None = Field(None, max_length=1024, description="Space-separated (default: read)")
+    website: str | None = Field(None, max_length=1024)
+
+
+class AuthorizeQuery(BaseModel):
+    client_id: str
+    response_type: Literal["code"] | None = None
+    redirect_uri: str | None = None
+    scope: str | None = None
+    state: str | None = None
+    code_challenge: str | None = Field(None, max_length=128, description="PKCE")
+    code_challenge_method: Literal["S256"] | None = None
+
+
+class SignInForm(AuthorizeQuery):
+    username: str = Field(max_length=255, description="Username or e-mail")
+    password: str = Field(max_length=1024)
+
+
+class TokenForm(BaseModel):
+    grant_type: Literal["authorization_code", "password", "client_credentials"]
+    client_id: str | None = Field(None, max_length=255, description="Or HTTP Basic authentication")
+    client_secret: str | None = Field(None, max_length=255, description="Not with PKCE (a public client)")
+    code: str | None = Field(None, max_length=255)
+    redirect_uri: str | None = Field(None, max_length=4096)
+    code_verifier: str | None = Field(None, max_length=255)
+    scope: str | None = None
+    username: str | None = Field(None, max_length=255)
+    password: str | None = Field(None, max_length=1024)
+
+
+class RevokeForm(BaseModel):
+    token: str = Field(max_length=255)
+    client_id: str | None = Field(None, max_length=255)
+    client_secret: str | None = Field(None, max_length=255)
+
+
+AUTHORIZE_FAILED = "The request names no app, or a redirect URI, scope or PKCE challenge it may not use"
 
 
 def _app_json(row: dict[str, object] | object, with_secret: bool = True) -> dict[str, object]:
@@ -38,7 +86,7 @@ def _app_json(row: dict[str, object] | object, with_secret: bool = True) -> dict
     return data
 
 
-@router.post("/api/v1/apps")
+@router.post("/api/v1/apps", **doc(CredentialApplication, body=AppForm))
 async def create_app(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     if isinstance(params.raw("redirect_uris"), list):
         redirect_uris = " ".join(params.items("redirect_uris"))
@@ -50,7 +98,7 @@ async def create_app(ctx: Context = Depends(get_ctx), params: Params = Depends(g
     return JSON(_app_json(row))
 
 
-@router.get("/api/v1/apps/verify_credentials")
+@router.get("/api/v1/apps/verify_credentials", **doc(Application))
 async def verify_app(auth: Auth = Depends(require("read", user=False)),
                      ctx: Context = Depends(get_ctx)) -> JSON:
     from sqlalchemy import select
@@ -64,7 +112,7 @@ async def verify_app(auth: Auth = Depends(require("read", user=False)),
     return JSON(_app_json(row, with_secret=False))
 
 
-@router.get("/.well-known/oauth-authorization-server")
+@router.get("/.well-known/oauth-authorization-server", **doc(AuthorizationServer))
 async def authorization_server(ctx: Context = Depends(get_ctx)) -> JSON:
     base = ctx.base_url
     return JSON({
@@ -133,7 +181,7 @@ async def _checked_request(ctx: Context, params: Params) -> tuple[object, str, l
     return app, redirect_uri, scopes
 
 
-@router.get("/oauth/authorize")
+@router.get("/oauth/authorize", **doc(query=AuthorizeQuery, pages={200: "The sign-in form", 400: AUTHORIZE_FAILED}))
 async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     try:
         app, _, _ = await _checked_request(ctx, params)
@@ -142,7 +190,10 @@ async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depen
     return _authorize_page(getattr(app, "name", "an app"), params)
 
 
-@router.post("/oauth/authorize")
+@router.post("/oauth/authorize", **doc(
+    body=SignInForm, also={302: {"description": "To the redirect URI, with code and state"}},
+    pages={200: "The code, for the oob redirect URI", 400: AUTHORIZE_FAILED,
+           401: "Wrong username or password: the form again"}))
 async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     try:
         app, redirect_uri, scopes = await _checked_request(ctx, params)
@@ -191,7 +242,7 @@ def _region_ctx(ctx: Context, region: str | None) -> Context:
     return ctx.for_region(region if region in ctx.store.region_names else ctx.store.default_region)
 
 
-@router.post("/oauth/token")
+@router.post("/oauth/token", **doc(Token, body=TokenForm, errors=(401,)))
 async def token(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     grant = params.text("grant_type")
     client_id, client_secret = _client_credentials(request, params)
@@ -244,7 +295,7 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
                  "created_at": int(time.time())})
 
 
-@router.post("/oauth/revoke")
+@router.post("/oauth/revoke", **doc(Empty, body=RevokeForm, errors=(401,)))
 async def revoke(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     client_id, client_secret = _client_credentials(request, params)
     token_text = params.required_str("token", 255)

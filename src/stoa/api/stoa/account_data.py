@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from stoa.api.deps import Auth, get_ctx, get_params, require
+from stoa.api.mastodon.entities import Erased
+from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
 from stoa.residency.account_data import erase_account, export_archive
@@ -13,6 +16,11 @@ from stoa.residency.transparency import TransparencyLog
 from stoa.social.context import Context
 
 router = APIRouter()
+ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary", "description": "stoa-export-v1"}}}
+
+
+class PasswordForm(BaseModel):
+    password: str = Field(max_length=1024, description="The account's password, asked again")
 
 
 def _home_log(request: Request, ctx: Context) -> TransparencyLog:
@@ -20,7 +28,7 @@ def _home_log(request: Request, ctx: Context) -> TransparencyLog:
     return logs[ctx.store.default_region]
 
 
-@router.post("/api/v1/stoa/account/export")
+@router.post("/api/v1/stoa/account/export", **doc(content=ZIP, body=PasswordForm))
 async def export(request: Request, auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> Response:
     # Everything about a person in one download: a leaked read-only token must not be enough, so as for
@@ -30,7 +38,7 @@ async def export(request: Request, auth: Auth = Depends(require("write:accounts"
         "Content-Disposition": f'attachment; filename="stoa-export-{auth.user}.zip"'})
 
 
-@router.post("/api/v1/stoa/account/erase")
+@router.post("/api/v1/stoa/account/erase", **doc(Erased, body=PasswordForm))
 async def erase(request: Request, auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                 params: Params = Depends(get_params)) -> JSON:
     await erase_account(ctx, _home_log(request, ctx), auth.user, params.required_str("password", 1024))
