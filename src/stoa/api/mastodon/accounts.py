@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from stoa.api.deps import Auth, get_ctx, get_params, optional_auth, require, viewer
+from stoa.api.deps import Auth, client_ip, get_ctx, get_params, optional_auth, require, viewer
 from stoa.api.mastodon import serializers as ser
 from stoa.api.mastodon.entities import Account, CredentialAccount, Relationship, Status, Token, Visibility
 from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
@@ -132,7 +132,7 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
         display_name=params.text("display_name", "", 200) or "",
         locale=params.text("locale", "en", 16) or "en",
         region=params.text("region", None, 32),
-        sign_up_ip=request.client.host if request.client else None,
+        sign_up_ip=client_ip(request),
     )
     if not params.flag("agreement", False):
         raise ValidationFailed("Agreement must be accepted")
