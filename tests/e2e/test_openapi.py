@@ -88,12 +88,13 @@ def community(url: str) -> tuple[str, dict[str, str]]:
     bob.status_reblog(first.id)
     alice.status_bookmark(reply.id)
     alice.status_favourite(reply.id)
-    deadline = time.monotonic() + 10
-    while len(alice.notifications()) < 4 and time.monotonic() < deadline:  # fan-out is asynchronous
+    deadline = time.monotonic() + 30
+    while len(notes := alice.notifications()) < 4 and time.monotonic() < deadline:  # fan-out is asynchronous
         time.sleep(0.1)
+    assert len(notes) == 4, notes  # follow, mention, favourite, reblog
     alice.markers_set(["home"], [first.id])
     known = {"status_id": first.id, "account_id": bob.account_verify_credentials().id, "media_id": media.id,
-             "notification_id": alice.notifications()[0].id, "hashtag": "stoa"}
+             "notification_id": notes[0].id, "hashtag": "stoa"}
     return str(alice.access_token), {name: str(value) for name, value in known.items()}
 
 
