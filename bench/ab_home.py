@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="seconds of traffic before measuring (each process loads its indexes first)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
@@ -111,7 +113,7 @@ def main() -> None:
             server = start_server(settings, port, args.processes, extra_env=env)
             try:
                 url = f"http://127.0.0.1:{port}"
-                wrk("home.lua", url, tokens_file, 8, 5)  # warm caches and pools
+                wrk("home.lua", url, tokens_file, 8, args.warmup)  # warm caches and pools
                 result = wrk("home.lua", url, tokens_file, args.connections, args.seconds)
             finally:
                 server.terminate()
