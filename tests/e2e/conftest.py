@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,20 +73,28 @@ def server_env(tmp_path: Path, port: int, **settings: str) -> dict[str, str]:
     return env | settings
 
 
-@pytest.fixture(params=BACKENDS)
-def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    backend = str(request.param)
+@contextmanager
+def serving(backend: str, tmp_path: Path, *serve_args: str, **settings: str) -> Iterator[LiveServer]:
+    """`stoa serve [serve_args]` on a fresh store of ``backend``, with ``settings`` in its environment, until
+    the block ends."""
     url_db = database_url(backend, tmp_path)
     port = free_port()
-    env = server_env(tmp_path, port, STOA_DATABASE_URL=url_db)
+    env = server_env(tmp_path, port, STOA_DATABASE_URL=url_db, **settings)
     log = tmp_path / "server.log"
-    server = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
+    process = start_process(env, log, "serve", *serve_args)
+    server = LiveServer(f"http://127.0.0.1:{port}", env, process, log)
     try:
         wait_ready(server.url, server.process, log)
         yield server
     finally:
         server.stop()
         dispose_url(backend, url_db)
+
+
+@pytest.fixture(params=BACKENDS)
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    with serving(str(request.param), tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

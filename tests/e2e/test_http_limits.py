@@ -19,32 +19,21 @@ import httpx
 import pytest
 import websockets
 
-from tests.databases import database_url, dispose_url
-from tests.e2e.conftest import LiveServer, free_port, server_env, start_process, wait_ready
+from tests.e2e.conftest import LiveServer, serving
 
 CAP = 8  # connections per server process, in this test's server
 BODY_LIMIT = 64 * 1024
 GIVE_UP = 15.0  # no case should come near this; it only stops a test that would otherwise hang
 
 
-def limited_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
-    return server_env(tmp_path, port, STOA_HEADER_TIMEOUT_SECONDS="1", STOA_KEEP_ALIVE_SECONDS="1",
-                      STOA_BODY_TIMEOUT_SECONDS="1", STOA_MAX_CONNECTIONS=str(CAP),
-                      STOA_MAX_REQUEST_BYTES=str(BODY_LIMIT), STOA_RUN_WORKERS="false", **extra)
+LIMITS = {"STOA_HEADER_TIMEOUT_SECONDS": "1", "STOA_KEEP_ALIVE_SECONDS": "1", "STOA_BODY_TIMEOUT_SECONDS": "1",
+          "STOA_MAX_CONNECTIONS": str(CAP), "STOA_MAX_REQUEST_BYTES": str(BODY_LIMIT), "STOA_RUN_WORKERS": "false"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp_path = tmp_path_factory.mktemp("limits")
-    port = free_port()
-    env = limited_env(tmp_path, port, STOA_DATABASE_URL=database_url("sqlite", tmp_path))
-    log = tmp_path / "server.log"
-    live = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
-    try:
-        wait_ready(live.url, live.process, log)
+    with serving("sqlite", tmp_path_factory.mktemp("limits"), **LIMITS) as live:
         yield live
-    finally:
-        live.stop()
 
 
 def port_of(server: LiveServer) -> int:
@@ -206,13 +195,7 @@ async def test_websocket_streams_outlive_the_http_timeouts(server: LiveServer) -
 
 def test_every_server_process_applies_the_limits(tmp_path: Path) -> None:
     """`--processes N` starts its processes from a factory: they serve with the same limits."""
-    url_db = database_url("postgresql", tmp_path)
-    port = free_port()
-    env = limited_env(tmp_path, port, STOA_DATABASE_URL=url_db)
-    log = tmp_path / "server.log"
-    live = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log, "serve", "--processes", "2"), log)
-    try:
-        wait_ready(live.url, live.process, log)
+    with serving("postgresql", tmp_path, "--processes", "2", **LIMITS) as live:
         for _ in range(4):  # new connections, so both processes are likely to answer some
             answer = asyncio.run(exchange(live, b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: "
                                           + b"a" * (256 * 1024) + b"\r\n\r\n"))
@@ -220,6 +203,3 @@ def test_every_server_process_applies_the_limits(tmp_path: Path) -> None:
             lines = b"".join(b"X-H%d: v\r\n" % i for i in range(150))
             answer = asyncio.run(exchange(live, b"GET /health HTTP/1.1\r\nHost: t\r\n" + lines + b"\r\n"))
             assert status_of(answer) == 431, answer[:300]
-    finally:
-        live.stop()
-        dispose_url("postgresql", url_db)

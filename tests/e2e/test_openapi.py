@@ -35,8 +35,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.databases import BACKENDS, database_url, dispose_url
-from tests.e2e.conftest import LiveServer, free_port, server_env, start_process, wait_ready
+from tests.databases import BACKENDS
+from tests.e2e.conftest import LiveServer, serving
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long enough password"
@@ -51,18 +51,8 @@ WRITES_LAST = {"GET": 0, "PUT": 1, "PATCH": 1, "POST": 2, "DELETE": 3}
 @pytest.fixture(params=BACKENDS)
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """A live server without rate limits: the run sends more requests than one token may."""
-    backend = str(request.param)
-    url_db = database_url(backend, tmp_path)
-    port = free_port()
-    env = server_env(tmp_path, port, STOA_DATABASE_URL=url_db, STOA_RATE_LIMIT_ENABLED="false")
-    log = tmp_path / "server.log"
-    live = LiveServer(f"http://127.0.0.1:{port}", env, start_process(env, log), log)
-    try:
-        wait_ready(live.url, live.process, log)
+    with serving(str(request.param), tmp_path, STOA_RATE_LIMIT_ENABLED="false") as live:
         yield live
-    finally:
-        live.stop()
-        dispose_url(backend, url_db)
 
 
 def sign_up(url: str, username: str) -> Mastodon:
