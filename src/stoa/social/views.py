@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from stoa.social.visibility import may_see
+from stoa.social.visibility import OPEN, may_see
 from stoa.store.database import Connection
 from stoa.store.schema import (
     accounts,
@@ -177,8 +177,10 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
     followed: set[int] = set()
     if viewer_id is not None and views:
         blocked, followed = await _mark_viewer_state(conn, viewer_id, views)
+    # Who a post mentions matters only to followers-only and direct posts: not built for the others.
     visible = {sid for sid, view in views.items()
-               if may_see(viewer_id, view.row, view.account, {int(m.id) for m in view.mentions}, blocked, followed)}
+               if may_see(viewer_id, view.row, view.account,
+                          () if view.row.visibility in OPEN else {int(m.id) for m in view.mentions}, blocked, followed)}
 
     result: dict[int, StatusView] = {}
     for sid in ids:
