@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from stoa.api import client
 from stoa.api.params import Params
-from stoa.social import oauth
+from stoa.social import oauth, sessions
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, Unauthorized
 
@@ -93,9 +93,7 @@ async def resolve(request: Request, token: str) -> Auth:
     cache: TokenCache = request.app.state.token_cache
     auth = cache.get(token)
     if auth is None:
-        ctx = await get_ctx(request)
-        async with ctx.db.read() as conn:
-            info = await oauth.resolve_token(conn, token)
+        info = await sessions.resolve_token(request.app.state.ctx, token)
         auth = Auth(info.token_id, info.account_id, info.app_id, info.scopes)
         cache.put(token, auth)
     return auth

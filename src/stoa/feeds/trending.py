@@ -23,6 +23,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, literal, select, union_all
 
+from stoa.social.context import Context
+from stoa.social.timelines import hidden_accounts
+from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Event
 from stoa.store.ids import id_for_time
@@ -161,3 +164,15 @@ async def rebuild(conn: Connection) -> None:
         ["status_id", "language", "engagement", "regional_engagement"],
         select(scored.c.id, scored.c.language, scored.c.engagement, scored.c.regional)
         .where((scored.c.engagement > 0) | (scored.c.regional > 0))))
+
+
+async def trending_statuses(ctx: Context, viewer_id: int | None, fallback_languages: set[str], *,
+                            offset: int, limit: int, depth: int) -> tuple[list[StatusView], bool]:
+    """A page of trending posts as the viewer sees them, in their languages (an anonymous reader's, or a
+    person's without any, come from ``fallback_languages``); and whether the top ``depth`` goes on."""
+    async with ctx.db.read() as conn:
+        languages = (await languages_of(conn, viewer_id) if viewer_id is not None else set()) or fallback_languages
+        ids = (await top(conn, languages, depth))[offset:offset + limit]
+        hidden = await hidden_accounts(conn, viewer_id)
+        views = [v for v in await ordered(conn, viewer_id, ids) if int(v.row.account_id) not in hidden]
+    return views, len(ids) == limit and offset + limit < depth

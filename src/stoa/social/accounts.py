@@ -13,8 +13,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, or_, select
 
+from stoa.media.attachments import storage
+from stoa.media.images import process_profile_image
 from stoa.social import text as post_text
+from stoa.social.context import Context
 from stoa.social.errors import NotFound, Unauthorized, ValidationFailed
+from stoa.social.relationships import count_follow_requests
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -270,3 +274,63 @@ async def get_user(conn: Connection, account_id: int) -> Any:
     if row is None:
         raise NotFound()
     return row
+
+
+# The actions and reads the API calls: each owns its transaction, in the context's home region.
+
+async def visible_account(ctx: Context, account_id: int) -> Any:
+    """An account as anyone may see it: a suspended one is not found."""
+    async with ctx.db.read() as conn:
+        row = await get_account(conn, account_id)
+    if row.suspended_at is not None:
+        raise NotFound()
+    return row
+
+
+async def lookup_account(ctx: Context, acct: str) -> Any:
+    """``alice`` or ``alice@this.domain``; other domains, unknown and suspended accounts are not found."""
+    async with ctx.db.read() as conn:
+        return await lookup(conn, acct, ctx.domain)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The signed-in person's own account: the public row, their private settings, pending follow requests."""
+
+    account: Any
+    user: Any
+    follow_requests: int
+
+
+async def credential(ctx: Context, account_id: int) -> Credential:
+    async with ctx.db.read() as conn:
+        row = await get_account(conn, account_id)
+        user = await get_user(conn, account_id)
+        pending = await count_follow_requests(conn, account_id)
+    return Credential(row, user, pending)
+
+
+async def posting_defaults(ctx: Context, account_id: int) -> Any:
+    """The person's private settings row (default visibility, sensitivity, language)."""
+    async with ctx.db.read() as conn:
+        return await get_user(conn, account_id)
+
+
+PROFILE_IMAGES = {"avatar": ("avatars", (400, 400), True), "header": ("headers", (1500, 500), False)}
+
+
+async def _store_profile_image(ctx: Context, which: str, data: bytes) -> str:
+    kind, box, crop = PROFILE_IMAGES[which]
+    encoded = await asyncio.to_thread(process_profile_image, data, ctx.settings.max_avatar_bytes, box, crop)
+    return await asyncio.to_thread(storage(ctx).put, encoded.data, encoded.extension, kind)
+
+
+async def update_credentials(ctx: Context, account_id: int, changes: ProfileChanges,
+                             images: dict[str, bytes] | None = None) -> Credential:
+    """Change a profile; ``images`` ("avatar", "header") are decoded and checked before anything is written."""
+    for which, data in (images or {}).items():
+        setattr(changes, which, await _store_profile_image(ctx, which, data))
+    async with ctx.db.write() as conn:
+        await update_profile(conn, account_id, changes)
+    ctx.db.wake()
+    return await credential(ctx, account_id)

@@ -272,3 +272,13 @@ async def list_blocks_or_mutes(ctx: Context, account_id: int, kind: str, page: P
 async def count_follow_requests(conn: Connection, target_id: int) -> int:
     return int((await conn.execute(select(func.count()).select_from(follow_requests).where(
         follow_requests.c.target_account_id == target_id))).scalar_one())
+
+
+async def relationships_of(ctx: Context, viewer_id: int, ids: list[int]) -> list[Relationship]:
+    """The viewer's relationship with each account in ``ids`` (asked-for order, duplicates dropped)."""
+    async with ctx.db.read() as conn:
+        return await relationships(conn, viewer_id, list(dict.fromkeys(ids)))
+
+
+async def relationship_with(ctx: Context, viewer_id: int, target_id: int) -> Relationship:
+    return (await relationships_of(ctx, viewer_id, [target_id]))[0]

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from stoa.social.context import Context
+from stoa.social.errors import NotFound
 from stoa.social.visibility import OPEN, may_see
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -217,3 +219,26 @@ async def _mark_viewer_state(conn: Connection, viewer_id: int,
 async def ordered(conn: Connection, viewer_id: int | None, ids: list[int]) -> list[StatusView]:
     loaded = await load_statuses(conn, viewer_id, ids)
     return [loaded[i] for i in ids if i in loaded]
+
+
+# What the API layer calls: each opens its own read transaction in the context's home region.
+
+async def visible_statuses(ctx: Context, viewer_id: int | None, ids: list[int]) -> list[StatusView]:
+    """The posts among ``ids`` the viewer may see, in the order asked (the others are left out)."""
+    async with ctx.db.read() as conn:
+        return await ordered(conn, viewer_id, ids)
+
+
+async def visible_status(ctx: Context, viewer_id: int | None, status_id: int) -> StatusView:
+    """One post as the viewer sees it; NotFound alike for a post that is missing, gone or not theirs to see."""
+    found = await visible_statuses(ctx, viewer_id, [status_id])
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+async def listed_accounts(ctx: Context, ids: list[int] | set[int]) -> dict[int, Any]:
+    """Accounts to list (followers, likers, suggestions…): suspended ones are left out."""
+    async with ctx.db.read() as conn:
+        rows = await load_accounts(conn, ids)
+    return {i: r for i, r in rows.items() if r.suspended_at is None}

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import literal, select, union_all
 
+from stoa.social.context import Context
 from stoa.social.errors import NotFound
 from stoa.store.database import Connection
 from stoa.store.schema import accounts, blocks, follows, mentions, statuses
@@ -101,3 +102,9 @@ async def could_see_deleted(conn: Connection, viewer_id: int | None, status_id: 
     """Whether the viewer could have seen a post that is now deleted: who may hear that it is gone."""
     row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
     return row is not None and await can_see(conn, viewer_id, row, deleted_too=True)
+
+
+async def may_hear_of_deletion(ctx: Context, viewer_id: int | None, status_id: int) -> bool:
+    """``could_see_deleted`` in its own read: whom a stream tells that a post is gone."""
+    async with ctx.db.read() as conn:
+        return await could_see_deleted(conn, viewer_id, status_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,12 +14,10 @@ from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
-from stoa.media.attachments import storage as media_storage
-from stoa.media.images import process_profile_image
-from stoa.social import accounts, oauth, relationships, timelines
+from stoa.social import accounts, relationships, sessions, timelines
 from stoa.social.context import Context
 from stoa.social.errors import Forbidden, ValidationFailed
-from stoa.social.views import load_accounts
+from stoa.social.views import listed_accounts
 from stoa.store import ids
 
 router = APIRouter()
@@ -102,27 +99,20 @@ def account_json(ctx: Context, row: Any, source: Any = None, follow_requests: in
     return ser.account(row, ctx.base_url, ctx.domain, source=source, follow_requests=follow_requests)
 
 
-async def credential_account(ctx: Context, account_id: int) -> JSON:
+def credential_json(ctx: Context, own: accounts.Credential) -> JSON:
     """The signed-in person's own account, with its source (defaults) and pending follow requests."""
-    async with ctx.db.read() as conn:
-        row = await accounts.get_account(conn, account_id)
-        user = await accounts.get_user(conn, account_id)
-        pending = await relationships.count_follow_requests(conn, account_id)
-    return JSON(account_json(ctx, row, source=user, follow_requests=pending))
+    return JSON(account_json(ctx, own.account, source=own.user, follow_requests=own.follow_requests))
 
 
 async def accounts_page(request: Request, ctx: Context, pairs: list[tuple[int, int]]) -> JSON:
-    async with ctx.db.read() as conn:
-        rows = await load_accounts(conn, {a for _, a in pairs})
-    items = [account_json(ctx, rows[a]) for _, a in pairs if a in rows and rows[a].suspended_at is None]
+    rows = await listed_accounts(ctx, {a for _, a in pairs})
+    items = [account_json(ctx, rows[a]) for _, a in pairs if a in rows]
     return paginated(request, items, [p for p, _ in pairs], ctx.base_url)
 
 
 @router.post("/api/v1/accounts", **doc(Token, body=SignUpForm))
 async def register(request: Request, auth: Auth = Depends(require("write:accounts", user=False)),
                    ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
-    if not ctx.settings.registrations_open:
-        raise Forbidden("Registrations are closed on this server")
     if auth.account_id is not None:
         raise Forbidden("You are already signed in")
     new = accounts.NewAccount(
@@ -134,39 +124,14 @@ async def register(request: Request, auth: Auth = Depends(require("write:account
         region=params.text("region", None, 32),
         sign_up_ip=client_ip(request),
     )
-    if not params.flag("agreement", False):
-        raise ValidationFailed("Agreement must be accepted")
-    home = ctx.for_region(new.region or ctx.store.default_region)  # unknown region -> 422
-    accounts.validate_new_account(new)
-    await accounts.check_name_free_everywhere(ctx.store, new)
-    password_hash = await accounts.hash_password(new.password)
-    async with ctx.db.read() as conn:
-        app = await oauth.get_app(conn, auth.app_id)
-    async with home.db.write() as conn:  # the account, its credentials and its token: all in its home region
-        account_id = await accounts.create_account(conn, new, default_region=home.home,
-                                                   password_hash=password_hash)
-        scopes = sorted(set(auth.scopes) & {"read", "write", "follow", "push"}) or ["read"]
-        if app is not None:
-            await oauth.ensure_app(conn, app)
-        token = await oauth.issue_token(conn, auth.app_id, account_id, scopes, home.home)
-    home.db.wake()
-    import time
-
-    return JSON({"access_token": token, "token_type": "Bearer", "scope": " ".join(scopes),
-                 "created_at": int(time.time())})
+    issued = await sessions.sign_up(ctx, new, auth.app_id, auth.scopes, agreed=bool(params.flag("agreement", False)))
+    return JSON(issued.as_json())
 
 
 @router.get("/api/v1/accounts/verify_credentials", **doc(CredentialAccount))
 async def verify_credentials(auth: Auth = Depends(require("read:accounts")),
                              ctx: Context = Depends(get_ctx)) -> JSON:
-    return await credential_account(ctx, auth.user)
-
-
-async def _store_image(ctx: Context, upload: Any, kind: str) -> str:
-    data = await upload.read(ctx.settings.max_avatar_bytes + 1)
-    box, crop = ((400, 400), True) if kind == "avatars" else ((1500, 500), False)
-    encoded = await asyncio.to_thread(process_profile_image, data, ctx.settings.max_avatar_bytes, box, crop)
-    return await asyncio.to_thread(media_storage(ctx).put, encoded.data, encoded.extension, kind)
+    return credential_json(ctx, await accounts.credential(ctx, auth.user))
 
 
 @router.patch("/api/v1/accounts/update_credentials", **doc(CredentialAccount, body=PROFILE_BODY))
@@ -193,32 +158,25 @@ async def update_credentials(auth: Auth = Depends(require("write:accounts")), ct
         changes.default_visibility = defaults.text("privacy", None, 16)
         changes.default_sensitive = defaults.flag("sensitive")
         changes.default_language = defaults.text("language", None, 16)
-    # Decode and validate both images before anything is written.
-    for kind, key in (("avatars", "avatar"), ("headers", "header")):
+    images = {}
+    for key in ("avatar", "header"):
         upload = params.file(key)
-        if upload is not None:
-            setattr(changes, key, await _store_image(ctx, upload, kind))
-    async with ctx.db.write() as conn:
-        await accounts.update_profile(conn, auth.user, changes)
-    ctx.db.wake()
-    return await credential_account(ctx, auth.user)
+        if upload is not None:  # one byte over the limit is enough to refuse it
+            images[key] = await upload.read(ctx.settings.max_avatar_bytes + 1)
+    return credential_json(ctx, await accounts.update_credentials(ctx, auth.user, changes, images))
 
 
 @router.get("/api/v1/accounts/lookup", **doc(Account, query=LookupQuery, errors=(404,)))
 async def lookup(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
-    async with ctx.db.read() as conn:
-        row = await accounts.lookup(conn, params.required_str("acct", 300), ctx.domain)
-    return JSON(account_json(ctx, row))
+    return JSON(account_json(ctx, await accounts.lookup_account(ctx, params.required_str("acct", 300))))
 
 
 @router.get("/api/v1/accounts/relationships", **doc(list[Relationship], query=RelationshipsQuery))
 async def get_relationships(auth: Auth = Depends(require("read:follows")), ctx: Context = Depends(get_ctx),
                             params: Params = Depends(get_params)) -> JSON:
     wanted = [n for n in (ids.parse(raw) for raw in params.items("id", max_items=100)) if n is not None]
-    async with ctx.db.read() as conn:
-        rels = await relationships.relationships(conn, auth.user, list(dict.fromkeys(wanted)))
-    return JSON([ser.relationship(r) for r in rels])
+    return JSON([ser.relationship(r) for r in await relationships.relationships_of(ctx, auth.user, wanted)])
 
 
 @router.get("/api/v1/accounts/search", **doc(list[Account], query=AccountSearchQuery))
@@ -233,13 +191,7 @@ async def search_accounts(auth: Auth = Depends(require("read:accounts")), ctx: C
 
 @router.get("/api/v1/accounts/{account_id}", **doc(Account))
 async def get_account(account_id: str, ctx: Context = Depends(get_ctx)) -> JSON:
-    async with ctx.db.read() as conn:
-        row = await accounts.get_account(conn, parse_id(account_id))
-    if row.suspended_at is not None:
-        from stoa.social.errors import NotFound
-
-        raise NotFound()
-    return JSON(account_json(ctx, row))
+    return JSON(account_json(ctx, await accounts.visible_account(ctx, parse_id(account_id))))
 
 
 @router.get("/api/v1/accounts/{account_id}/statuses", **doc(list[Status], query=AccountStatusesQuery))
@@ -271,9 +223,7 @@ async def following(request: Request, account_id: str, ctx: Context = Depends(ge
 
 
 async def _relationship(ctx: Context, viewer_id: int, target: int) -> JSON:
-    async with ctx.db.read() as conn:
-        rel = (await relationships.relationships(conn, viewer_id, [target]))[0]
-    return JSON(ser.relationship(rel))
+    return JSON(ser.relationship(await relationships.relationship_with(ctx, viewer_id, target)))
 
 
 @router.post("/api/v1/accounts/{account_id}/follow", **doc(Relationship, body=FollowForm, errors=SELF))

@@ -17,8 +17,7 @@ from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.feeds import suggestions, trending
 from stoa.social.context import Context
-from stoa.social.timelines import hidden_accounts
-from stoa.social.views import load_accounts, ordered
+from stoa.social.views import listed_accounts
 
 router = APIRouter()
 MAX_TRENDS = 40
@@ -47,14 +46,10 @@ async def trending_statuses(request: Request, auth: Auth | None = Depends(option
     """The most engaged-with public posts of the last two days in the reader's languages."""
     limit = params.integer("limit", 20, minimum=1, maximum=MAX_TRENDS) or 20
     offset = params.integer("offset", 0, minimum=0, maximum=MAX_TRENDS) or 0
-    viewer = auth.account_id if auth else None
-    async with ctx.db.read() as conn:
-        languages = (await trending.languages_of(conn, viewer) if viewer is not None else set()) or _languages(request)
-        ids = (await trending.top(conn, languages, MAX_TRENDS))[offset:offset + limit]
-        hidden = await hidden_accounts(conn, viewer)
-        views = [v for v in await ordered(conn, viewer, ids) if int(v.row.account_id) not in hidden]
+    views, more = await trending.trending_statuses(ctx, auth.account_id if auth else None, _languages(request),
+                                                   offset=offset, limit=limit, depth=MAX_TRENDS)
     response = JSON([status_json(ctx, v) for v in views])
-    if len(ids) == limit and offset + limit < MAX_TRENDS:
+    if more:
         query = urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "offset"),
                            ("offset", offset + limit)])
         response.headers["Link"] = f'<{ctx.base_url}{request.url.path}?{query}>; rel="next"'
@@ -64,8 +59,7 @@ async def trending_statuses(request: Request, auth: Auth | None = Depends(option
 async def _suggested(ctx: Context, viewer: int, params: Params) -> list[tuple[list[str], dict[str, object]]]:
     limit = params.integer("limit", 40, minimum=1, maximum=suggestions.MAX_LIMIT) or 40
     found = await suggestions.suggestions(ctx, viewer, limit)
-    async with ctx.db.read() as conn:
-        rows = await load_accounts(conn, {s.account_id for s in found})
+    rows = await listed_accounts(ctx, {s.account_id for s in found})
     return [(s.sources, account_json(ctx, rows[s.account_id])) for s in found if s.account_id in rows]
 
 

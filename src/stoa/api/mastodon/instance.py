@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import func, select
 
 from stoa import __version__
 from stoa.api.deps import Auth, get_ctx, require
 from stoa.api.mastodon.entities import CustomEmoji, Instance, InstanceV1, NothingYet, Preferences
 from stoa.api.openapi import doc
 from stoa.api.responses import JSON
+from stoa.social import accounts, instance
 from stoa.social.context import Context
-from stoa.store.schema import accounts, statuses
 
 router = APIRouter()
 MASTODON_COMPAT = "4.3.0"
@@ -39,12 +38,8 @@ def _configuration(ctx: Context) -> dict[str, Any]:
 
 
 async def _stats(ctx: Context) -> dict[str, int]:
-    async with ctx.db.read() as conn:
-        users = (await conn.execute(select(func.count()).select_from(accounts)
-                                    .where(accounts.c.domain.is_(None)))).scalar_one()
-        posts = (await conn.execute(select(func.count()).select_from(statuses)
-                                    .where(statuses.c.deleted_at.is_(None)))).scalar_one()
-    return {"user_count": int(users), "status_count": int(posts), "domain_count": 0}
+    stats = await instance.statistics(ctx)
+    return {"user_count": stats.users, "status_count": stats.posts, "domain_count": stats.domains}
 
 
 @router.get("/api/v1/instance", **doc(InstanceV1))
@@ -99,10 +94,7 @@ async def custom_emojis() -> JSON:
 @router.get("/api/v1/preferences", **doc(Preferences))
 async def preferences(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
     """The signed-in person's posting defaults (set through update_credentials' source[...])."""
-    from stoa.social.accounts import get_user
-
-    async with ctx.db.read() as conn:
-        user = await get_user(conn, auth.user)
+    user = await accounts.posting_defaults(ctx, auth.user)
     return JSON({"posting:default:visibility": user.default_visibility,
                  "posting:default:sensitive": bool(user.default_sensitive),
                  "posting:default:language": user.default_language, "reading:expand:media": "default",

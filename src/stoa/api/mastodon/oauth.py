@@ -15,9 +15,9 @@ from stoa.api.mastodon.entities import Application, AuthorizationServer, Credent
 from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON, error
-from stoa.social import accounts, oauth
+from stoa.social import oauth, sessions
 from stoa.social.context import Context
-from stoa.social.errors import BadRequest, DomainError, Unauthorized
+from stoa.social.errors import DomainError, Unauthorized
 from stoa.web.pages import HTMLPage
 
 router = APIRouter()
@@ -92,24 +92,15 @@ async def create_app(ctx: Context = Depends(get_ctx), params: Params = Depends(g
         redirect_uris = " ".join(params.items("redirect_uris"))
     else:
         redirect_uris = params.text("redirect_uris", None, 4096) or oauth.OOB
-    async with ctx.db.write() as conn:
-        row = await oauth.create_app(conn, params.required_str("client_name", 255), redirect_uris,
-                                     params.text("scopes", "read", 1024), params.text("website", None, 1024))
+    row = await sessions.register_app(ctx, params.required_str("client_name", 255), redirect_uris,
+                                      params.text("scopes", "read", 1024), params.text("website", None, 1024))
     return JSON(_app_json(row))
 
 
 @router.get("/api/v1/apps/verify_credentials", **doc(Application))
 async def verify_app(auth: Auth = Depends(require("read", user=False)),
                      ctx: Context = Depends(get_ctx)) -> JSON:
-    from sqlalchemy import select
-
-    from stoa.store.schema import apps
-
-    async with ctx.db.read() as conn:
-        row = (await conn.execute(select(apps).where(apps.c.id == auth.app_id))).first()
-    if row is None:
-        raise Unauthorized("The access token is invalid")
-    return JSON(_app_json(row, with_secret=False))
+    return JSON(_app_json(await sessions.app_of_token(ctx, auth.app_id), with_secret=False))
 
 
 @router.get("/.well-known/oauth-authorization-server", **doc(AuthorizationServer))
@@ -168,26 +159,19 @@ def _authorize_page(app_name: str, params: Params, message: str = "", status: in
     return HTMLPage(body, status_code=status)
 
 
-async def _checked_request(ctx: Context, params: Params) -> tuple[object, str, list[str]]:
-    if (params.text("response_type") or "code") != "code":
-        raise BadRequest("The authorization server does not support this response type.")
-    async with ctx.db.read() as conn:
-        app = await oauth.find_app(conn, params.text("client_id"))
-    redirect_uri = params.text("redirect_uri") or oauth.OOB
-    oauth.check_redirect_uri(app, redirect_uri)
-    scopes = oauth.narrow_scopes(app, params.text("scope"))
-    oauth.check_code_challenge(params.text("code_challenge", None, 128),
-                               params.text("code_challenge_method", None, 16))
-    return app, redirect_uri, scopes
+async def _checked_request(ctx: Context, params: Params) -> sessions.AuthorizationRequest:
+    return await sessions.check_authorization_request(
+        ctx, params.text("client_id"), params.text("response_type"), params.text("redirect_uri"),
+        params.text("scope"), params.text("code_challenge", None, 128), params.text("code_challenge_method", None, 16))
 
 
 @router.get("/oauth/authorize", **doc(query=AuthorizeQuery, pages={200: "The sign-in form", 400: AUTHORIZE_FAILED}))
 async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     try:
-        app, _, _ = await _checked_request(ctx, params)
+        checked = await _checked_request(ctx, params)
     except DomainError as exc:
         return _error_page(str(exc))
-    return _authorize_page(getattr(app, "name", "an app"), params)
+    return _authorize_page(checked.app.name, params)
 
 
 @router.post("/oauth/authorize", **doc(
@@ -196,24 +180,17 @@ async def authorize_form(ctx: Context = Depends(get_ctx), params: Params = Depen
            401: "Wrong username or password: the form again"}))
 async def authorize_submit(ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     try:
-        app, redirect_uri, scopes = await _checked_request(ctx, params)
+        checked = await _checked_request(ctx, params)
     except DomainError as exc:
         return _error_page(str(exc))
-    login = params.text("username", "", 255) or ""
-    home = ctx.for_region(await accounts.home_region_of_login(ctx.store, login) or ctx.store.default_region)
     try:
-        async with home.db.read() as conn:
-            account_id = await accounts.authenticate(conn, login, params.text("password", "", 1024) or "")
+        code = await sessions.authorize(ctx, checked, params.text("username", "", 255) or "",
+                                        params.text("password", "", 1024) or "")
     except Unauthorized as exc:
-        return _authorize_page(getattr(app, "name", "an app"), params, str(exc), status=401)
-    try:
-        async with home.db.write() as conn:  # the code lives where the person's tokens will
-            await oauth.ensure_app(conn, app)
-            code = await oauth.issue_code(conn, app, account_id, redirect_uri, scopes,
-                                          params.text("code_challenge", None, 128),
-                                          params.text("code_challenge_method", None, 16), home.home)
+        return _authorize_page(checked.app.name, params, str(exc), status=401)
     except DomainError as exc:
         return _error_page(str(exc))
+    redirect_uri = checked.redirect_uri
     if redirect_uri == oauth.OOB:
         return HTMLPage(f"<!doctype html><title>Authorization code</title><h1>Authorization code</h1>"
                         f"<p>Copy this code into the app:</p><pre id=\"code\">{html.escape(code)}</pre>")
@@ -237,45 +214,25 @@ def _client_credentials(request: Request, params: Params) -> tuple[str | None, s
     return params.text("client_id", None, 255), params.text("client_secret", None, 255)
 
 
-def _region_ctx(ctx: Context, region: str | None) -> Context:
-    """The context of a named region; the default one for a name that is missing or unknown."""
-    return ctx.for_region(region if region in ctx.store.region_names else ctx.store.default_region)
-
-
 @router.post("/oauth/token", **doc(Token, body=TokenForm, errors=(401,)))
 async def token(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     grant = params.text("grant_type")
     client_id, client_secret = _client_credentials(request, params)
-    ctx = ctx.for_region(ctx.store.default_region)  # apps register in the default region
-    try:
-        async with ctx.db.read() as conn:
-            if grant == "authorization_code" and not client_secret:
-                app = await oauth.find_app(conn, client_id)  # public client: PKCE stands in for the secret
-            else:
-                app = await oauth.authenticate_client(conn, client_id, client_secret)
+    try:  # a public client (no secret) may use the code grant: PKCE stands in for the secret
+        app = await sessions.client_for_grant(ctx, client_id, client_secret,
+                                              public_allowed=grant == "authorization_code")
     except Unauthorized as exc:
         return error(401, "invalid_client", str(exc))
     try:
         if grant == "authorization_code":
-            code = params.text("code", None, 255)
-            home = _region_ctx(ctx, oauth.region_of(code or ""))
-            exchanged = await oauth.exchange_code(
-                home.db, app, code, params.text("redirect_uri", None, 4096),
-                params.text("code_verifier", None, 255), region=home.home, require_pkce=not client_secret)
-            access, scopes = exchanged.access_token, exchanged.scopes
+            issued = await sessions.grant_authorization_code(
+                ctx, app, params.text("code", None, 255), params.text("redirect_uri", None, 4096),
+                params.text("code_verifier", None, 255), public_client=not client_secret)
         elif grant == "password":
-            scopes = oauth.narrow_scopes(app, params.text("scope"))
-            login = params.text("username", "", 255) or ""
-            home = _region_ctx(ctx, await accounts.home_region_of_login(ctx.store, login))
-            async with home.db.read() as conn:
-                account_id = await accounts.authenticate(conn, login, params.text("password", "", 1024) or "")
-            async with home.db.write() as conn:
-                await oauth.ensure_app(conn, app)
-                access = await oauth.issue_token(conn, app.id, account_id, scopes, home.home)
+            issued = await sessions.grant_password(ctx, app, params.text("username", "", 255) or "",
+                                                   params.text("password", "", 1024) or "", params.text("scope"))
         elif grant == "client_credentials":
-            scopes = oauth.narrow_scopes(app, params.text("scope"))
-            async with ctx.db.write() as conn:
-                access = await oauth.issue_token(conn, app.id, None, scopes, ctx.home)
+            issued = await sessions.grant_client_credentials(ctx, app, params.text("scope"))
         else:
             return error(400, "unsupported_grant_type",
                          "The authorization grant type is not supported by the authorization server.")
@@ -289,22 +246,16 @@ async def token(request: Request, ctx: Context = Depends(get_ctx), params: Param
         return error(400, "invalid_grant", str(exc))
     except DomainError as exc:
         return error(400, "invalid_grant" if grant == "authorization_code" else "invalid_request", str(exc))
-    import time
-
-    return JSON({"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
-                 "created_at": int(time.time())})
+    return JSON(issued.as_json())
 
 
 @router.post("/oauth/revoke", **doc(Empty, body=RevokeForm, errors=(401,)))
 async def revoke(request: Request, ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> Response:
     client_id, client_secret = _client_credentials(request, params)
     token_text = params.required_str("token", 255)
-    home = _region_ctx(ctx, oauth.region_of(token_text))
     try:
-        async with home.db.write() as conn:
-            app = await oauth.authenticate_client(conn, client_id, client_secret)
-            await oauth.revoke_token(conn, app, token_text)
+        await sessions.revoke(ctx, client_id, client_secret, token_text)
     except Unauthorized as exc:
         return error(401, "invalid_client", str(exc))
-    request.app.state.token_cache.forget(params.text("token") or "")
+    request.app.state.token_cache.forget(token_text)
     return JSON({})

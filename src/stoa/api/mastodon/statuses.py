@@ -18,8 +18,8 @@ from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.social import statuses, timelines
 from stoa.social.context import Context
-from stoa.social.errors import NotFound, ValidationFailed
-from stoa.social.views import StatusView, load_accounts, ordered
+from stoa.social.errors import ValidationFailed
+from stoa.social.views import StatusView, listed_accounts, visible_status, visible_statuses
 from stoa.store import ids
 
 router = APIRouter()
@@ -56,11 +56,7 @@ def statuses_page(request: Request, ctx: Context, views: list[StatusView]) -> JS
 
 
 async def render_one(ctx: Context, viewer_id: int | None, status_id: int) -> JSON:
-    async with ctx.db.read() as conn:
-        views = await ordered(conn, viewer_id, [status_id])
-    if not views:
-        raise NotFound()
-    return JSON(status_json(ctx, views[0]))
+    return JSON(status_json(ctx, await visible_status(ctx, viewer_id, status_id)))
 
 
 def _draft_fields(params: Params, ctx: Context) -> dict[str, Any]:
@@ -107,9 +103,7 @@ def parse_reply_id(raw: Any) -> int | None:
 async def get_many(auth: Auth | None = Depends(optional_auth), ctx: Context = Depends(get_ctx),
                    params: Params = Depends(get_params)) -> JSON:
     wanted = [n for n in (ids.parse(i) for i in params.items("id", max_items=40)) if n is not None]
-    async with ctx.db.read() as conn:
-        views = await ordered(conn, viewer(auth), wanted)  # only what the viewer may see
-    return JSON([status_json(ctx, v) for v in views])
+    return JSON([status_json(ctx, v) for v in await visible_statuses(ctx, viewer(auth), wanted)])
 
 
 @router.get("/api/v1/statuses/{status_id}", **doc(Status))
@@ -122,13 +116,10 @@ async def get_one(status_id: str, auth: Auth | None = Depends(optional_auth),
 async def delete(status_id: str, auth: Auth = Depends(require("write:statuses")),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     sid = parse_id(status_id)
-    async with ctx.db.read() as conn:
-        views = await ordered(conn, auth.user, [sid])
+    view = await visible_status(ctx, auth.user, sid)  # rendered as it was, for "delete and redraft"
     row = await statuses.delete_status(ctx, auth.user, sid)
-    if not views:
-        raise NotFound()
-    data = status_json(ctx, views[0])
-    data["text"] = row.text  # "delete and redraft"
+    data = status_json(ctx, view)
+    data["text"] = row.text
     return JSON(data)
 
 
@@ -147,8 +138,7 @@ async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
                   ctx: Context = Depends(get_ctx)) -> JSON:
     sid = parse_id(status_id)
     versions = await statuses.history(ctx, viewer(auth), sid)
-    async with ctx.db.read() as conn:
-        authors = await load_accounts(conn, {int(v.account_id) for v in versions})
+    authors = await listed_accounts(ctx, {int(v.account_id) for v in versions})
     return JSON([ser.status_edit(v, ser.account(authors[int(v.account_id)], ctx.base_url, ctx.domain))
                  for v in versions])
 
@@ -164,9 +154,8 @@ async def source(status_id: str, auth: Auth = Depends(require("read:statuses")),
 async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
                  ctx: Context = Depends(get_ctx)) -> JSON:
     found = await statuses.context(ctx, viewer(auth), parse_id(status_id))
-    async with ctx.db.read() as conn:
-        ancestors = await ordered(conn, viewer(auth), found.ancestors)
-        descendants = await ordered(conn, viewer(auth), found.descendants)
+    ancestors = await visible_statuses(ctx, viewer(auth), found.ancestors)
+    descendants = await visible_statuses(ctx, viewer(auth), found.descendants)
     return JSON({"ancestors": [status_json(ctx, v) for v in ancestors],
                  "descendants": [status_json(ctx, v) for v in descendants]})
 

@@ -24,7 +24,7 @@ from stoa.social import notifications, visibility
 from stoa.social.context import Context
 from stoa.social.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from stoa.social.streaming import Broker, StreamMessage, Subscription
-from stoa.social.views import ordered
+from stoa.social.views import visible_statuses
 
 router = APIRouter()
 EVENTS = {"text/event-stream": {"schema": {"type": "string", "description": "Mastodon's streaming events"}}}
@@ -58,9 +58,8 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
         if message.public:
             return str(message.object_id)
         # Only those who could see the post hear that it is gone.
-        async with ctx.db.read() as conn:
-            if not await visibility.could_see_deleted(conn, viewer_id, message.object_id):
-                return None
+        if not await visibility.may_hear_of_deletion(ctx, viewer_id, message.object_id):
+            return None
         return str(message.object_id)
     if message.event == "notification":
         if viewer_id is None:
@@ -70,10 +69,9 @@ async def render(ctx: Context, subscription: Subscription, message: StreamMessag
         except NotFound:
             return None
         return orjson.dumps(ser.notification(view, ctx.base_url, ctx.domain, ctx.media_urls)).decode()
-    async with ctx.db.read() as conn:
-        views = await ordered(conn, viewer_id, [message.object_id])  # only what the viewer may see
-        if not views:
-            return None
+    views = await visible_statuses(ctx, viewer_id, [message.object_id])  # only what the viewer may see
+    if not views:
+        return None
     return orjson.dumps(ser.status(views[0], ctx.base_url, ctx.domain, ctx.media_urls)).decode()
 
 
