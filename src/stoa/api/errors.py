@@ -33,12 +33,6 @@ STATUS_FOR = [
 ]
 
 
-class RateLimited(Exception):
-    def __init__(self, headers: dict[str, str]) -> None:
-        super().__init__("Too many requests")
-        self.headers = headers
-
-
 def status_for(exc: DomainError) -> int:
     for cls, status in STATUS_FOR:
         if isinstance(exc, cls):
@@ -73,10 +67,6 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         message = {404: "Record not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
         return error(exc.status_code, message, headers=dict(exc.headers or {}))
-
-    @app.exception_handler(RateLimited)
-    async def _limited(_request: Request, exc: RateLimited) -> Response:
-        return error(429, "Too many requests", headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,1 +1,2 @@
-"""Feeds: the For You recommender (issue #5). Today: the offline evaluation and its models."""
+"""Feeds: For You (candidates, ranking, policy, explanations, controls), trending and similarity, and the
+recommender's offline evaluation. Built on the social domain's read models."""

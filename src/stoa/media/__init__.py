@@ -1,1 +1,1 @@
-"""Media: images (and, with issue #4, video) — decoded, cleaned, stored."""
+"""Media: images and video — probed, decoded under limits, re-encoded without metadata, stored, served."""

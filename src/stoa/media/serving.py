@@ -24,14 +24,13 @@ from pathlib import Path
 from sqlalchemy import exists, or_, select
 
 from stoa.config import Settings
+from stoa.media.storage import CONTENT_TYPES
 from stoa.store.database import Database
 from stoa.store.regions import Store
 from stoa.store.schema import accounts, media_attachments, statuses
 
 KEY = re.compile(r"^(avatars|headers|media|previews)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{2,5}$")
 PUBLIC_PREFIXES = ("avatars/", "headers/")
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "webp": "image/webp",
-                 "gif": "image/gif"}
 
 
 class MediaUrlSigner:

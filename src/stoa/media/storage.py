@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from stoa.config import Settings
 
 CHUNK = 1024 * 1024
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "webp": "image/webp"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "mp4": "video/mp4", "webp": "image/webp", "gif": "image/gif"}
 
 
 def content_key(digest: str, extension: str, prefix: str) -> str:

@@ -1,1 +1,2 @@
-"""Data residency and the transparency log (issue #3): regions, and proofs an auditor can check."""
+"""Data residency: the signed, append-only transparency log an auditor can check, and a person's data rights
+(export and erasure) across regions."""

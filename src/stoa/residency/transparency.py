@@ -320,13 +320,6 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def unb64(text_: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text_, validate=True)
-    except (ValueError, TypeError):
-        raise BadRequest(f"{what} is not valid base64") from None
-
-
 def require_region(regions: Sequence[str], region: str) -> None:
     if region not in regions:
         raise NotFound(f"Unknown region {region!r}")

@@ -15,7 +15,6 @@ from stoa.social.views import StatusView, load_accounts, load_statuses
 from stoa.store.database import Connection
 from stoa.store.schema import notifications
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
 WITH_STATUS = {"mention", "status", "reblog", "favourite", "poll", "update"}
 
 

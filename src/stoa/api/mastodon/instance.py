@@ -11,6 +11,9 @@ from stoa.api.deps import Auth, get_ctx, require
 from stoa.api.mastodon.entities import CustomEmoji, Instance, InstanceV1, NothingYet, Preferences
 from stoa.api.openapi import doc
 from stoa.api.responses import JSON
+from stoa.media import images as media_images
+from stoa.media import video as media_video
+from stoa.media.attachments import MAX_DESCRIPTION
 from stoa.social import accounts, instance
 from stoa.social.context import Context
 
@@ -22,16 +25,26 @@ def version() -> str:
     return f"{MASTODON_COMPAT} (compatible; Stoa {__version__})"
 
 
+IMAGE_TYPES = {"JPEG": ["image/jpeg"], "PNG": ["image/png"], "WEBP": ["image/webp"], "GIF": ["image/gif"],
+               "HEIF": ["image/heic", "image/heif"]}
+# Videos are probed by content (FFmpeg reads far more); these are what phones and browsers send.
+VIDEO_TYPES = ["video/mp4", "video/quicktime", "video/webm"]
+
+
 def _configuration(ctx: Context) -> dict[str, Any]:
+    s = ctx.settings
+    images = [mime for fmt in sorted(media_images.ACCEPTED) for mime in IMAGE_TYPES.get(fmt, [])]
     return {
         "urls": {"streaming": ctx.base_url.replace("http", "ws", 1)},
         "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
-        "statuses": {"max_characters": ctx.settings.max_status_chars, "max_media_attachments": 4,
+        "statuses": {"max_characters": s.max_status_chars, "max_media_attachments": 4,
                      "characters_reserved_per_url": 23},
-        "media_attachments": {"supported_mime_types": ["image/jpeg", "image/png", "image/webp", "image/gif"],
-                              "image_size_limit": ctx.settings.max_image_bytes, "image_matrix_limit": 40_000_000,
-                              "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
-                              "description_limit": 1500},
+        "media_attachments": {"supported_mime_types": images + VIDEO_TYPES,
+                              "image_size_limit": s.max_image_bytes, "image_matrix_limit": media_images.MAX_PIXELS,
+                              "video_size_limit": s.max_video_bytes,
+                              # Any rate is accepted (above 60 frames/s it is served at 30): Mastodon's figure.
+                              "video_frame_rate_limit": 120,
+                              "video_matrix_limit": media_video.MAX_PIXELS, "description_limit": MAX_DESCRIPTION},
         "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
         "translation": {"enabled": False},
     }
