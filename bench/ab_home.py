@@ -39,7 +39,7 @@ from bench.load import (
     start_server,
     wrk,
 )
-from stoa.social.community import CommunitySize
+from stoa.demo.community import CommunitySize
 from stoa.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 import load
+from stoa.core.context import Context
 from stoa.feeds import for_you, similar
-from stoa.social.context import Context
 from stoa.store.regions import Store
 from stoa.store.schema import favourites
 

@@ -35,8 +35,8 @@ from sqlalchemy import and_, func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 import load
+from stoa.demo.community import CommunitySize
 from stoa.feeds.trending import window_start
-from stoa.social.community import CommunitySize
 from stoa.store.database import Database
 from stoa.store.migrate import upgrade
 from stoa.store.schema import follows, statuses, trending_posts

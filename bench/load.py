@@ -32,9 +32,9 @@ import httpx
 from sqlalchemy import func, select, text
 
 from stoa.config import Settings
+from stoa.demo.community import CommunitySize, generate
 from stoa.social import oauth
 from stoa.social.accounts import hash_password
-from stoa.social.community import CommunitySize, generate
 from stoa.store.database import Database
 from stoa.store.migrate import upgrade
 from stoa.store.schema import accounts, follows, home_feed

@@ -35,6 +35,7 @@ from stoa.api.metrics import MetricsMiddleware, metrics_endpoint
 from stoa.api.ratelimit import BodySizeLimitMiddleware, RateLimitMiddleware
 from stoa.api.stoa import account_data, feeds, transparency
 from stoa.config import Settings
+from stoa.core.context import Context
 from stoa.feeds import similar
 from stoa.feeds.ranking_log import log_ranking_config
 from stoa.feeds.ranking_model import retrain_forever
@@ -43,7 +44,6 @@ from stoa.media.serving import MediaUrlSigner
 from stoa.media.storage import storage_for
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.consumers import all_consumers
-from stoa.social.context import Context
 from stoa.social.maintenance import run_maintenance
 from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
 from stoa.social.timelines import home_holders

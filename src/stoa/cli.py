@@ -87,8 +87,8 @@ def migrate() -> None:
 async def _load_demo(store: Any, settings: Settings, size: Any, quiet: bool = False) -> dict[str, int] | None:
     from sqlalchemy import func, select
 
+    from stoa.demo.community import DEMO_PASSWORD, generate
     from stoa.social.accounts import hash_password
-    from stoa.social.community import DEMO_PASSWORD, generate
     from stoa.store.schema import accounts
 
     async with store.db.read() as conn:
@@ -120,7 +120,7 @@ def demo(
     follows: Annotated[int, typer.Option(help="Average accounts each account follows")] = 20,
 ) -> None:
     """Load a generated community (power-law follows; posts in English, Italian, French) into an empty store."""
-    from stoa.social.community import CommunitySize
+    from stoa.demo.community import CommunitySize
     from stoa.store.migrate import upgrade
 
     settings = _settings()
@@ -143,7 +143,7 @@ def serve(
     """Migrate the store, optionally load the demo community, and serve Stoa over HTTP."""
     from stoa import server
     from stoa.app import create_app
-    from stoa.social.community import DEMO
+    from stoa.demo.community import DEMO
     from stoa.store.migrate import upgrade
 
     overrides: dict[str, Any] = {"run_workers": workers}
@@ -199,8 +199,8 @@ def user_create(
 ) -> None:
     """Create a local account (logged in the transparency log)."""
     reason = _require_reason(reason)
+    from stoa.core.errors import DomainError
     from stoa.social.accounts import NewAccount, check_name_free_everywhere, create_account
-    from stoa.social.errors import DomainError
     from stoa.store.migrate import upgrade
 
     if role not in ("user", "moderator", "admin"):
@@ -259,8 +259,8 @@ def user_list(
 
 
 def _set_suspended(username: str, suspended: bool, reason: str | None) -> None:
+    from stoa.core.errors import DomainError
     from stoa.social.accounts import home_region_of_login, lookup_any, set_suspended
-    from stoa.social.errors import DomainError
 
     reason = _require_reason(reason)
     settings = _settings()
@@ -302,8 +302,8 @@ def token_create(
     reason: Annotated[str | None, typer.Option(help=REASON_HELP)] = None,
 ) -> None:
     """Issue an access token for a user (printed once; only its hash is stored; logged)."""
+    from stoa.core.errors import DomainError
     from stoa.social import oauth
-    from stoa.social.errors import DomainError
 
     reason = _require_reason(reason)
     settings = _settings()

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from stoa.core.errors import ValidationFailed
 from stoa.residency import merkle
 from stoa.residency.transparency import Record, TransparencyLog, node_key, verify_head_signature
-from stoa.social.errors import ValidationFailed
 from stoa.store.schema import transparency_entries, transparency_nodes
 from tests.helpers import sign_up
 

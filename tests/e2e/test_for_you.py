@@ -12,7 +12,7 @@ import httpx
 import pytest
 from mastodon import Mastodon
 
-from stoa.social.community import DEMO_PASSWORD
+from stoa.demo.community import DEMO_PASSWORD
 from tests.databases import BACKENDS, database_url, dispose_url
 from tests.e2e.conftest import LiveServer, free_port, server_env, start_process, wait_ready
 

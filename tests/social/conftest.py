@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from stoa.config import Settings
+from stoa.core.context import Context
 from stoa.social import accounts, sessions
-from stoa.social.context import Context
 from stoa.store.regions import Store
 
 

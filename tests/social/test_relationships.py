@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, NotFound, ValidationFailed
 from stoa.social import relationships
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, NotFound, ValidationFailed
 from tests.social.conftest import new_person
 
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, Unauthorized, ValidationFailed
 from stoa.social import accounts, oauth, sessions
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, Unauthorized, ValidationFailed
 from tests.social.conftest import new_person
 
 

@@ -1,7 +1,7 @@
 import pytest
 
+from stoa.core.errors import ValidationFailed
 from stoa.social import oauth
-from stoa.social.errors import ValidationFailed
 
 
 def test_top_level_scopes_cover_their_children() -> None:

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from stoa.core.errors import ValidationFailed
 from stoa.media import images, video
-from stoa.social.errors import ValidationFailed
 from tests.media_samples import make_gif, make_video
 
 

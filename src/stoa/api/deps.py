@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 
 from stoa.api import client
 from stoa.api.params import Params
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, Unauthorized
 from stoa.social import oauth, sessions
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, Unauthorized
 
 TOKEN_CACHE_SECONDS = 5.0
 

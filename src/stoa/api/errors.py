@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from stoa.api.responses import error
-from stoa.social.errors import (
+from stoa.core.errors import (
     BadRequest,
     DomainError,
     Forbidden,

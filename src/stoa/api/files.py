@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from stoa.api.deps import get_ctx
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.media import serving
 from stoa.media.storage import S3Storage, storage_for
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
 
 router = APIRouter()
 IMMUTABLE = "public, max-age=31536000, immutable"  # keys are content hashes: a key's bytes never change

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 
-from stoa.social.errors import BadRequest, NotFound, TooLarge, ValidationFailed
+from stoa.core.errors import BadRequest, NotFound, TooLarge, ValidationFailed
 from stoa.social.paging import MAX_LIMIT, Page
 from stoa.store import ids
 

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stoa.api.client import Network, client_address, token_of, trusted_networks
 from stoa.api.metrics import RATE_LIMIT_FALLBACK, RATE_LIMIT_STORE_UP
 from stoa.api.responses import error
-from stoa.social.errors import TooLarge
+from stoa.core.errors import TooLarge
 
 log = structlog.get_logger(__name__)
 

@@ -19,11 +19,11 @@ from typing import Any
 import structlog
 from sqlalchemy import delete, func, select
 
+from stoa.core.context import Context
+from stoa.core.errors import NotFound, ValidationFailed
 from stoa.feeds import candidates, features, policy, signals, similar, trending
 from stoa.feeds.candidates import Candidate
 from stoa.feeds.signals import Viewer
-from stoa.social.context import Context
-from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.views import StatusView, ordered
 from stoa.social.visibility import get_visible
 from stoa.store.database import Connection

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.feeds import trending
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
 from stoa.social.timelines import hidden_accounts
 from stoa.store.database import Connection
 from stoa.store.ids import new_id

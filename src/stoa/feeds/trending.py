@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, literal, select, union_all
 
-from stoa.social.context import Context
+from stoa.core.context import Context
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection, Database

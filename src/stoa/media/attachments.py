@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from stoa.core.context import Context
+from stoa.core.errors import NotFound, TooLarge, ValidationFailed
 from stoa.media import images, video
 from stoa.media.storage import Storage, file_digest, storage_for
-from stoa.social.context import Context
-from stoa.social.errors import NotFound, TooLarge, ValidationFailed
 from stoa.store.database import Connection
 from stoa.store.ids import new_id
 from stoa.store.schema import media_attachments

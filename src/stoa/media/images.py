@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from stoa.social.errors import TooLarge, ValidationFailed
+from stoa.core.errors import TooLarge, ValidationFailed
 
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 MAX_ANIMATION_PIXELS = 400_000_000  # width x height x frames of an animated GIF

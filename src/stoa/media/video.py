@@ -25,7 +25,7 @@ import av
 import av.error
 from PIL import Image
 
-from stoa.social.errors import ValidationFailed
+from stoa.core.errors import ValidationFailed
 
 MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000  # 4K phones are 8.3 Mpx; this refuses absurd frames before decoding them

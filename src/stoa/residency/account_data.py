@@ -20,12 +20,12 @@ from typing import Any
 import orjson
 from sqlalchemy import delete, func, or_, select, update
 
+from stoa.core.context import Context
+from stoa.core.errors import NotFound, ValidationFailed
 from stoa.media.attachments import storage as media_storage
 from stoa.media.storage import Storage
 from stoa.residency.transparency import Record, TransparencyLog
 from stoa.social import accounts as account_actions
-from stoa.social.context import Context
-from stoa.social.errors import NotFound, ValidationFailed
 from stoa.social.relationships import remove_follow
 from stoa.social.statuses import adjust_count, tombstone
 from stoa.store.database import Connection

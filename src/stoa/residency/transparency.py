@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import bindparam, func, select, text
 
+from stoa.core.errors import BadRequest, NotFound, ValidationFailed
 from stoa.residency import merkle
-from stoa.social.errors import BadRequest, NotFound, ValidationFailed
 from stoa.store.database import Connection, Database
 from stoa.store.schema import transparency_entries, transparency_heads, transparency_nodes
 

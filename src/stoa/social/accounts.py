@@ -13,11 +13,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, or_, select
 
+from stoa.core.context import Context
+from stoa.core.errors import NotFound, Unauthorized, ValidationFailed
 from stoa.media.attachments import storage
 from stoa.media.images import process_profile_image
 from stoa.social import text as post_text
-from stoa.social.context import Context
-from stoa.social.errors import NotFound, Unauthorized, ValidationFailed
 from stoa.social.relationships import count_follow_requests
 from stoa.store.database import Connection
 from stoa.store.events import emit

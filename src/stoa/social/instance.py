@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from stoa.social.context import Context
+from stoa.core.context import Context
 from stoa.store.schema import accounts, statuses
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stoa.social.context import Context
-from stoa.social.errors import ValidationFailed
+from stoa.core.context import Context
+from stoa.core.errors import ValidationFailed
 from stoa.store.schema import markers
 
 TIMELINES = ("home", "notifications")

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.social.paging import Page
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, load_accounts, load_statuses

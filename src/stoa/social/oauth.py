@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from stoa.social.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from stoa.core.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from stoa.store.database import Connection, Database
 from stoa.store.ids import new_id
 from stoa.store.redemption import redeem_once

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, NotFound, ValidationFailed
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, NotFound, ValidationFailed
 from stoa.social.paging import Page
 from stoa.store.database import Connection
 from stoa.store.events import emit

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, literal_column, or_, select, text
 
+from stoa.core.context import Context
 from stoa.social import search_text
-from stoa.social.context import Context
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
 from stoa.social.visibility import can_see

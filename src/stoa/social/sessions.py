@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from stoa.core.context import Context
+from stoa.core.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from stoa.social import accounts, oauth
-from stoa.social.context import Context
-from stoa.social.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 
 SIGN_UP_SCOPES = {"read", "write", "follow", "push"}  # what a sign-up's first token may carry
 

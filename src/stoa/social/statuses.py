@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, select, update
 
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, NotFound, ValidationFailed
 from stoa.media.attachments import MAX_ATTACHMENTS, attach
 from stoa.social import search_text
 from stoa.social import text as post_text
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, NotFound, ValidationFailed
 from stoa.social.paging import Page
 from stoa.social.visibility import can_see, get_visible
 from stoa.store.database import Connection

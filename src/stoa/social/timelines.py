@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, null, or_, select, union_all
 
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.social.paging import Page
 from stoa.social.statuses import blocked_between, is_following
 from stoa.social.views import StatusView, ordered

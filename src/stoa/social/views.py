@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.social.visibility import OPEN, may_see
 from stoa.store.database import Connection
 from stoa.store.schema import (

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import literal, select, union_all
 
-from stoa.social.context import Context
-from stoa.social.errors import NotFound
+from stoa.core.context import Context
+from stoa.core.errors import NotFound
 from stoa.store.database import Connection
 from stoa.store.schema import accounts, blocks, follows, mentions, statuses
 

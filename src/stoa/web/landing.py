@@ -7,7 +7,7 @@ import html
 from fastapi import APIRouter, Depends
 
 from stoa.api.deps import get_ctx
-from stoa.social.context import Context
+from stoa.core.context import Context
 from stoa.web.pages import HTMLPage
 
 router = APIRouter()

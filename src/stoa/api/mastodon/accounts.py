@@ -14,9 +14,9 @@ from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
+from stoa.core.errors import Forbidden, ValidationFailed
 from stoa.social import accounts, relationships, sessions, timelines
-from stoa.social.context import Context
-from stoa.social.errors import Forbidden, ValidationFailed
 from stoa.social.views import listed_accounts
 from stoa.store import ids
 

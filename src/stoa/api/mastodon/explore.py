@@ -15,8 +15,8 @@ from stoa.api.mastodon.statuses import status_json
 from stoa.api.openapi import doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
 from stoa.feeds import suggestions, trending
-from stoa.social.context import Context
 from stoa.social.views import listed_accounts
 
 router = APIRouter()

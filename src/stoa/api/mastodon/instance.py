@@ -11,11 +11,11 @@ from stoa.api.deps import Auth, get_ctx, require
 from stoa.api.mastodon.entities import CustomEmoji, Instance, InstanceV1, NothingYet, Preferences
 from stoa.api.openapi import doc
 from stoa.api.responses import JSON
+from stoa.core.context import Context
 from stoa.media import images as media_images
 from stoa.media import video as media_video
 from stoa.media.attachments import MAX_DESCRIPTION
 from stoa.social import accounts, instance
-from stoa.social.context import Context
 
 router = APIRouter()
 MASTODON_COMPAT = "4.3.0"

@@ -13,9 +13,9 @@ from stoa.api.mastodon.entities import Markers
 from stoa.api.openapi import NumericId, doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
+from stoa.core.context import Context
+from stoa.core.errors import ValidationFailed
 from stoa.social import markers
-from stoa.social.context import Context
-from stoa.social.errors import ValidationFailed
 from stoa.store import ids
 
 router = APIRouter()

@@ -23,9 +23,9 @@ from stoa.api.mastodon.entities import MediaAttachment
 from stoa.api.openapi import doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
+from stoa.core.errors import BadRequest, TooLarge, ValidationFailed
 from stoa.media import attachments
-from stoa.social.context import Context
-from stoa.social.errors import BadRequest, TooLarge, ValidationFailed
 
 router = APIRouter()
 

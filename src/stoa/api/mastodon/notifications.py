@@ -12,8 +12,8 @@ from stoa.api.openapi import AccountPage, NumericId, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
 from stoa.social import notifications
-from stoa.social.context import Context
 
 router = APIRouter()
 

@@ -15,9 +15,9 @@ from stoa.api.mastodon.entities import Application, AuthorizationServer, Credent
 from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON, error
+from stoa.core.context import Context
+from stoa.core.errors import DomainError, Unauthorized
 from stoa.social import oauth, sessions
-from stoa.social.context import Context
-from stoa.social.errors import DomainError, Unauthorized
 from stoa.web.pages import HTMLPage
 
 router = APIRouter()

@@ -13,8 +13,8 @@ from stoa.api.mastodon.entities import Search
 from stoa.api.openapi import NumericId, doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
-from stoa.social.context import Context
-from stoa.social.errors import ValidationFailed
+from stoa.core.context import Context
+from stoa.core.errors import ValidationFailed
 from stoa.social.search import search
 
 router = APIRouter()
@@ -37,7 +37,7 @@ async def search_v2(auth: Auth | None = Depends(optional_auth), ctx: Context = D
         raise ValidationFailed("type must be accounts, hashtags or statuses")
     offset = params.integer("offset", 0, 0, 10_000) or 0
     if auth is None and offset:
-        from stoa.social.errors import Unauthorized
+        from stoa.core.errors import Unauthorized
 
         raise Unauthorized("Search queries with offset require an access token")
     results = await search(ctx, viewer(auth), params.required_str("q", 500), kind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from stoa.media.serving import MediaUrlSigner
+from stoa.core.context import MediaUrlSigner
 from stoa.social.accounts import note_html
 from stoa.social.notifications import NotificationView
 from stoa.social.relationships import Relationship

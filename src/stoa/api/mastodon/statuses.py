@@ -16,9 +16,9 @@ from stoa.api.openapi import AccountPage, Flag, NumericId, Page, doc
 from stoa.api.pagination import paginated
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
+from stoa.core.errors import ValidationFailed
 from stoa.social import statuses, timelines
-from stoa.social.context import Context
-from stoa.social.errors import ValidationFailed
 from stoa.social.views import StatusView, listed_accounts, visible_status, visible_statuses
 from stoa.store import ids
 

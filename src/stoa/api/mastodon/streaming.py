@@ -20,9 +20,9 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from stoa.api.deps import Auth, bearer_token, optional_auth, resolve
 from stoa.api.mastodon import serializers as ser
 from stoa.api.openapi import doc
+from stoa.core.context import Context
+from stoa.core.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from stoa.social import notifications, visibility
-from stoa.social.context import Context
-from stoa.social.errors import DomainError, NotFound, Unauthorized, ValidationFailed
 from stoa.social.streaming import Broker, StreamMessage, Subscription
 from stoa.social.views import visible_statuses
 

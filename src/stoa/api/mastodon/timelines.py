@@ -11,8 +11,8 @@ from stoa.api.mastodon.statuses import statuses_page
 from stoa.api.openapi import Flag, Page, doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
+from stoa.core.context import Context
 from stoa.social import timelines
-from stoa.social.context import Context
 
 router = APIRouter()
 

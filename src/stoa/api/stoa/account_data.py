@@ -11,9 +11,9 @@ from stoa.api.mastodon.entities import Erased
 from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
+from stoa.core.context import Context
 from stoa.residency.account_data import erase_account, export_archive
 from stoa.residency.transparency import TransparencyLog
-from stoa.social.context import Context
 
 router = APIRouter()
 ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary", "description": "stoa-export-v1"}}}

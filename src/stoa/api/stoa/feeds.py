@@ -14,9 +14,9 @@ from stoa.api.mastodon.statuses import status_json
 from stoa.api.openapi import Flag, NumericId, doc
 from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
+from stoa.core.context import Context
+from stoa.core.errors import ValidationFailed
 from stoa.feeds import for_you as feed
-from stoa.social.context import Context
-from stoa.social.errors import ValidationFailed
 
 router = APIRouter()
 

@@ -14,9 +14,9 @@ from stoa.api.mastodon.entities import TreeHead as SignedTreeHead
 from stoa.api.openapi import doc
 from stoa.api.params import Params
 from stoa.api.responses import JSON
+from stoa.core.errors import BadRequest
 from stoa.residency import merkle
 from stoa.residency.transparency import TransparencyLog, TreeHead, b64, require_region
-from stoa.social.errors import BadRequest
 
 router = APIRouter()
 PREFIX = "/api/v1/stoa/transparency"

@@ -1,0 +1,1 @@
+"""The kernel every domain package shares: the context an action runs in, and the domain errors."""
