@@ -1,21 +1,19 @@
-"""The ASGI application: routes, middleware, and the in-process event consumers."""
+"""The ASGI application: routes and middleware; embedded, it starts the background work (stoa.worker)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Coroutine
-from functools import partial
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import structlog
 from fastapi import FastAPI
 from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 
-from stoa import __version__
+from stoa import __version__, worker
 from stoa.api import errors, files, openapi
 from stoa.api.deps import TokenCache
 from stoa.api.mastodon import (
@@ -38,73 +36,27 @@ from stoa.config import Settings
 from stoa.core.context import Context
 from stoa.feeds import similar
 from stoa.feeds.ranking_log import log_ranking_config
-from stoa.feeds.ranking_model import retrain_forever
-from stoa.media.jobs import MediaJobs
 from stoa.media.serving import MediaUrlSigner
-from stoa.media.storage import storage_for
 from stoa.residency.transparency import RegionKey, TransparencyLog
-from stoa.social.consumers import all_consumers
-from stoa.social.maintenance import run_maintenance
-from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
-from stoa.social.timelines import home_holders
-from stoa.store.events import run_consumers
+from stoa.social.streaming import Broker
 from stoa.store.regions import Store
-from stoa.store.replication import replicators_for
 from stoa.web import landing
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
 
 
-def make_hub(settings: Settings, store: Store, broker: Broker | None) -> Hub:
-    """Embedded: an in-process hub. On PostgreSQL: NOTIFY/LISTEN, so separate workers reach every client."""
-    holders = partial(home_holders_anywhere, store)
-    if settings.is_sqlite:
-        return LocalHub(broker or Broker(), holders)
-    dsn = settings.resolved_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    return PostgresHub(dsn, broker, holders if broker is not None else None)
-
-
-async def home_holders_anywhere(store: Store, status_id: int, account_ids: set[int]) -> set[int]:
-    """Home timelines live in their owners' regions: ask each region's store."""
-    found: set[int] = set()
-    for name in store.region_names:
-        found |= await home_holders(store.region(name), status_id, account_ids)
-    return found
-
-
-def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutine[Any, Any, None]]:
-    """What a worker runs for every region: outbox consumers, media jobs, housekeeping."""
-    work: list[Coroutine[Any, Any, None]] = []
-    for name in store.region_names:
-        db = store.region(name)
-        storage = storage_for(settings, name)
-        work += [run_consumers(db, all_consumers(db, hub, name), settings.worker_poll_seconds),
-                 MediaJobs(db, storage, settings).run_forever(),
-                 run_maintenance(db, storage, depth=settings.home_feed_depth,
-                                 unattached_media_hours=settings.unattached_media_hours)]
-        if settings.recsys_retrain_hours > 0:
-            work.append(retrain_forever(db, name, settings.data_dir, settings.recsys_retrain_hours))
-    regions = {name: store.region(name) for name in store.region_names}
-    work += [r.run_forever(settings.worker_poll_seconds) for r in replicators_for(regions)]  # none with one region
-    return work
-
-
 def create_app(settings: Settings) -> FastAPI:
     store = Store(settings)
     broker = Broker()
-    hub = make_hub(settings, store, broker)
+    hub = worker.make_hub(settings, store, broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for log_ in app.state.transparency.values():
             await log_ranking_config(log_)  # on the public record before it ranks anything
         await hub.start()
-        tasks = []
-        if settings.run_workers:
-            tasks = [asyncio.create_task(job) for job in background_work(settings, store, hub)]
-            # The text encoder the vector consumer uses takes ~1 s to load: not on the first post.
-            tasks.append(asyncio.create_task(asyncio.to_thread(similar.warm_encoder)))
+        tasks = worker.start(settings, store, hub) if settings.run_workers else []
         log.info("stoa_started", url=settings.base_url, database=settings.resolved_database_url.split("@")[-1],
                  workers=settings.run_workers, version=__version__)
         for name in store.region_names:  # For You's similarity index, from its saved file, before any request
@@ -118,11 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             gc.unfreeze()  # collectable again (a test process starts and stops many apps)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await worker.stop(tasks)
             await hub.stop()
             await store.dispose()
 

@@ -23,6 +23,8 @@ user_app = typer.Typer(help="Manage local accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue access tokens for scripts and first-party tools.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+jobs_app = typer.Typer(help="Background jobs: inspect the queue, retry dead jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 console = Console()
 T = TypeVar("T")
 
@@ -170,21 +172,53 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the event consumers (fan-out, notifications, search), media jobs and housekeeping, without HTTP."""
-    from stoa.app import background_work, make_hub
+    """Run the event consumers (fan-out, notifications, search), jobs (media, housekeeping) and replication,
+    without HTTP."""
+    from stoa import worker as background
 
     settings = _settings()
-
-    async def main(store: Any) -> None:
-        hub = make_hub(settings, store, broker=None)  # on PostgreSQL, live streams hear this worker
-        await hub.start()
-        try:
-            await asyncio.gather(*background_work(settings, store, hub))
-        finally:
-            await hub.stop()
-
     console.print("Stoa worker running; Ctrl-C to stop.")
-    _run(main, settings)
+    _run(lambda store: background.run(settings, store), settings)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    state: Annotated[str | None, typer.Option(help="queued, running or dead (default: all)")] = None,
+    region: Annotated[str | None, typer.Option(help="Region (default: this instance's)")] = None,
+    limit: Annotated[int, typer.Option(help="How many to show, newest first")] = 50,
+) -> None:
+    """List a region's background jobs: what is queued, running, or dead with its last error."""
+    from stoa.store import jobs
+
+    if state is not None and state not in (jobs.QUEUED, jobs.RUNNING, jobs.DEAD):
+        raise typer.BadParameter("state must be queued, running or dead")
+    settings = _settings()
+    rows = _run(lambda store: jobs.listing(store.region(region or store.default_region), state, limit), settings)
+    table = Table("id", "kind", "state", "attempts", "key", "run after", "last error")
+    for row in rows:
+        table.add_row(str(row.id), row.kind, row.state, str(row.attempts), row.key or "",
+                      str(row.run_after)[:19], (row.last_error or "")[:80])
+    console.print(table)
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_id: int,
+    region: Annotated[str | None, typer.Option(help="Region (default: this instance's)")] = None,
+) -> None:
+    """Put a dead job back in the queue, with its attempts counted afresh."""
+    from stoa.store import jobs
+
+    settings = _settings()
+    try:
+        retried = _run(lambda store: jobs.retry_dead(store.region(region or store.default_region), job_id), settings)
+    except jobs.AlreadyQueued as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if not retried:
+        console.print(f"[red]No dead job {job_id}.[/red]")
+        raise typer.Exit(1)
+    console.print(f"Job {job_id} is queued again.")
 
 
 @user_app.command("create")

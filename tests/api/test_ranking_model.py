@@ -115,20 +115,31 @@ async def test_a_learned_model_is_logged_serves_and_is_refused_when_tampered(
 
 async def test_scheduled_retraining_runs_once_per_period_across_processes(client: httpx.AsyncClient,
                                                                          settings: Settings) -> None:
-    from stoa.store.schema import consumer_cursors
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from stoa.store.jobs import JobRunner, Registry, Scheduler, utcnow
+    from stoa.store.schema import jobs
 
     db = client.app.state.store.region("local")  # type: ignore[attr-defined]
-    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None  # the period starts now
-    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None
-    async with db.write() as conn:  # a day passes
-        await conn.execute(consumer_cursors.update().where(consumer_cursors.c.name == ranking_model.RETRAIN_CURSOR)
-                           .values(position=consumer_cursors.c.position - 25 * 3600))
-    # Two worker processes wake at the same moment: one of them retrains.
-    outcomes = await asyncio.gather(*[ranking_model.retrain_if_due(db, "local", settings.data_dir, 24)
-                                      for _ in range(2)])
-    ran = [o for o in outcomes if o is not None]
-    assert len(ran) == 1 and ran[0].startswith("kept the current model: not enough")
-    assert await ranking_model.retrain_if_due(db, "local", settings.data_dir, 24) is None
+    now = utcnow()
+    workers = [Scheduler(db, [ranking_model.schedule(24)], clock=lambda: now) for _ in range(2)]
+    assert await workers[0].tick() == []  # the period starts now
+    assert await workers[1].tick() == []
+    now += timedelta(hours=25)  # a day passes
+    # Two worker processes wake at the same moment: one of them queues the retraining.
+    ticks = await asyncio.gather(*[worker.tick() for worker in workers])
+    assert sorted(ticks) == [[], [ranking_model.RETRAIN_SCHEDULE]]
+    assert await workers[0].tick() == []
+
+    registry = Registry()
+    ranking_model.register(registry, db, "local", settings.data_dir)
+    assert await JobRunner(db, registry, clock=lambda: now).run_once()
+    async with db.read() as conn:
+        assert (await conn.execute(select(jobs))).all() == []  # done: too few views, the current model kept
+    outcome = await ranking_model.scheduled_retraining(db, "local", settings.data_dir, 24)
+    assert outcome.startswith("kept the current model: not enough")
 
 
 async def test_training_examples_label_each_engagement_without_leaking_it(client: httpx.AsyncClient) -> None:

@@ -11,8 +11,10 @@ import httpx
 from sqlalchemy import select, update
 
 from stoa.config import Settings
-from stoa.media.jobs import MediaJobs
+from stoa.media.jobs import TRANSCODE, register
 from stoa.media.storage import storage_for
+from stoa.store.jobs import Clock, JobRunner, Registry, utcnow
+from stoa.store.schema import jobs as jobs_table
 from stoa.store.schema import media_attachments
 from tests.helpers import sign_up
 from tests.media_samples import GPS, make_gif, make_video
@@ -25,15 +27,18 @@ async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes
     return await client.post("/api/v2/media", headers=headers, files={"file": (name, data, content_type)})
 
 
-def jobs(client: httpx.AsyncClient, settings: Settings) -> MediaJobs:
-    return MediaJobs(client.app.state.store.db, storage_for(settings, settings.region), settings)  # type: ignore[attr-defined]
+def jobs(client: httpx.AsyncClient, settings: Settings, clock: Clock = utcnow) -> JobRunner:
+    """A worker's media job runner for the client's default region."""
+    db = client.app.state.store.db  # type: ignore[attr-defined]
+    registry = Registry()
+    register(registry, db, storage_for(settings, settings.region), settings)
+    return JobRunner(db, registry, [TRANSCODE], clock=clock)
 
 
 async def run_jobs(client: httpx.AsyncClient, settings: Settings) -> int:
     """What a worker does: claim and process every queued job."""
     runner, done = jobs(client, settings), 0
-    while (job := await runner.claim()) is not None:
-        await runner.process(job)
+    while await runner.run_once():
         done += 1
     return done
 
@@ -169,23 +174,22 @@ async def test_a_crashed_job_is_retried_then_given_up(client: httpx.AsyncClient,
     alice = await sign_up(client, "alice")
     clip = make_video(tmp_path / "clip.mp4", seconds=0.5).read_bytes()
     media_id = int((await upload(client, alice.headers, clip, "clip.mp4")).json()["id"])
-    runner = jobs(client, settings)
+    now = datetime.now(UTC)
+    runner = jobs(client, settings, clock=lambda: now)
     db = client.app.state.store.db  # type: ignore[attr-defined]
     claimed = await runner.claim()
     assert claimed is not None and claimed.attempts == 1
     assert await runner.claim() is None  # held by its (now dead) worker until the lease runs out
-    async with db.write() as conn:  # the worker died: its lease lapses
-        await conn.execute(update(media_attachments).where(media_attachments.c.id == media_id)
-                           .values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+    now += timedelta(seconds=settings.media_job_lease_seconds + 1)  # the worker died: its lease lapses
     retried = await runner.claim()
     assert retried is not None and retried.attempts == 2
-    await runner.process(retried)
+    await runner.run(retried)
     assert (await client.get(f"/api/v1/media/{media_id}", headers=alice.headers)).status_code == 200
 
     poison = int((await upload(client, alice.headers, make_video(tmp_path / "p.mp4", seconds=0.6).read_bytes(),
                                 "p.mp4")).json()["id"])
     async with db.write() as conn:  # it crashed its worker every time
-        await conn.execute(update(media_attachments).where(media_attachments.c.id == poison)
+        await conn.execute(update(jobs_table).where(jobs_table.c.dedupe_key == f"media:{poison}")
                            .values(attempts=settings.media_job_attempts))
     await run_jobs(client, settings)
     failed = await client.get(f"/api/v1/media/{poison}", headers=alice.headers)

@@ -23,8 +23,9 @@ what was logged; a file that does not match is refused (logged, counted) and the
 serves; with none, the built-in linear weights (``features.WEIGHTS``) do. What ranks a feed is always
 something on the public record.
 
-Retraining also runs as a scheduled job in the worker every ``STOA_RECSYS_RETRAIN_HOURS`` (0: off),
-logged the same way with the schedule as its reason.
+Retraining also runs as a periodic job (stoa.store.jobs) every ``STOA_RECSYS_RETRAIN_HOURS`` (0: off),
+once per period in each region however many workers run, logged the same way with the schedule as its
+reason.
 
 Training is per region: views and likes are private and never leave their region; a model is an
 aggregate of them, kept in the same region.
@@ -32,13 +33,11 @@ aggregate of them, kept in the same region.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +48,8 @@ from sqlalchemy import select
 
 from stoa.feeds import candidates, features, for_you, signals
 from stoa.store.database import Connection, Database
+from stoa.store.jobs import Job, JobKind, Periodic, Registry
 from stoa.store.schema import (
-    consumer_cursors,
     favourites,
     follows,
     media_attachments,
@@ -65,7 +64,7 @@ log = structlog.get_logger(__name__)
 ACTION = "ranking.model"
 REFUSED = MetricCounter("stoa_ranking_model_refused_total", "Model files refused: content differs from the log")
 MAX_EXAMPLES = 200_000
-RETRAIN_CURSOR = "recsys_retrain"  # consumer_cursors row: when the last scheduled retraining ran (Unix time)
+RETRAIN_SCHEDULE = "recsys.retrain"  # the periodic job (kind and schedule) of STOA_RECSYS_RETRAIN_HOURS
 
 
 @dataclass(frozen=True)
@@ -342,21 +341,25 @@ async def train_and_log(db: Database, region: str, data_dir: Path, reason: str, 
     return f"model {digest[:16]} {_summary(trained)}"
 
 
-async def retrain_if_due(db: Database, region: str, data_dir: Path, every_hours: float,
-                         min_examples: int = 200) -> str | None:
-    """Retrain when the last scheduled run in this region is ``every_hours`` old. Several worker processes
-    may ask at once: a conditional UPDATE of the ``recsys_retrain`` cursor (the time of the last run)
-    lets exactly one of them through. Returns the outcome, or None when it was not due."""
-    now = int(time.time())
-    async with db.write() as conn:
-        await conn.execute(db.insert_ignore(consumer_cursors).values(
-            name=RETRAIN_CURSOR, position=now, updated_at=datetime.now(UTC)))  # the first period starts now
-        claimed = await conn.execute(consumer_cursors.update().where(
-            consumer_cursors.c.name == RETRAIN_CURSOR,
-            consumer_cursors.c.position <= now - int(every_hours * 3600)).values(
-            position=now, updated_at=datetime.now(UTC)))
-    if not claimed.rowcount:
-        return None
+def register(registry: Registry, db: Database, region: str, data_dir: Path) -> None:
+    """Scheduled retraining as a job kind of one region. Not enough data is an outcome, not a failure."""
+
+    async def retrain(job: Job) -> None:
+        await scheduled_retraining(db, region, data_dir, float(job.payload["every_hours"]))
+
+    registry.register(JobKind(RETRAIN_SCHEDULE, retrain, max_attempts=3, backoff_base=60.0,
+                              lease_seconds=3600.0))  # training blocks the event loop (and the renewals) a while
+
+
+def schedule(every_hours: float) -> Periodic:
+    """Once every ``every_hours`` per region; the first period starts when a worker first sees the schedule."""
+    return Periodic(RETRAIN_SCHEDULE, RETRAIN_SCHEDULE, timedelta(hours=every_hours), {"every_hours": every_hours},
+                    first_run_now=False)
+
+
+async def scheduled_retraining(db: Database, region: str, data_dir: Path, every_hours: float,
+                               min_examples: int = 200) -> str:
+    """Retrain and log the model with the schedule as its reason; the outcome in one line."""
     try:
         outcome = await train_and_log(db, region, data_dir, f"scheduled retraining every {every_hours:g} h",
                                       min_examples)
@@ -365,18 +368,6 @@ async def retrain_if_due(db: Database, region: str, data_dir: Path, every_hours:
         outcome = f"kept the current model: {exc}"
         log.info("ranking_model_kept", region=region, reason=str(exc))
     return outcome
-
-
-async def retrain_forever(db: Database, region: str, data_dir: Path, every_hours: float) -> None:
-    """The scheduled job (``STOA_RECSYS_RETRAIN_HOURS``): looks once a minute whether a retraining is due."""
-    while True:
-        await asyncio.sleep(60)
-        try:
-            await retrain_if_due(db, region, data_dir, every_hours)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("ranking_model_retraining_failed", region=region)
 
 
 # --- serving ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from stoa.core.context import Context
 from stoa.core.errors import NotFound, TooLarge, ValidationFailed
 from stoa.media import images, video
+from stoa.media.jobs import queue_transcode
 from stoa.media.storage import Storage, file_digest, storage_for
 from stoa.store.database import Connection
 from stoa.store.ids import new_id
@@ -125,6 +126,8 @@ async def _queue(ctx: Context, account_id: int, path: Path, kind: str, descripti
         values.update(source=source, content_type="video/mp4", meta={}, state="processing")
     async with ctx.db.write() as conn:
         await conn.execute(media_attachments.insert().values(**values))
+        if values["state"] == "processing":
+            await queue_transcode(conn, media_id)
     ctx.db.wake()
     return media_id
 

@@ -7,6 +7,9 @@ Fan-out adds one row per post per follower, forever, unless something trims. Lik
 keeps 800 entries per home feed in Redis), Stoa keeps the newest ``depth`` entries per home
 timeline. The trimmer sweeps accounts in small batches — a few hundred short indexed deletes per
 tick, so the single SQLite writer is never held long — and starts over when it reaches the end.
+
+Each tick is a periodic job (stoa.store.jobs), so with several workers one of them sweeps per
+period; where the trimmer got to is stored, so whichever worker runs the next tick goes on from there.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from sqlalchemy import delete, select
 from stoa.feeds import similar, trending
 from stoa.media.storage import Storage
 from stoa.store.database import Database
-from stoa.store.schema import accounts, home_feed, media_attachments
+from stoa.store.jobs import Job, JobKind, Periodic, Registry
+from stoa.store.schema import accounts, consumer_cursors, home_feed, media_attachments
 
 log = structlog.get_logger(__name__)
 HOME_DEPTH = 800
 VECTORS_KEPT = timedelta(days=60)  # For You's affinity window: a like older than that seeds nothing
+SWEEP = "maintenance.sweep"  # the job kind, run once per SWEEP_SECONDS in each region
+SWEEP_SECONDS = 5.0
+TRIM_CURSOR = "maintenance:home_feed_trim"  # consumer_cursors row: the last account the trimmer reached
 
 
 async def trim_home_feeds(db: Database, after_account_id: int, batch: int = 200,
@@ -70,26 +77,37 @@ async def remove_unattached_media(db: Database, storage: Storage, older_than: ti
     return len(stale)
 
 
-async def run_maintenance(db: Database, storage: Storage, interval_seconds: float = 5.0, depth: int = HOME_DEPTH,
-                          unattached_media_hours: float = 24.0) -> None:
-    """Sweep home timelines and stale uploads forever, one batch per tick."""
-    cursor = 0
-    while True:
-        try:
-            cursor, deleted = await trim_home_feeds(db, cursor, depth=depth)
-            if deleted:
-                log.info("home_feeds_trimmed", rows=deleted)
-            removed = await remove_unattached_media(db, storage, timedelta(hours=unattached_media_hours))
-            if removed:
-                log.info("unattached_media_removed", count=removed)
-            aged = await trending.prune(db)
-            if aged:
-                log.debug("trending_pruned", rows=aged)
-            aged = await similar.prune(db, VECTORS_KEPT)
-            if aged:
-                log.debug("status_vectors_pruned", rows=aged)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("maintenance_failed")
-        await asyncio.sleep(interval_seconds)
+def register(registry: Registry, db: Database, storage: Storage, depth: int = HOME_DEPTH,
+             unattached_media_hours: float = 24.0) -> None:
+    """The sweep as a job kind of one region. A failed sweep is not kept: the next period sweeps again."""
+
+    async def sweep(_job: Job) -> None:
+        await sweep_once(db, storage, depth, timedelta(hours=unattached_media_hours))
+
+    registry.register(JobKind(SWEEP, sweep, max_attempts=1, keep_dead=False, lease_seconds=120.0))
+
+
+def schedule(interval_seconds: float = SWEEP_SECONDS) -> Periodic:
+    return Periodic(SWEEP, SWEEP, timedelta(seconds=interval_seconds))
+
+
+async def sweep_once(db: Database, storage: Storage, depth: int, unattached_after: timedelta) -> None:
+    """One tick of housekeeping: the next batch of home timelines, stale uploads, aged-out rows."""
+    async with db.read() as conn:
+        cursor = (await conn.execute(select(consumer_cursors.c.position).where(
+            consumer_cursors.c.name == TRIM_CURSOR))).scalar() or 0
+    cursor, deleted = await trim_home_feeds(db, int(cursor), depth=depth)
+    async with db.write() as conn:
+        await conn.execute(db.upsert(consumer_cursors, ["name"], {
+            "name": TRIM_CURSOR, "position": cursor, "updated_at": datetime.now(UTC)}))
+    if deleted:
+        log.info("home_feeds_trimmed", rows=deleted)
+    removed = await remove_unattached_media(db, storage, unattached_after)
+    if removed:
+        log.info("unattached_media_removed", count=removed)
+    aged = await trending.prune(db)
+    if aged:
+        log.debug("trending_pruned", rows=aged)
+    aged = await similar.prune(db, VECTORS_KEPT)
+    if aged:
+        log.debug("status_vectors_pruned", rows=aged)

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -201,8 +202,6 @@ media_attachments = Table(
     Column("error", Text, nullable=True),
     Column("source", String(255), nullable=True),  # the upload as received, kept until processed
     Column("source_sha256", String(64), nullable=True, index=True),  # the same upload twice is processed once
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    _ts("lease_until", nullable=True),  # a worker holds the job until then; silent past it, another retries
     Index("ix_media_attachments_account_id", "account_id", "id"),
     Index("ix_media_attachments_state", "state", "id"),
     # Unattached uploads are their uploader's private data; attached, they share the post's fate.
@@ -467,6 +466,41 @@ consumer_cursors = Table(
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False, default=0),
     _ts("updated_at"),
+    info={"privacy": "local"},
+)
+
+# Durable jobs (stoa.store.jobs): leased, retried with backoff, dead-lettered. A job's payload may name
+# private rows, so jobs stay in the region that queued them.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # queued → running → (deleted when done) | queued again | dead
+    Column("key", String(255), nullable=True),  # what the per-key concurrency limit counts (a remote host...)
+    Column("dedupe_key", String(255), nullable=True),  # at most one live job per dedupe key
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    _ts("run_after"),  # not before
+    _ts("lease_until", nullable=True),  # its worker holds it until then; silent past it, another retries
+    Column("lease_token", String(32), nullable=True),  # only the holder of the lease settles the job
+    Column("last_error", Text, nullable=True),
+    _ts("created_at"),
+    _ts("finished_at", nullable=True),  # when it was given up
+    Index("ix_jobs_state_run_after", "state", "run_after"),
+    Index("ix_jobs_key_state", "key", "state"),
+    Index("ix_jobs_dedupe_key_live", "dedupe_key", unique=True,
+          sqlite_where=text("state IN ('queued', 'running')"),
+          postgresql_where=text("state IN ('queued', 'running')")),
+    info={"privacy": "local"},
+)
+
+# When each periodic job last ran (stoa.store.jobs.Scheduler), so several workers enqueue it once a period.
+job_schedules = Table(
+    "job_schedules",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    _ts("last_run_at"),
     info={"privacy": "local"},
 )
 
