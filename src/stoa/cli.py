@@ -193,12 +193,16 @@ def jobs_list(
     if state is not None and state not in (jobs.QUEUED, jobs.RUNNING, jobs.DEAD):
         raise typer.BadParameter("state must be queued, running or dead")
     settings = _settings()
-    rows = _run(lambda store: jobs.listing(store.region(region or store.default_region), state, limit), settings)
-    table = Table("id", "kind", "state", "attempts", "key", "run after", "last error")
-    for row in rows:
-        table.add_row(str(row.id), row.kind, row.state, str(row.attempts), row.key or "",
-                      str(row.run_after)[:19], (row.last_error or "")[:80])
-    console.print(table)
+    try:
+        rows = _run(lambda store: jobs.listing(store.region(region or store.default_region), state, limit), settings)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for row in rows:  # one plain line per job, whatever the terminal's width
+        console.print(f"{row.id} {row.kind} {row.state} attempts={row.attempts} key={row.key or '-'} "
+                      f"run_after={str(row.run_after)[:19]} error={row.last_error or '-'}",
+                      soft_wrap=True, highlight=False, markup=False)
+    if not rows:
+        console.print("No jobs.")
 
 
 @jobs_app.command("retry")
@@ -212,6 +216,8 @@ def jobs_retry(
     settings = _settings()
     try:
         retried = _run(lambda store: jobs.retry_dead(store.region(region or store.default_region), job_id), settings)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
     except jobs.AlreadyQueued as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

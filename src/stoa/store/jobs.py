@@ -135,7 +135,10 @@ def _insert(conn: Connection) -> Any:
 async def enqueue(conn: Connection, kind: str, payload: dict[str, Any] | None = None, *, key: str | None = None,
                   dedupe_key: str | None = None, run_after: datetime | None = None,
                   now: datetime | None = None) -> int | None:
-    """Queue a job inside the caller's write transaction; its id, or None when a live job has ``dedupe_key``."""
+    """Queue a job inside the caller's write transaction; its id, or None when a live job has ``dedupe_key``.
+
+    After the commit, ``db.wake()`` starts this process's runners at once; others find it when they poll.
+    """
     now = now or utcnow()
     statement = _insert(conn).values(kind=kind, payload=payload or {}, state=QUEUED, key=key, dedupe_key=dedupe_key,
                                      attempts=0, run_after=run_after or now, created_at=now)
@@ -183,10 +186,9 @@ class JobRunner:
     async def claim(self) -> Job | None:
         """Lease the next due job of our kinds; None when there is none (or every due key is at its limit)."""
         now = self.clock()
-        if self.db.is_sqlite:  # look before taking the single writer: most polls find nothing
-            async with self.db.read() as conn:
-                if (await conn.execute(select(jobs.c.id).where(self._claimable(now)).limit(1))).first() is None:
-                    return None
+        async with self.db.read() as conn:  # look before taking a write transaction: most polls find nothing
+            if (await conn.execute(select(jobs.c.id).where(self._claimable(now)).limit(1))).first() is None:
+                return None
         buried: list[tuple[Job, str]] = []
         claimed: Job | None = None
         async with self.db.write() as conn:
@@ -421,14 +423,19 @@ class Scheduler:
 
 # --- inspection (metrics, `stoa jobs`) -------------------------------------------------------------
 
+_gauged: set[tuple[str, str]] = set()  # (region, kind) pairs the gauge has shown
+
+
 async def counts(db: Database) -> dict[tuple[str, str], int]:
     """How many jobs of each (kind, state) the region holds; refreshes the ``stoa_jobs`` gauge."""
     async with db.read() as conn:
         found = {(r.kind, r.state): int(r.n) for r in await conn.execute(
             select(jobs.c.kind, jobs.c.state, func.count().label("n")).group_by(jobs.c.kind, jobs.c.state))}
-    for kind in {k for k, _ in found}:
-        for state in (QUEUED, RUNNING, DEAD):
-            IN_STORE.labels(db.name, kind, state).set(found.get((kind, state), 0))
+    _gauged.update((db.name, kind) for kind, _ in found)
+    for region, kind in _gauged:  # a kind whose last job just finished reads 0, not its last count
+        if region == db.name:
+            for state in (QUEUED, RUNNING, DEAD):
+                IN_STORE.labels(region, kind, state).set(found.get((kind, state), 0))
     return found
 
 
