@@ -54,3 +54,31 @@ async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, s
     assert (await client.get(f"/api/v1/media/{stale['id']}", headers=alice.headers)).status_code == 404
     for survivor in (kept, fresh):
         assert (await client.get(f"/api/v1/media/{survivor['id']}", headers=alice.headers)).status_code == 200
+
+
+async def test_the_sweep_goes_on_where_the_last_tick_stopped(client: httpx.AsyncClient, settings) -> None:
+    """Each tick runs as a job on whichever worker claims it: the trimmer's position is stored, not kept
+    in one process."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from stoa.media.storage import storage_for
+    from stoa.social.maintenance import TRIM_CURSOR, sweep_once
+    from stoa.store.schema import consumer_cursors
+
+    alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
+    db = client.app.state.store.db  # type: ignore[attr-defined]
+    storage = storage_for(settings, settings.region)
+
+    async def position() -> int | None:
+        async with db.read() as conn:
+            return (await conn.execute(select(consumer_cursors.c.position).where(
+                consumer_cursors.c.name == TRIM_CURSOR))).scalar()
+
+    await sweep_once(db, storage, 40, timedelta(hours=24), batch=1)
+    assert await position() == int(alice.id)
+    await sweep_once(db, storage, 40, timedelta(hours=24), batch=1)  # another worker's tick
+    assert await position() == int(bob.id)
+    await sweep_once(db, storage, 40, timedelta(hours=24), batch=1)
+    assert await position() == 0  # the end: the next tick starts over

@@ -91,12 +91,13 @@ def schedule(interval_seconds: float = SWEEP_SECONDS) -> Periodic:
     return Periodic(SWEEP, SWEEP, timedelta(seconds=interval_seconds))
 
 
-async def sweep_once(db: Database, storage: Storage, depth: int, unattached_after: timedelta) -> None:
-    """One tick of housekeeping: the next batch of home timelines, stale uploads, aged-out rows."""
+async def sweep_once(db: Database, storage: Storage, depth: int, unattached_after: timedelta,
+                     batch: int = 200) -> None:
+    """One tick of housekeeping: the next ``batch`` accounts' home timelines, stale uploads, aged-out rows."""
     async with db.read() as conn:
         cursor = (await conn.execute(select(consumer_cursors.c.position).where(
             consumer_cursors.c.name == TRIM_CURSOR))).scalar() or 0
-    cursor, deleted = await trim_home_feeds(db, int(cursor), depth=depth)
+    cursor, deleted = await trim_home_feeds(db, int(cursor), batch=batch, depth=depth)
     async with db.write() as conn:
         await conn.execute(db.upsert(consumer_cursors, ["name"], {
             "name": TRIM_CURSOR, "position": cursor, "updated_at": datetime.now(UTC)}))

@@ -34,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -333,6 +334,12 @@ class JobRunner:
 
     # --- the loop --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _ran(running: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the store failed while settling
+            log.error("job_settle_failed", exc_info=task.exception())  # its lease lapses: it runs again
+
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
         """Keep ``concurrency`` jobs running; woken by in-process commits, polling for other processes'."""
         wakeup = self.db.subscribe_wakeups()
@@ -344,7 +351,7 @@ class JobRunner:
                     while len(running) < self.concurrency and (job := await self.claim()) is not None:
                         task = asyncio.create_task(self.run(job))
                         running.add(task)
-                        task.add_done_callback(running.discard)
+                        task.add_done_callback(partial(self._ran, running))
                 except asyncio.CancelledError:
                     raise
                 except Exception:
