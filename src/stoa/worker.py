@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from stoa.config import Settings
-from stoa.feeds import ranking_model, similar
+from stoa.feeds import pruning, ranking_model, similar
 from stoa.media import jobs as media_jobs
 from stoa.media.storage import storage_for
 from stoa.social import maintenance
@@ -57,13 +57,14 @@ def job_registry(settings: Settings, db: Database, region: str) -> Registry:
     media_jobs.register(registry, db, storage, settings)
     maintenance.register(registry, db, storage, depth=settings.home_feed_depth,
                          unattached_media_hours=settings.unattached_media_hours)
+    pruning.register(registry, db)
     ranking_model.register(registry, db, region, settings.data_dir)
     return registry
 
 
 def schedules(settings: Settings) -> list[Periodic]:
     """The periodic jobs, the same in every region."""
-    found = [maintenance.schedule()]
+    found = [maintenance.schedule(), pruning.schedule()]
     if settings.recsys_retrain_hours > 0:
         found.append(ranking_model.schedule(settings.recsys_retrain_hours))
     return found

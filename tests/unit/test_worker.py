@@ -34,10 +34,10 @@ def test_every_region_runs_every_job_kind_and_schedule(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, recsys_retrain_hours=6)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
     kinds = {kind.name for kind in worker.job_registry(settings, db, "local").kinds}
-    assert kinds == {"media.transcode", "maintenance.sweep", "recsys.retrain"}
-    assert {s.kind for s in worker.schedules(settings)} == {"maintenance.sweep", "recsys.retrain"}
+    assert kinds == {"media.transcode", "maintenance.sweep", "feeds.prune", "recsys.retrain"}
+    assert {s.kind for s in worker.schedules(settings)} == {"maintenance.sweep", "feeds.prune", "recsys.retrain"}
     assert {s.kind for s in worker.schedules(Settings(data_dir=tmp_path, recsys_retrain_hours=0))} == {
-        "maintenance.sweep"}
+        "maintenance.sweep", "feeds.prune"}
 
 
 async def test_embedded_workers_transcode_uploads_and_sweep(client: httpx.AsyncClient, settings: Settings,

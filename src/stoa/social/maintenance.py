@@ -1,7 +1,6 @@
-"""Housekeeping that keeps stored state bounded: home timelines keep their newest entries only,
-uploads never attached to a post are removed after a while (``STOA_UNATTACHED_MEDIA_HOURS``), and
-posts that aged out of the trending window leave ``trending_posts`` (and out of the affinity window,
-``status_vectors``).
+"""Housekeeping that keeps stored state bounded: home timelines keep their newest entries only, and
+uploads never attached to a post are removed after a while (``STOA_UNATTACHED_MEDIA_HOURS``). (For
+You's tables are pruned by the feeds themselves: stoa.feeds.pruning.)
 
 Fan-out adds one row per post per follower, forever, unless something trims. Like Mastodon (which
 keeps 800 entries per home feed in Redis), Stoa keeps the newest ``depth`` entries per home
@@ -20,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy import delete, select
 
-from stoa.feeds import similar, trending
 from stoa.media.storage import Storage
 from stoa.store.database import Database
 from stoa.store.jobs import Job, JobKind, Periodic, Registry
@@ -28,7 +26,6 @@ from stoa.store.schema import accounts, consumer_cursors, home_feed, media_attac
 
 log = structlog.get_logger(__name__)
 HOME_DEPTH = 800
-VECTORS_KEPT = timedelta(days=60)  # For You's affinity window: a like older than that seeds nothing
 SWEEP = "maintenance.sweep"  # the job kind, run once per SWEEP_SECONDS in each region
 SWEEP_SECONDS = 5.0
 TRIM_CURSOR = "maintenance:home_feed_trim"  # consumer_cursors row: the last account the trimmer reached
@@ -93,7 +90,7 @@ def schedule(interval_seconds: float = SWEEP_SECONDS) -> Periodic:
 
 async def sweep_once(db: Database, storage: Storage, depth: int, unattached_after: timedelta,
                      batch: int = 200) -> None:
-    """One tick of housekeeping: the next ``batch`` accounts' home timelines, stale uploads, aged-out rows."""
+    """One tick of housekeeping: the next ``batch`` accounts' home timelines, then stale uploads."""
     async with db.read() as conn:
         cursor = (await conn.execute(select(consumer_cursors.c.position).where(
             consumer_cursors.c.name == TRIM_CURSOR))).scalar() or 0
@@ -106,9 +103,3 @@ async def sweep_once(db: Database, storage: Storage, depth: int, unattached_afte
     removed = await remove_unattached_media(db, storage, unattached_after)
     if removed:
         log.info("unattached_media_removed", count=removed)
-    aged = await trending.prune(db)
-    if aged:
-        log.debug("trending_pruned", rows=aged)
-    aged = await similar.prune(db, VECTORS_KEPT)
-    if aged:
-        log.debug("status_vectors_pruned", rows=aged)
