@@ -26,9 +26,10 @@ from sqlalchemy import delete, text
 
 from stoa.config import Settings
 from stoa.social.consumers import HomeFanout
+from stoa.social.events import StatusCreated
 from stoa.social.streaming import Broker, LocalHub
 from stoa.store.database import Database
-from stoa.store.events import Event
+from stoa.store.events import Entry
 from stoa.store.ids import new_id
 from stoa.store.migrate import upgrade
 from stoa.store.schema import accounts, follows, home_feed, statuses
@@ -46,8 +47,8 @@ async def fanout_round(db: Database, fanout: HomeFanout, star: int) -> float:
                                                     created_at=datetime.now(UTC)))
     started = time.perf_counter()
     async with db.write() as conn:
-        await fanout.handle(conn, [Event(0, "status.created", {"status_id": post, "account_id": star,
-                                                               "visibility": "public", "mentions": [], "tags": []})])
+        event = StatusCreated(status_id=post, account_id=star, visibility="public")
+        await fanout.handle(conn, [Entry(0, event.type, event)])
     elapsed = time.perf_counter() - started
     async with db.write() as conn:
         await conn.execute(delete(home_feed).where(home_feed.c.status_id == post))

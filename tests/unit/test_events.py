@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stoa.store.database import Connection
-from stoa.store.events import Consumer, Event
+from stoa.store.events import Consumer, Entry
 from stoa.store.schema import consumer_cursors, home_feed
 from tests.helpers import drain, sign_up
 
@@ -43,7 +43,7 @@ async def test_a_failing_batch_is_rolled_back_and_retried(client: httpx.AsyncCli
     db = client.app.state.store.db  # type: ignore[attr-defined]
     seen: list[int] = []
 
-    async def explode(conn: Connection, batch: Sequence[Event]) -> None:
+    async def explode(conn: Connection, batch: Sequence[Entry]) -> None:
         seen.extend(e.id for e in batch)
         await conn.execute(home_feed.delete())  # a partial write that must not survive
         raise RuntimeError("crash in the middle of a batch")
@@ -58,7 +58,7 @@ async def test_a_failing_batch_is_rolled_back_and_retried(client: httpx.AsyncCli
 
     handled: list[int] = []
 
-    async def record(conn: Connection, batch: Sequence[Event]) -> None:
+    async def record(conn: Connection, batch: Sequence[Entry]) -> None:
         handled.extend(e.id for e in batch)
 
     await Consumer("flaky", record).drain(db)

@@ -23,10 +23,12 @@ from stoa.core.context import Context
 from stoa.core.errors import NotFound, ValidationFailed
 from stoa.feeds import candidates, features, policy, signals, similar, trending
 from stoa.feeds.candidates import Candidate
+from stoa.feeds.events import HistoryReset, LabelChosen, ShowLessChosen, ViewRecorded
 from stoa.feeds.signals import Viewer
 from stoa.social.views import StatusView, ordered
 from stoa.social.visibility import get_visible
 from stoa.store.database import Connection
+from stoa.store.events import emit
 from stoa.store.ids import new_id
 from stoa.store.schema import accounts, feed_preferences, views
 
@@ -178,8 +180,11 @@ async def show_less(ctx: Context, viewer_id: int, *, status_id: int | None = Non
             found = 1 if str(value) else 0
         if not found:
             raise NotFound()
-        await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
+        chosen_now = await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
             id=new_id(), account_id=viewer_id, kind=kind, value=str(value), created_at=datetime.now(UTC)))
+        if chosen_now.rowcount:
+            await emit(conn, ShowLessChosen(account_id=viewer_id, status_id=status_id, target_account_id=account_id,
+                                            tag=str(value) if kind == "less_tag" else None))
 
 
 async def set_label(ctx: Context, viewer_id: int, label: str, hide: bool) -> None:
@@ -188,23 +193,26 @@ async def set_label(ctx: Context, viewer_id: int, label: str, hide: bool) -> Non
         raise ValidationFailed(f"label must be one of {', '.join(policy.LABELS)}")
     async with ctx.db.write() as conn:
         if hide:
-            await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
+            changed = await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
                 id=new_id(), account_id=viewer_id, kind="hide_label", value=label, created_at=datetime.now(UTC)))
         else:
-            await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id,
-                                                              feed_preferences.c.kind == "hide_label",
-                                                              feed_preferences.c.value == label))
+            changed = await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id,
+                                                                        feed_preferences.c.kind == "hide_label",
+                                                                        feed_preferences.c.value == label))
+        if changed.rowcount:
+            await emit(conn, LabelChosen(account_id=viewer_id, label=label, hidden=hide))
 
 
 async def reset_history(ctx: Context, viewer_id: int) -> None:
     """Forget every "show less" and ignore engagements before now when ranking (label choices are settings,
     not history: they stay)."""
+    now = datetime.now(UTC)
     async with ctx.db.write() as conn:
         await conn.execute(delete(feed_preferences).where(feed_preferences.c.account_id == viewer_id,
                                                           feed_preferences.c.kind != "hide_label"))
         await conn.execute(feed_preferences.insert().values(
-            id=new_id(), account_id=viewer_id, kind="reset", value=datetime.now(UTC).isoformat(),
-            created_at=datetime.now(UTC)))
+            id=new_id(), account_id=viewer_id, kind="reset", value=now.isoformat(), created_at=now))
+        await emit(conn, HistoryReset(account_id=viewer_id, reset_at=now.isoformat()))
 
 
 async def stored_signals(ctx: Context, viewer_id: int) -> dict[str, Any]:
@@ -249,3 +257,6 @@ async def record_view(ctx: Context, viewer_id: int, status_id: int, watched_ms: 
         await conn.execute(insert.on_conflict_do_update(index_elements=["account_id", "status_id"], set_={
             "views": views.c.views + 1, "watched_ms": views.c.watched_ms + insert.excluded.watched_ms,
             "skipped": insert.excluded.skipped, "last_seen_at": insert.excluded.last_seen_at}))
+        # One small event per recorded view, in the same transaction; consumers skip it by its type
+        # without decoding it, and it never leaves the region.
+        await emit(conn, ViewRecorded(account_id=viewer_id, status_id=target, watched_ms=watched_ms, skipped=skipped))

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import structlog
@@ -42,8 +42,9 @@ from prometheus_client import Gauge
 from sqlalchemy import delete, select
 from usearch.index import Index
 
+from stoa.social.events import StatusCreated, StatusDeleted, StatusUpdated
 from stoa.store.database import Connection, Database
-from stoa.store.events import Consumer, Event
+from stoa.store.events import Consumer, Entry, Event
 from stoa.store.ids import id_for_time
 from stoa.store.schema import status_vectors, statuses
 
@@ -143,15 +144,17 @@ class VectorKeeper:
     """The consumer that keeps ``status_vectors`` in step with public posts."""
 
     name = "status_vectors"
+    events: ClassVar[tuple[type[Event], ...]] = (StatusCreated, StatusUpdated, StatusDeleted)
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, types={"status.created", "status.updated", "status.deleted"})
+        return Consumer(self.name, self.handle, events=self.events)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
-        await refresh(conn, self.db, {int(e.payload["status_id"]) for e in batch})
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
+        await refresh(conn, self.db, {e.event.status_id for e in batch
+                                      if isinstance(e.event, StatusCreated | StatusUpdated | StatusDeleted)})
 
 
 async def prune(db: Database, keep: timedelta) -> int:

@@ -20,14 +20,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy import ColumnElement, delete, func, literal, select, union_all
 
 from stoa.core.context import Context
+from stoa.social.events import (
+    FavouriteCreated,
+    FavouriteDeleted,
+    StatusCounted,
+    StatusCreated,
+    StatusDeleted,
+    StatusUpdated,
+)
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection, Database
-from stoa.store.events import Consumer, Event
+from stoa.store.events import Consumer, Entry, Event
 from stoa.store.ids import id_for_time
 from stoa.store.schema import accounts, favourites, statuses, store_identity, trending_posts, users
 
@@ -112,34 +121,35 @@ async def refresh(conn: Connection, db: Database, region: str, status_ids: set[i
             "regional_engagement": int(row.regional)}))
 
 
-def touched(event: Event) -> set[int]:
+def touched(event: Event | None) -> set[int]:
     """The posts whose engagement or eligibility an event may have changed."""
-    p = event.payload
-    ids = {int(p["status_id"])} if "status_id" in p else set()
-    for parent in ("reblog_of_id", "in_reply_to_id"):  # a boost or a reply counts for the post it answers
-        if p.get(parent) is not None:
-            ids.add(int(p[parent]))
-    return ids
+    match event:
+        case StatusCreated() | StatusDeleted():  # a boost or a reply counts for the post it answers
+            return {event.status_id} | {parent for parent in (event.reblog_of_id, event.in_reply_to_id)
+                                        if parent is not None}
+        case StatusUpdated() | StatusCounted() | FavouriteCreated() | FavouriteDeleted():
+            return {event.status_id}
+    return set()
 
 
 class TrendingKeeper:
     """The consumer that keeps ``trending_posts`` current."""
 
     name = "trending"
+    events: ClassVar[tuple[type[Event], ...]] = (StatusCreated, StatusUpdated, StatusDeleted, StatusCounted,
+                                                 FavouriteCreated, FavouriteDeleted)
 
     def __init__(self, db: Database, region: str) -> None:
         self.db = db
         self.region = region
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, types={
-            "status.created", "status.updated", "status.deleted", "status.counted", "favourite.created",
-            "favourite.deleted"})
+        return Consumer(self.name, self.handle, events=self.events)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
         ids: set[int] = set()
-        for event in batch:
-            ids |= touched(event)
+        for entry in batch:
+            ids |= touched(entry.event)
         await refresh(conn, self.db, self.region, ids)
 
 

@@ -26,6 +26,7 @@ from stoa.media.attachments import storage as media_storage
 from stoa.media.storage import Storage
 from stoa.residency.transparency import Record, TransparencyLog
 from stoa.social import accounts as account_actions
+from stoa.social.events import AccountErased, FavouriteDeleted, StatusDeleted
 from stoa.social.relationships import remove_follow
 from stoa.social.statuses import adjust_count, tombstone
 from stoa.store.database import Connection
@@ -216,16 +217,16 @@ async def _erase(conn: Connection, account_id: int) -> None:
     for row in (await conn.execute(select(statuses).where(statuses.c.account_id == account_id,
                                                           statuses.c.deleted_at.is_(None)))).all():
         await tombstone(conn, row)
-        await emit(conn, "status.deleted", status_id=int(row.id), account_id=account_id,
-                   reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id, visibility=row.visibility)
+        await emit(conn, StatusDeleted(status_id=int(row.id), account_id=account_id, visibility=row.visibility,
+                                       reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id))
     liked = (await conn.execute(select(favourites.c.status_id, statuses.c.account_id)
                                 .join(statuses, statuses.c.id == favourites.c.status_id)
                                 .where(favourites.c.account_id == account_id))).all()
     for status_id, author_id in liked:
         await adjust_count(conn, int(status_id), "favourites_count", -1)
         # A post homed in another region has its count kept there: tell it.
-        await emit(conn, "favourite.deleted", account_id=account_id, status_id=int(status_id),
-                   status_account_id=int(author_id))
+        await emit(conn, FavouriteDeleted(account_id=account_id, status_id=int(status_id),
+                                          status_account_id=int(author_id)))
     following = (await conn.execute(select(follows.c.target_account_id)
                                     .where(follows.c.account_id == account_id))).scalars().all()
     for target in following:
@@ -262,7 +263,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
         display_name="", note="", fields=[], avatar=None, header=None, locked=False, bot=False,
         discoverable=False, followers_count=0, following_count=0, statuses_count=0, last_status_at=None,
         suspended_at=now, erased_at=now, updated_at=now))
-    await emit(conn, "account.erased", account_id=account_id)
+    await emit(conn, AccountErased(account_id=account_id))
 
 
 async def _remove_unshared_files(ctx: Context, keys: set[str]) -> None:

@@ -18,6 +18,7 @@ from stoa.core.errors import NotFound, Unauthorized, ValidationFailed
 from stoa.media.attachments import storage
 from stoa.media.images import process_profile_image
 from stoa.social import text as post_text
+from stoa.social.events import AccountCreated, AccountSuspended, AccountUnsuspended, AccountUpdated
 from stoa.social.relationships import count_follow_requests
 from stoa.store.database import Connection
 from stoa.store.events import emit
@@ -144,7 +145,7 @@ async def create_account(
             created_at=now,
         )
     )
-    await emit(conn, "account.created", account_id=account_id, region=region)
+    await emit(conn, AccountCreated(account_id=account_id, region=region))
     return account_id
 
 
@@ -248,7 +249,7 @@ async def update_profile(conn: Connection, account_id: int, changes: ProfileChan
     if user_values:
         await conn.execute(users.update().where(users.c.account_id == account_id).values(**user_values))
     if values or user_values:
-        await emit(conn, "account.updated", account_id=account_id)
+        await emit(conn, AccountUpdated(account_id=account_id))
 
 
 @lru_cache(maxsize=4096)
@@ -266,7 +267,7 @@ async def set_suspended(conn: Connection, account_id: int, suspended: bool) -> N
         .where(accounts.c.id == account_id)
         .values(suspended_at=datetime.now(UTC) if suspended else None)
     )
-    await emit(conn, "account.suspended" if suspended else "account.unsuspended", account_id=account_id)
+    await emit(conn, AccountSuspended(account_id) if suspended else AccountUnsuspended(account_id))
 
 
 async def get_user(conn: Connection, account_id: int) -> Any:

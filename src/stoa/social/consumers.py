@@ -1,28 +1,52 @@
-"""Event consumers that derive state from the outbox: home timelines, notifications, search.
+"""Event consumers that derive state from the outbox: home timelines, notifications, search, counts.
 
-Every handler is idempotent (INSERT ... ON CONFLICT DO NOTHING, deletes by
-key), so replaying events after a crash changes nothing that was already
-done. After each committed batch, live streams are told what changed.
+Every handler is idempotent, so replaying events after a crash, or from a rewound cursor, changes
+nothing that was already done: projections are written with INSERT ... ON CONFLICT DO NOTHING and
+deleted by key, and the one relative write — a count kept for another region's like, boost, reply
+or follow — is applied once per event (``CounterKeeper``). After each committed batch, live streams
+are told what changed.
+
+Importing this module also registers social's replication rules (``stoa.social.replication``):
+whatever runs social's consumers replicates by social's rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import and_, delete, exists, literal, select
 
 from stoa.feeds.similar import VectorKeeper
 from stoa.feeds.trending import TrendingKeeper
+from stoa.social import replication as _replication_rules  # noqa: F401  (registers them)
 from stoa.social import search_text
+from stoa.social.events import (
+    AccountCounted,
+    AccountErased,
+    BlockCreated,
+    FavouriteCreated,
+    FavouriteDeleted,
+    FollowCreated,
+    FollowDeleted,
+    FollowRequestCreated,
+    FollowRequestRejected,
+    FollowRequestWithdrawn,
+    MuteCreated,
+    StatusCounted,
+    StatusCreated,
+    StatusDeleted,
+    StatusUpdated,
+)
 from stoa.social.streaming import Fact, Hub
 from stoa.store.database import Connection, Database
-from stoa.store.events import Consumer, Event
+from stoa.store.events import Consumer, Entry, Event, emit
 from stoa.store.ids import new_id
 from stoa.store.schema import (
     accounts,
     blocks,
+    counted_events,
     follows,
     home_feed,
     mentions,
@@ -48,6 +72,8 @@ class HomeFanout:
     """Writes each post into the home timelines of those who should see it."""
 
     name = "home_fanout"
+    events: ClassVar[tuple[type[Event], ...]] = (StatusCreated, StatusDeleted, StatusUpdated, FollowCreated,
+                                                 FollowDeleted, BlockCreated, MuteCreated)
 
     def __init__(self, db: Database, hub: Hub, region: str) -> None:
         self.db = db
@@ -56,72 +82,72 @@ class HomeFanout:
         self._facts: list[Fact] = []
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
-            "status.created", "status.deleted", "status.updated", "follow.created", "follow.deleted",
-            "block.created", "mute.created"})
+        return Consumer(self.name, self.handle, events=self.events, after_commit=self.after_commit)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
-        for event in batch:
-            p = event.payload
-            if event.type == "status.created":
-                await self._deliver(conn, p)
-            elif event.type == "status.deleted":
-                ids = [p["status_id"]]
-                if p.get("reblog_of_id") is None:
-                    ids += [int(x) for x in (await conn.execute(
-                        select(statuses.c.id).where(statuses.c.reblog_of_id == p["status_id"]))).scalars()]
-                await conn.execute(delete(home_feed).where(home_feed.c.status_id.in_(ids)))
-                self._facts.append(Fact("delete", p["status_id"],
-                                        public=p.get("visibility") in ("public", "unlisted")))
-            elif event.type == "status.updated":
-                if p.get("dropped_mentions") and p.get("visibility") == "direct":
-                    await conn.execute(delete(home_feed).where(home_feed.c.status_id == p["status_id"],
-                                                               home_feed.c.account_id.in_(p["dropped_mentions"])))
-                self._facts.append(Fact("edit", p["status_id"], public=p.get("visibility") in ("public", "unlisted")))
-            elif event.type == "follow.created":
-                await self._backfill(conn, p["account_id"], p["target_account_id"])
-            elif event.type in ("follow.deleted", "block.created", "mute.created"):
-                await conn.execute(delete(home_feed).where(
-                    home_feed.c.account_id == p["account_id"],
-                    home_feed.c.author_id == p["target_account_id"],
-                    home_feed.c.status_id.not_in(select(statuses.c.id).where(
-                        statuses.c.account_id == p["account_id"]))))
-                if event.type == "block.created":
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
+        for entry in batch:
+            match entry.event:
+                case StatusCreated() as event:
+                    await self._deliver(conn, event)
+                case StatusDeleted() as event:
+                    ids = [event.status_id]
+                    if event.reblog_of_id is None:
+                        ids += [int(x) for x in (await conn.execute(
+                            select(statuses.c.id).where(statuses.c.reblog_of_id == event.status_id))).scalars()]
+                    await conn.execute(delete(home_feed).where(home_feed.c.status_id.in_(ids)))
+                    self._facts.append(Fact("delete", event.status_id,
+                                            public=event.visibility in ("public", "unlisted")))
+                case StatusUpdated() as event:
+                    if event.dropped_mentions and event.visibility == "direct":
+                        await conn.execute(delete(home_feed).where(
+                            home_feed.c.status_id == event.status_id,
+                            home_feed.c.account_id.in_(event.dropped_mentions)))
+                    self._facts.append(Fact("edit", event.status_id,
+                                            public=event.visibility in ("public", "unlisted")))
+                case FollowCreated() as event:
+                    await self._backfill(conn, event.account_id, event.target_account_id)
+                case FollowDeleted() | BlockCreated() | MuteCreated() as event:
                     await conn.execute(delete(home_feed).where(
-                        home_feed.c.account_id == p["target_account_id"],
-                        home_feed.c.author_id == p["account_id"]))
+                        home_feed.c.account_id == event.account_id,
+                        home_feed.c.author_id == event.target_account_id,
+                        home_feed.c.status_id.not_in(select(statuses.c.id).where(
+                            statuses.c.account_id == event.account_id))))
+                    if isinstance(event, BlockCreated):
+                        await conn.execute(delete(home_feed).where(
+                            home_feed.c.account_id == event.target_account_id,
+                            home_feed.c.author_id == event.account_id))
 
-    async def _deliver(self, conn: Connection, p: dict[str, Any]) -> None:
-        status_id, author = p["status_id"], p["account_id"]
+    async def _deliver(self, conn: Connection, event: StatusCreated) -> None:
+        status_id, author = event.status_id, event.account_id
         status = (await conn.execute(select(statuses.c.deleted_at).where(statuses.c.id == status_id))).first()
         if status is None or status.deleted_at is not None:
             return
-        visibility = p["visibility"]
+        visibility = event.visibility
         insert = self.db.insert_ignore(home_feed)
         if visibility == "direct":
-            recipients = await homed_here(conn, [author, *p.get("mentions", [])], self.region)
+            recipients = await homed_here(conn, [author, *event.mentions], self.region)
             if recipients:
                 await conn.execute(insert, [{"account_id": a, "status_id": status_id, "author_id": author}
                                             for a in recipients])
         else:
             related = [author]
-            if p.get("reblog_of_account_id"):
-                related.append(p["reblog_of_account_id"])
+            if event.reblog_of_account_id:
+                related.append(event.reblog_of_account_id)
             # One INSERT ... SELECT: the database copies the post id to every follower.
             source = select(follows.c.account_id, literal(status_id), literal(author)).where(
                 follows.c.target_account_id == author, _exclude_muters_and_blockers(related),
                 exists().where(accounts.c.id == follows.c.account_id, accounts.c.region == self.region))
-            reply_to = p.get("in_reply_to_account_id")
+            reply_to = event.in_reply_to_account_id
             if reply_to is not None and reply_to != author:
                 # Mastodon's rule: a reply reaches followers who also follow the person replied to.
                 other = follows.alias("other")
                 source = source.where(exists().where(and_(
                     other.c.account_id == follows.c.account_id, other.c.target_account_id == reply_to)))
-            if p.get("reblog_of_id") is not None:
+            if event.reblog_of_id is not None:
                 source = source.where(follows.c.show_reblogs.is_(True))
             await conn.execute(insert.from_select(["account_id", "status_id", "author_id"], source))
-        public = visibility == "public" and p.get("reblog_of_id") is None
-        self._facts.append(Fact("status", status_id, public=public, tags=list(p.get("tags", [])) if public else []))
+        public = visibility == "public" and event.reblog_of_id is None
+        self._facts.append(Fact("status", status_id, public=public, tags=list(event.tags) if public else []))
 
     async def _backfill(self, conn: Connection, follower: int, target: int) -> None:
         if not await homed_here(conn, [follower], self.region):
@@ -135,7 +161,7 @@ class HomeFanout:
             await conn.execute(self.db.insert_ignore(home_feed),
                                [{"account_id": follower, "status_id": i, "author_id": target} for i in ids])
 
-    async def after_commit(self, _batch: Sequence[Event]) -> None:
+    async def after_commit(self, _batch: Sequence[Entry]) -> None:
         facts, self._facts = self._facts, []
         await self.hub.publish(facts)
 
@@ -144,6 +170,9 @@ class NotificationWriter:
     """Turns mentions, boosts, favourites, follows and edits into notifications."""
 
     name = "notifications"
+    events: ClassVar[tuple[type[Event], ...]] = (
+        StatusCreated, StatusUpdated, StatusDeleted, FavouriteCreated, FollowCreated, FollowRequestCreated,
+        FollowRequestRejected, FollowRequestWithdrawn, AccountErased)
 
     def __init__(self, db: Database, hub: Hub, region: str) -> None:
         self.db = db
@@ -152,65 +181,67 @@ class NotificationWriter:
         self._written: list[Fact] = []
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, after_commit=self.after_commit, types={
-            "status.created", "status.updated", "status.deleted", "favourite.created", "follow.created",
-            "follow_request.created", "follow_request.rejected", "follow_request.withdrawn", "account.erased"})
+        return Consumer(self.name, self.handle, events=self.events, after_commit=self.after_commit)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
-        for event in batch:
-            p = event.payload
-            if event.type == "status.created":
-                if p.get("reblog_of_id") is not None:
-                    await self._notify(conn, p["reblog_of_account_id"], "reblog", p["account_id"],
-                                       p["reblog_of_id"], f"reblog:{p['status_id']}")
-                    continue
-                for mentioned in p.get("mentions", []):
-                    await self._notify(conn, mentioned, "mention", p["account_id"], p["status_id"],
-                                       f"mention:{p['status_id']}")
-                if p["visibility"] in ("public", "unlisted", "private") and p.get("in_reply_to_id") is None:
-                    subscribers = (await conn.execute(select(follows.c.account_id).where(
-                        follows.c.target_account_id == p["account_id"], follows.c.notify.is_(True)))).scalars()
-                    for subscriber in list(subscribers):
-                        await self._notify(conn, int(subscriber), "status", p["account_id"], p["status_id"],
-                                           f"status:{p['status_id']}")
-            elif event.type == "status.updated":
-                dropped = p.get("dropped_mentions", [])
-                if dropped:  # no longer addressed to them: their mention goes
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
+        for entry in batch:
+            match entry.event:
+                case StatusCreated() as event:
+                    await self._status_created(conn, event)
+                case StatusUpdated() as event:
+                    if event.dropped_mentions:  # no longer addressed to them: their mention goes
+                        await conn.execute(delete(notifications).where(
+                            notifications.c.account_id.in_(event.dropped_mentions),
+                            notifications.c.dedupe_key == f"mention:{event.status_id}"))
+                    for mentioned in event.new_mentions:
+                        await self._notify(conn, mentioned, "mention", event.account_id, event.status_id,
+                                           f"mention:{event.status_id}")
+                    boosters = (await conn.execute(select(statuses.c.account_id).where(
+                        statuses.c.reblog_of_id == event.status_id, statuses.c.deleted_at.is_(None)))).scalars()
+                    for booster in list(boosters):
+                        await self._notify(conn, int(booster), "update", event.account_id, event.status_id,
+                                           f"update:{event.status_id}:{entry.id}")
+                case StatusDeleted() as event:
+                    await conn.execute(delete(notifications).where(notifications.c.status_id == event.status_id))
+                    if event.reblog_of_id is not None:
+                        await conn.execute(delete(notifications).where(
+                            notifications.c.dedupe_key == f"reblog:{event.status_id}"))
+                case FavouriteCreated() as event if event.status_account_id is not None:
+                    await self._notify(conn, event.status_account_id, "favourite", event.account_id,
+                                       event.status_id, f"favourite:{event.account_id}:{event.status_id}")
+                case FollowCreated() as event:
+                    await conn.execute(delete(notifications).where(  # an accepted request becomes a follow
+                        notifications.c.account_id == event.target_account_id,
+                        notifications.c.dedupe_key == f"follow_request:{event.account_id}"))
+                    await self._notify(conn, event.target_account_id, "follow", event.account_id, None,
+                                       f"follow:{event.account_id}")
+                case FollowRequestCreated() as event:
+                    await self._notify(conn, event.target_account_id, "follow_request", event.account_id, None,
+                                       f"follow_request:{event.account_id}")
+                case AccountErased() as event if entry.origin is not None:
+                    # Erased in its home region: what it left in this region's notifications goes too.
                     await conn.execute(delete(notifications).where(
-                        notifications.c.account_id.in_(dropped),
-                        notifications.c.dedupe_key == f"mention:{p['status_id']}"))
-                for mentioned in p.get("new_mentions", []):
-                    await self._notify(conn, mentioned, "mention", p["account_id"], p["status_id"],
-                                       f"mention:{p['status_id']}")
-                boosters = (await conn.execute(select(statuses.c.account_id).where(
-                    statuses.c.reblog_of_id == p["status_id"], statuses.c.deleted_at.is_(None)))).scalars()
-                for booster in list(boosters):
-                    await self._notify(conn, int(booster), "update", p["account_id"], p["status_id"],
-                                       f"update:{p['status_id']}:{event.id}")
-            elif event.type == "status.deleted":
-                await conn.execute(delete(notifications).where(notifications.c.status_id == p["status_id"]))
-                if p.get("reblog_of_id") is not None:
+                        notifications.c.from_account_id == event.account_id))
+                case FollowRequestRejected() | FollowRequestWithdrawn() as event:
                     await conn.execute(delete(notifications).where(
-                        notifications.c.dedupe_key == f"reblog:{p['status_id']}"))
-            elif event.type == "favourite.created":
-                await self._notify(conn, p["status_account_id"], "favourite", p["account_id"], p["status_id"],
-                                   f"favourite:{p['account_id']}:{p['status_id']}")
-            elif event.type == "follow.created":
-                await conn.execute(delete(notifications).where(  # an accepted request becomes a follow
-                    notifications.c.account_id == p["target_account_id"],
-                    notifications.c.dedupe_key == f"follow_request:{p['account_id']}"))
-                await self._notify(conn, p["target_account_id"], "follow", p["account_id"], None,
-                                   f"follow:{p['account_id']}")
-            elif event.type == "follow_request.created":
-                await self._notify(conn, p["target_account_id"], "follow_request", p["account_id"], None,
-                                   f"follow_request:{p['account_id']}")
-            elif event.type == "account.erased" and "origin" in p:
-                # Erased in its home region: what it left in this region's notifications goes too.
-                await conn.execute(delete(notifications).where(notifications.c.from_account_id == p["account_id"]))
-            elif event.type in ("follow_request.rejected", "follow_request.withdrawn"):
-                await conn.execute(delete(notifications).where(
-                    notifications.c.account_id == p["target_account_id"],
-                    notifications.c.dedupe_key == f"follow_request:{p['account_id']}"))
+                        notifications.c.account_id == event.target_account_id,
+                        notifications.c.dedupe_key == f"follow_request:{event.account_id}"))
+
+    async def _status_created(self, conn: Connection, event: StatusCreated) -> None:
+        if event.reblog_of_id is not None:
+            if event.reblog_of_account_id is not None:
+                await self._notify(conn, event.reblog_of_account_id, "reblog", event.account_id,
+                                   event.reblog_of_id, f"reblog:{event.status_id}")
+            return
+        for mentioned in event.mentions:
+            await self._notify(conn, mentioned, "mention", event.account_id, event.status_id,
+                               f"mention:{event.status_id}")
+        if event.visibility in ("public", "unlisted", "private") and event.in_reply_to_id is None:
+            subscribers = (await conn.execute(select(follows.c.account_id).where(
+                follows.c.target_account_id == event.account_id, follows.c.notify.is_(True)))).scalars()
+            for subscriber in list(subscribers):
+                await self._notify(conn, int(subscriber), "status", event.account_id, event.status_id,
+                                   f"status:{event.status_id}")
 
     async def _notify(self, conn: Connection, recipient: int, type_: str, sender: int,
                       status_id: int | None, dedupe_key: str) -> None:
@@ -235,7 +266,7 @@ class NotificationWriter:
         if result.rowcount:
             self._written.append(Fact("notification", notification_id, recipient=recipient))
 
-    async def after_commit(self, _batch: Sequence[Event]) -> None:
+    async def after_commit(self, _batch: Sequence[Entry]) -> None:
         written, self._written = self._written, []
         await self.hub.publish(written)
 
@@ -244,18 +275,23 @@ class SearchIndexer:
     """Keeps the full-text index of posts in step with creates, edits and deletes."""
 
     name = "search_index"
+    events: ClassVar[tuple[type[Event], ...]] = (StatusCreated, StatusUpdated, StatusDeleted)
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, types={"status.created", "status.updated", "status.deleted"})
+        return Consumer(self.name, self.handle, events=self.events)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
-        for event in batch:
-            status_id = event.payload["status_id"]
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
+        for entry in batch:
+            event = entry.event
+            if not isinstance(event, StatusCreated | StatusUpdated | StatusDeleted):
+                continue
+            status_id = event.status_id
             await conn.execute(delete(status_search).where(status_search.c.status_id == status_id))
-            if event.type == "status.deleted" or event.payload.get("reblog_of_id") is not None:
+            boost = isinstance(event, StatusCreated) and event.reblog_of_id is not None
+            if isinstance(event, StatusDeleted) or boost:  # a boost has no text of its own
                 continue
             row = (await conn.execute(select(statuses.c.text, statuses.c.spoiler_text, statuses.c.language,
                                              statuses.c.deleted_at).where(statuses.c.id == status_id))).first()
@@ -272,56 +308,71 @@ class CounterKeeper:
     A like, boost, reply or follow from another region arrives here as a replicated event (``origin``
     set). The count belongs to the post's or account's home region, so it is adjusted here, and the
     new value replicated back out (``status.counted``, ``account.counted``).
+
+    The adjustment is relative (a like from another region leaves no row here to recount), so each
+    event's is applied once: its id goes into ``counted_events`` in the same transaction, and a
+    replayed event already there is skipped. That costs one primary-key insert per cross-region
+    engagement and nothing for local actions, whose counts change in their own transaction.
     """
 
     name = "counters"
+    events: ClassVar[tuple[type[Event], ...]] = (
+        FavouriteCreated, FavouriteDeleted, StatusCreated, StatusDeleted, FollowCreated, FollowDeleted)
 
     def __init__(self, db: Database, region: str) -> None:
         self.db = db
         self.region = region
 
     def consumer(self) -> Consumer:
-        return Consumer(self.name, self.handle, types={
-            "favourite.created", "favourite.deleted", "status.created", "status.deleted", "follow.created",
-            "follow.deleted"})
+        return Consumer(self.name, self.handle, events=self.events)
 
-    async def handle(self, conn: Connection, batch: Sequence[Event]) -> None:
+    async def handle(self, conn: Connection, batch: Sequence[Entry]) -> None:
         from stoa.social.statuses import adjust_count
-        from stoa.store.events import emit
 
-        for event in batch:
-            p = event.payload
-            if "origin" not in p:
+        for entry in batch:
+            if entry.origin is None:
                 continue  # local actions adjust counts in their own transaction
-            if event.type in ("favourite.created", "favourite.deleted"):
-                if "status_account_id" in p and await homed_here(conn, [p["status_account_id"]], self.region):
-                    await adjust_count(conn, p["status_id"], "favourites_count",
-                                       1 if event.type == "favourite.created" else -1)
-                    await emit(conn, "status.counted", status_id=p["status_id"], account_id=p["status_account_id"])
-            elif event.type in ("status.created", "status.deleted"):
-                delta = 1 if event.type == "status.created" else -1
-                row = (await conn.execute(select(statuses.c.in_reply_to_id, statuses.c.reblog_of_id,
-                                                 statuses.c.visibility).where(
-                    statuses.c.id == p["status_id"]))).first()
-                if row is None:
-                    continue
-                parent, column = ((row.reblog_of_id, "reblogs_count") if row.reblog_of_id is not None
-                                  else (row.in_reply_to_id, "replies_count"))
-                if parent is None or (column == "replies_count" and row.visibility == "direct"):
-                    continue
-                owner = (await conn.execute(select(statuses.c.account_id).where(statuses.c.id == parent))).scalar()
-                if owner is not None and await homed_here(conn, [int(owner)], self.region):
-                    await adjust_count(conn, int(parent), column, delta)
-                    await emit(conn, "status.counted", status_id=int(parent), account_id=int(owner))
-            elif event.type in ("follow.created", "follow.deleted"):
-                # Made in another region (a request accepted there, a follower removed there): both
-                # ends' counts are kept by their own home regions.
-                delta = 1 if event.type == "follow.created" else -1
-                for account_id, counter in ((p["target_account_id"], accounts.c.followers_count),
-                                            (p["account_id"], accounts.c.following_count)):
-                    if await homed_here(conn, [account_id], self.region):
-                        await _adjust(conn, account_id, counter, delta)
-                        await emit(conn, "account.counted", account_id=account_id)
+            match entry.event:
+                case FavouriteCreated() | FavouriteDeleted() as event:
+                    author = event.status_account_id
+                    if author is not None and await homed_here(conn, [author], self.region) \
+                            and await self._first_time(conn, entry):
+                        await adjust_count(conn, event.status_id, "favourites_count",
+                                           1 if isinstance(event, FavouriteCreated) else -1)
+                        await emit(conn, StatusCounted(status_id=event.status_id, account_id=author))
+                case StatusCreated() | StatusDeleted() as event:
+                    row = (await conn.execute(select(statuses.c.in_reply_to_id, statuses.c.reblog_of_id,
+                                                     statuses.c.visibility).where(
+                        statuses.c.id == event.status_id))).first()
+                    if row is None:
+                        continue
+                    parent, column = ((row.reblog_of_id, "reblogs_count") if row.reblog_of_id is not None
+                                      else (row.in_reply_to_id, "replies_count"))
+                    if parent is None or (column == "replies_count" and row.visibility == "direct"):
+                        continue
+                    owner = (await conn.execute(select(statuses.c.account_id).where(
+                        statuses.c.id == parent))).scalar()
+                    if owner is not None and await homed_here(conn, [int(owner)], self.region) \
+                            and await self._first_time(conn, entry):
+                        await adjust_count(conn, int(parent), column, 1 if isinstance(event, StatusCreated) else -1)
+                        await emit(conn, StatusCounted(status_id=int(parent), account_id=int(owner)))
+                case FollowCreated() | FollowDeleted() as event:
+                    # Made in another region (a request accepted there, a follower removed there): both
+                    # ends' counts are kept by their own home regions.
+                    ends = [(account_id, counter) for account_id, counter in (
+                        (event.target_account_id, accounts.c.followers_count),
+                        (event.account_id, accounts.c.following_count))
+                        if await homed_here(conn, [account_id], self.region)]
+                    if ends and await self._first_time(conn, entry):
+                        for account_id, counter in ends:
+                            await _adjust(conn, account_id, counter, 1 if isinstance(event, FollowCreated) else -1)
+                            await emit(conn, AccountCounted(account_id=account_id))
+
+    async def _first_time(self, conn: Connection, entry: Entry) -> bool:
+        """Record that this event's count change is applied now; False if it was applied before."""
+        recorded = await conn.execute(self.db.insert_ignore(counted_events).values(
+            event_id=entry.id, created_at=datetime.now(UTC)))
+        return bool(recorded.rowcount)
 
 
 async def _adjust(conn: Connection, account_id: int, column: Any, delta: int) -> None:

@@ -10,6 +10,19 @@ from sqlalchemy import delete, func, select, update
 
 from stoa.core.context import Context
 from stoa.core.errors import Forbidden, NotFound, ValidationFailed
+from stoa.social.events import (
+    BlockCreated,
+    BlockDeleted,
+    FollowCreated,
+    FollowDeleted,
+    FollowRequestAuthorized,
+    FollowRequestCreated,
+    FollowRequestRejected,
+    FollowRequestWithdrawn,
+    FollowUpdated,
+    MuteCreated,
+    MuteDeleted,
+)
 from stoa.social.paging import Page
 from stoa.store.database import Connection
 from stoa.store.events import emit
@@ -60,7 +73,7 @@ async def remove_follow(conn: Connection, follower: int, target: int) -> bool:
                        .values(following_count=clamped_decrement(conn, accounts.c.following_count)))
     await conn.execute(update(accounts).where(accounts.c.id == target)
                        .values(followers_count=clamped_decrement(conn, accounts.c.followers_count)))
-    await emit(conn, "follow.deleted", account_id=follower, target_account_id=target)
+    await emit(conn, FollowDeleted(account_id=follower, target_account_id=target))
     return True
 
 
@@ -73,7 +86,7 @@ async def _accept_follow(conn: Connection, follower: int, target: int, show_rebl
                        .values(following_count=accounts.c.following_count + 1))
     await conn.execute(update(accounts).where(accounts.c.id == target)
                        .values(followers_count=accounts.c.followers_count + 1))
-    await emit(conn, "follow.created", account_id=follower, target_account_id=target)
+    await emit(conn, FollowCreated(account_id=follower, target_account_id=target))
 
 
 async def follow(
@@ -92,13 +105,13 @@ async def follow(
         existing = (await conn.execute(select(follows).where(
             follows.c.account_id == actor_id, follows.c.target_account_id == target_id))).first()
         if existing is not None:
-            changes = {}
-            if reblogs is not None:
-                changes["show_reblogs"] = reblogs
-            if notify is not None:
-                changes["notify"] = notify
-            if changes:
-                await conn.execute(update(follows).where(follows.c.id == existing.id).values(**changes))
+            show_reblogs = existing.show_reblogs if reblogs is None else reblogs
+            notifies = existing.notify if notify is None else notify
+            if (show_reblogs, notifies) != (existing.show_reblogs, existing.notify):
+                await conn.execute(update(follows).where(follows.c.id == existing.id).values(
+                    show_reblogs=show_reblogs, notify=notifies))
+                await emit(conn, FollowUpdated(account_id=actor_id, target_account_id=target_id,
+                                               show_reblogs=show_reblogs, notify=notifies))
             return
         show_reblogs = True if reblogs is None else reblogs
         if target.locked:  # answered in the target's home region (replication carries it there and back)
@@ -106,7 +119,7 @@ async def follow(
                 id=new_id(), account_id=actor_id, target_account_id=target_id, show_reblogs=show_reblogs,
                 notify=bool(notify), created_at=datetime.now(UTC)))
             if inserted.rowcount:
-                await emit(conn, "follow_request.created", account_id=actor_id, target_account_id=target_id)
+                await emit(conn, FollowRequestCreated(account_id=actor_id, target_account_id=target_id))
         else:
             await _accept_follow(conn, actor_id, target_id, show_reblogs, bool(notify))
     db.wake()
@@ -124,8 +137,8 @@ async def answer_follow_request(ctx: Context, target_id: int, requester_id: int,
         await conn.execute(delete(follow_requests).where(follow_requests.c.id == request.id))
         if accept:
             await _accept_follow(conn, requester_id, target_id, request.show_reblogs, request.notify)
-        answer = "follow_request.authorized" if accept else "follow_request.rejected"
-        await emit(conn, answer, account_id=requester_id, target_account_id=target_id)
+        answer = FollowRequestAuthorized if accept else FollowRequestRejected
+        await emit(conn, answer(account_id=requester_id, target_account_id=target_id))
     db.wake()
 
 
@@ -151,7 +164,7 @@ async def _withdraw_request(conn: Connection, requester: int, target: int) -> No
     withdrawn = await conn.execute(delete(follow_requests).where(
         follow_requests.c.account_id == requester, follow_requests.c.target_account_id == target))
     if withdrawn.rowcount:
-        await emit(conn, "follow_request.withdrawn", account_id=requester, target_account_id=target)
+        await emit(conn, FollowRequestWithdrawn(account_id=requester, target_account_id=target))
 
 
 async def remove_follower(ctx: Context, actor_id: int, follower_id: int) -> None:
@@ -173,19 +186,22 @@ async def block(ctx: Context, actor_id: int, target_id: int) -> None:
         refused = await conn.execute(delete(follow_requests).where(  # blocking someone who asked: a refusal
             follow_requests.c.account_id == target_id, follow_requests.c.target_account_id == actor_id))
         if refused.rowcount:
-            await emit(conn, "follow_request.rejected", account_id=target_id, target_account_id=actor_id)
+            await emit(conn, FollowRequestRejected(account_id=target_id, target_account_id=actor_id))
         inserted = await conn.execute(db.insert_ignore(blocks).values(
             id=new_id(), account_id=actor_id, target_account_id=target_id, created_at=datetime.now(UTC)))
         if inserted.rowcount:
-            await emit(conn, "block.created", account_id=actor_id, target_account_id=target_id)
+            await emit(conn, BlockCreated(account_id=actor_id, target_account_id=target_id))
     db.wake()
 
 
 async def unblock(ctx: Context, actor_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
         await _target(conn, actor_id, target_id)
-        await conn.execute(delete(blocks).where(blocks.c.account_id == actor_id,
-                                                blocks.c.target_account_id == target_id))
+        removed = await conn.execute(delete(blocks).where(blocks.c.account_id == actor_id,
+                                                          blocks.c.target_account_id == target_id))
+        if removed.rowcount:
+            await emit(conn, BlockDeleted(account_id=actor_id, target_account_id=target_id))
+    ctx.db.wake()
 
 
 async def mute(ctx: Context, actor_id: int, target_id: int, notifications: bool = True,
@@ -201,15 +217,18 @@ async def mute(ctx: Context, actor_id: int, target_id: int, notifications: bool 
             "id": new_id(), "account_id": actor_id, "target_account_id": target_id,
             "hide_notifications": notifications, "expires_at": expires, "created_at": datetime.now(UTC),
         }))
-        await emit(conn, "mute.created", account_id=actor_id, target_account_id=target_id)
+        await emit(conn, MuteCreated(account_id=actor_id, target_account_id=target_id))
     db.wake()
 
 
 async def unmute(ctx: Context, actor_id: int, target_id: int) -> None:
     async with ctx.db.write() as conn:
         await _target(conn, actor_id, target_id)
-        await conn.execute(delete(mutes).where(mutes.c.account_id == actor_id,
-                                               mutes.c.target_account_id == target_id))
+        removed = await conn.execute(delete(mutes).where(mutes.c.account_id == actor_id,
+                                                         mutes.c.target_account_id == target_id))
+        if removed.rowcount:
+            await emit(conn, MuteDeleted(account_id=actor_id, target_account_id=target_id))
+    ctx.db.wake()
 
 
 async def relationships(conn: Connection, viewer_id: int, ids: list[int]) -> list[Relationship]:

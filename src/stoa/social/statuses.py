@@ -18,6 +18,15 @@ from stoa.core.errors import Forbidden, NotFound, ValidationFailed
 from stoa.media.attachments import MAX_ATTACHMENTS, attach
 from stoa.social import search_text
 from stoa.social import text as post_text
+from stoa.social.events import (
+    FavouriteCreated,
+    FavouriteDeleted,
+    PinCreated,
+    PinDeleted,
+    StatusCreated,
+    StatusDeleted,
+    StatusUpdated,
+)
 from stoa.social.paging import Page
 from stoa.social.visibility import can_see, get_visible
 from stoa.store.database import Connection
@@ -219,9 +228,7 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
         await conn.execute(
             db.insert_ignore(home_feed).values(account_id=author_id, status_id=status_id, author_id=author_id)
         )
-        await emit(
-            conn,
-            "status.created",
+        await emit(conn, StatusCreated(
             status_id=status_id,
             account_id=author_id,
             visibility=visibility,
@@ -229,9 +236,8 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
             tags=[t.lower() for t in parsed.hashtags],
             in_reply_to_id=draft.in_reply_to_id,
             in_reply_to_account_id=reply_account,
-            reblog_of_id=None,
             language=language,
-        )
+        ))
     db.wake()
     return status_id
 
@@ -292,8 +298,8 @@ async def edit_status(
         tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
         if tag_ids:
             await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
-        await emit(conn, "status.updated", status_id=status_id, account_id=editor_id,
-                   new_mentions=added, dropped_mentions=dropped, visibility=row.visibility)
+        await emit(conn, StatusUpdated(status_id=status_id, account_id=editor_id, visibility=row.visibility,
+                                       new_mentions=added, dropped_mentions=dropped))
     db.wake()
 
 
@@ -305,8 +311,8 @@ async def delete_status(ctx: Context, actor_id: int, status_id: int) -> Any:
         if row.account_id != actor_id:
             raise Forbidden("This action is not allowed")
         await tombstone(conn, row)
-        await emit(conn, "status.deleted", status_id=status_id, account_id=actor_id,
-                   reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id, visibility=row.visibility)
+        await emit(conn, StatusDeleted(status_id=status_id, account_id=actor_id, visibility=row.visibility,
+                                       reblog_of_id=row.reblog_of_id, in_reply_to_id=row.in_reply_to_id))
     db.wake()
     return row
 
@@ -380,10 +386,9 @@ async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | 
         await conn.execute(
             db.insert_ignore(home_feed).values(account_id=actor_id, status_id=reblog_id, author_id=actor_id)
         )
-        await emit(conn, "status.created", status_id=reblog_id, account_id=actor_id, visibility=vis,
-                   mentions=[], tags=[], in_reply_to_id=None, in_reply_to_account_id=None,
-                   reblog_of_id=int(original.id), reblog_of_account_id=int(original.account_id),
-                   language=original.language)
+        await emit(conn, StatusCreated(status_id=reblog_id, account_id=actor_id, visibility=vis,
+                                       reblog_of_id=int(original.id), reblog_of_account_id=int(original.account_id),
+                                       language=original.language))
     db.wake()
     return reblog_id
 
@@ -401,8 +406,8 @@ async def unreblog(ctx: Context, actor_id: int, status_id: int) -> int:
         ).first()
         if row is not None:
             await tombstone(conn, row)
-            await emit(conn, "status.deleted", status_id=int(row.id), account_id=actor_id,
-                       reblog_of_id=int(original.id), visibility=row.visibility)
+            await emit(conn, StatusDeleted(status_id=int(row.id), account_id=actor_id, visibility=row.visibility,
+                                           reblog_of_id=int(original.id)))
     db.wake()
     return int(original.id)
 
@@ -418,8 +423,8 @@ async def favourite(ctx: Context, actor_id: int, status_id: int) -> int:
         )
         if inserted.rowcount:
             await adjust_count(conn, target.id, "favourites_count", 1)
-            await emit(conn, "favourite.created", account_id=actor_id, status_id=int(target.id),
-                       status_account_id=int(target.account_id))
+            await emit(conn, FavouriteCreated(account_id=actor_id, status_id=int(target.id),
+                                              status_account_id=int(target.account_id)))
     db.wake()
     return int(target.id)
 
@@ -436,8 +441,8 @@ async def unfavourite(ctx: Context, actor_id: int, status_id: int) -> int:
         )
         if removed.rowcount:
             await adjust_count(conn, target_id, "favourites_count", -1)
-            await emit(conn, "favourite.deleted", account_id=actor_id, status_id=int(target_id),
-                       status_account_id=int(author_id))
+            await emit(conn, FavouriteDeleted(account_id=actor_id, status_id=int(target_id),
+                                              status_account_id=int(author_id)))
     db.wake()
     return int(target_id)
 
@@ -471,10 +476,16 @@ async def set_pin(ctx: Context, actor_id: int, status_id: int, on: bool) -> int:
                 and_(pins.c.account_id == actor_id, pins.c.status_id == row.id))))).scalar()
             if not already and count >= MAX_PINS:
                 raise ValidationFailed(f"You can pin at most {MAX_PINS} posts")
-            await conn.execute(db.insert_ignore(pins).values(
+            pinned = await conn.execute(db.insert_ignore(pins).values(
                 account_id=actor_id, status_id=row.id, created_at=_now()))
+            if pinned.rowcount:
+                await emit(conn, PinCreated(account_id=actor_id, status_id=int(row.id)))
         else:
-            await conn.execute(delete(pins).where(pins.c.account_id == actor_id, pins.c.status_id == row.id))
+            unpinned = await conn.execute(delete(pins).where(pins.c.account_id == actor_id,
+                                                             pins.c.status_id == row.id))
+            if unpinned.rowcount:
+                await emit(conn, PinDeleted(account_id=actor_id, status_id=int(row.id)))
+    db.wake()
     return int(row.id)
 
 

@@ -504,6 +504,17 @@ job_schedules = Table(
     info={"privacy": "local"},
 )
 
+# Replicated events whose count change this region applied (stoa.social.consumers.CounterKeeper): a
+# like from another region leaves no row here to recount, so the event id is what makes a replay of
+# the outbox apply it once.
+counted_events = Table(
+    "counted_events",
+    metadata,
+    Column("event_id", BigInteger, primary_key=True, autoincrement=False),
+    _ts("created_at"),
+    info={"privacy": "local"},
+)
+
 
 # The transparency log (RFC 9162): entries, the hashes of complete subtrees, and signed tree heads.
 transparency_entries = Table(
