@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,13 +14,19 @@ from sqlalchemy import func, select
 
 from stoa.config import Settings
 from stoa.feeds import trending
+from stoa.social.consumers import CounterKeeper
 from stoa.store import guards
 from stoa.store.schema import (
+    accounts,
     bookmarks,
+    consumer_cursors,
+    events,
     favourites,
     follow_requests,
+    follows,
     home_feed,
     notifications,
+    pins,
     statuses,
     trending_posts,
     users,
@@ -433,3 +440,91 @@ async def test_privacy_holds_across_regions(regional: httpx.AsyncClient) -> None
             statuses.c.id == int(direct["id"])))).scalar_one()
     assert held == 0
     assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=dave.headers)).status_code == 200
+
+
+async def outbox_types(client: httpx.AsyncClient, region: str) -> list[str]:
+    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        return list((await conn.execute(select(events.c.type).order_by(events.c.id))).scalars())
+
+
+async def test_private_events_stay_in_their_home_region(regional: httpx.AsyncClient) -> None:
+    """Blocks, mutes, For You controls and views are recorded as events in the actor's region only."""
+    alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
+    await drain(regional)
+    hello = (await regional.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
+    await drain(regional)
+    for path, form in ((f"/api/v1/accounts/{alice.id}/block", {}), (f"/api/v1/accounts/{alice.id}/unblock", {}),
+                       (f"/api/v1/accounts/{alice.id}/mute", {}), (f"/api/v1/accounts/{alice.id}/unmute", {}),
+                       ("/api/v1/stoa/feeds/for_you/less", {"account_id": alice.id}),
+                       ("/api/v1/stoa/feeds/for_you/labels", {"label": "sensitive", "action": "hide"}),
+                       ("/api/v1/stoa/feeds/for_you/reset", {}),
+                       ("/api/v1/stoa/feeds/views", {"status_id": hello["id"], "watched_ms": "4000"})):
+        response = await regional.post(path, headers=bob.headers, data=form)
+        assert response.status_code == 200, (path, response.text)
+    await drain(regional)
+    private = {"block.created", "block.deleted", "mute.created", "mute.deleted", "for_you.less", "for_you.label",
+               "for_you.reset", "view.recorded"}
+    assert private <= set(await outbox_types(regional, "eu"))
+    assert not private & set(await outbox_types(regional, "us"))
+
+
+async def test_pins_and_follow_options_reach_the_other_region(regional: httpx.AsyncClient) -> None:
+    alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
+    await drain(regional)
+    await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    hello = (await regional.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
+    assert (await regional.post(f"/api/v1/statuses/{hello['id']}/pin", headers=alice.headers)).status_code == 200
+    changed = await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers,
+                                  data={"notify": "true", "reblogs": "false"})
+    assert changed.status_code == 200
+    await drain(regional)
+
+    async def rows_in(region: str, table: Any, *where: Any) -> list[Any]:
+        async with regional.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+            return list((await conn.execute(select(table).where(*where))).all())
+
+    pinned = await rows_in("eu", pins, pins.c.account_id == int(alice.id))  # the replica of alice's pin
+    assert [int(p.status_id) for p in pinned] == [int(hello["id"])]
+    follow = await rows_in("us", follows, follows.c.account_id == int(bob.id))  # the replica of bob's follow
+    assert [(f.notify, f.show_reblogs) for f in follow] == [(True, False)]
+    assert (await regional.post(f"/api/v1/statuses/{hello['id']}/unpin", headers=alice.headers)).status_code == 200
+    await drain(regional)
+    async with regional.app.state.store.region("eu").read() as conn:  # type: ignore[attr-defined]
+        assert (await conn.execute(select(func.count()).select_from(pins))).scalar_one() == 0
+
+
+async def test_replaying_replicated_events_counts_each_once(regional: httpx.AsyncClient) -> None:
+    """A like, boost, reply and follow from another region change the home region's counts once, however
+    often the counter keeper's batch is replayed (a rewound cursor, a rebuild)."""
+    alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
+    await drain(regional)
+    await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    hello = (await regional.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
+    await drain(regional)
+    await regional.post(f"/api/v1/statuses/{hello['id']}/favourite", headers=bob.headers)
+    await regional.post(f"/api/v1/statuses/{hello['id']}/reblog", headers=bob.headers)
+    await regional.post("/api/v1/statuses", headers=bob.headers,
+                        data={"status": "@alice hi", "in_reply_to_id": hello["id"]})
+    await drain(regional)
+
+    async def counts() -> list[tuple[int, int, int, int]]:
+        seen = []
+        for region, reader in (("us", alice), ("eu", bob)):  # each served from the reader's home region
+            post = (await regional.get(f"/api/v1/statuses/{hello['id']}", headers=reader.headers)).json()
+            db = regional.app.state.store.region(region)  # type: ignore[attr-defined]
+            async with db.read() as conn:
+                followers = (await conn.execute(select(accounts.c.followers_count).where(
+                    accounts.c.id == int(alice.id)))).scalar_one()
+            seen.append((post["favourites_count"], post["reblogs_count"], post["replies_count"], followers))
+        return seen
+
+    assert await counts() == [(1, 1, 1, 1)] * 2
+    us = regional.app.state.store.region("us")  # type: ignore[attr-defined]
+    for _ in range(2):  # the same batch, twice
+        async with us.write() as conn:
+            await conn.execute(consumer_cursors.update().where(consumer_cursors.c.name == "counters")
+                               .values(position=0))
+        assert await CounterKeeper(us, "us").consumer().drain(us) > 0
+        await drain(regional)
+        assert await counts() == [(1, 1, 1, 1)] * 2

@@ -137,8 +137,8 @@ async def answer_follow_request(ctx: Context, target_id: int, requester_id: int,
         await conn.execute(delete(follow_requests).where(follow_requests.c.id == request.id))
         if accept:
             await _accept_follow(conn, requester_id, target_id, request.show_reblogs, request.notify)
-        answer = FollowRequestAuthorized if accept else FollowRequestRejected
-        await emit(conn, answer(account_id=requester_id, target_account_id=target_id))
+        await emit(conn, FollowRequestAuthorized(account_id=requester_id, target_account_id=target_id) if accept
+                   else FollowRequestRejected(account_id=requester_id, target_account_id=target_id))
     db.wake()
 
 

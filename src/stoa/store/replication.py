@@ -66,12 +66,14 @@ class ReplicationRules:
 
     def on(self, *kinds: type[Event]) -> Callable[[R], R]:
         """Decorate the rule for these event types (it receives an event of one of them)."""
+        for kind in kinds:
+            if kind.private:
+                raise TypeError(f"{kind.type} is private data: it never leaves its home region")
+            if kind.type in self._rules:
+                raise TypeError(f"{kind.type} has a replication rule already")
+
         def register(rule: R) -> R:
             for kind in kinds:
-                if kind.private:
-                    raise TypeError(f"{kind.type} is private data: it never leaves its home region")
-                if kind.type in self._rules:
-                    raise TypeError(f"{kind.type} has a replication rule already")
                 self._rules[kind.type] = rule
             return rule
         return register
