@@ -104,17 +104,10 @@ async def follow(
             raise Forbidden("This action is not allowed")
         existing = (await conn.execute(select(follows).where(
             follows.c.account_id == actor_id, follows.c.target_account_id == target_id))).first()
-        if existing is not None:
-            show_reblogs = existing.show_reblogs if reblogs is None else reblogs
-            notifies = existing.notify if notify is None else notify
-            if (show_reblogs, notifies) != (existing.show_reblogs, existing.notify):
-                await conn.execute(update(follows).where(follows.c.id == existing.id).values(
-                    show_reblogs=show_reblogs, notify=notifies))
-                await emit(conn, FollowUpdated(account_id=actor_id, target_account_id=target_id,
-                                               show_reblogs=show_reblogs, notify=notifies))
-            return
         show_reblogs = True if reblogs is None else reblogs
-        if target.locked:  # answered in the target's home region (replication carries it there and back)
+        if existing is not None:
+            await _change_follow(conn, existing, reblogs, notify)
+        elif target.locked:  # answered in the target's home region (replication carries it there and back)
             inserted = await conn.execute(db.insert_ignore(follow_requests).values(
                 id=new_id(), account_id=actor_id, target_account_id=target_id, show_reblogs=show_reblogs,
                 notify=bool(notify), created_at=datetime.now(UTC)))
@@ -123,6 +116,17 @@ async def follow(
         else:
             await _accept_follow(conn, actor_id, target_id, show_reblogs, bool(notify))
     db.wake()
+
+
+async def _change_follow(conn: Connection, existing: Any, reblogs: bool | None, notify: bool | None) -> None:
+    """Following again with options: the options given change, the others stay."""
+    show_reblogs = existing.show_reblogs if reblogs is None else reblogs
+    notifies = existing.notify if notify is None else notify
+    if (show_reblogs, notifies) != (existing.show_reblogs, existing.notify):
+        await conn.execute(update(follows).where(follows.c.id == existing.id).values(
+            show_reblogs=show_reblogs, notify=notifies))
+        await emit(conn, FollowUpdated(account_id=existing.account_id, target_account_id=existing.target_account_id,
+                                       show_reblogs=show_reblogs, notify=notifies))
 
 
 async def answer_follow_request(ctx: Context, target_id: int, requester_id: int, accept: bool) -> None:
