@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from stoa.social.consumers import all_consumers
 from stoa.store.replication import replicators_for
+from stoa.worker import consumers
 
 
 @dataclass
@@ -62,7 +62,7 @@ async def drain(client: httpx.AsyncClient) -> int:
         for replicator in replicators_for(regions):
             done += await replicator.drain()
         for name, db in regions.items():
-            for consumer in all_consumers(db, app.state.hub, name):
+            for consumer in consumers(db, app.state.hub, name):
                 done += await consumer.drain(db)
         total += done
         if not done:

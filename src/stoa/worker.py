@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from stoa.config import Settings
-from stoa.feeds import pruning, ranking_model, similar
+from stoa.feeds import pruning, ranking_model, similar, trending
 from stoa.media import jobs as media_jobs
 from stoa.media.storage import storage_for
 from stoa.social import maintenance
@@ -27,7 +27,7 @@ from stoa.social.consumers import all_consumers
 from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
 from stoa.social.timelines import home_holders
 from stoa.store.database import Database
-from stoa.store.events import run_consumers
+from stoa.store.events import Consumer, run_consumers
 from stoa.store.jobs import JobRunner, Periodic, Registry, Scheduler
 from stoa.store.regions import Store
 from stoa.store.replication import replicators_for
@@ -70,13 +70,20 @@ def schedules(settings: Settings) -> list[Periodic]:
     return found
 
 
+def consumers(db: Database, hub: Hub, region: str) -> list[Consumer]:
+    """Every outbox consumer of a region, in the order they run: social's (timelines, notifications,
+    search, counts), then For You's tables (trending, vectors), which read the counts."""
+    return [*all_consumers(db, hub, region), trending.TrendingKeeper(db, region).consumer(),
+            similar.VectorKeeper(db).consumer()]
+
+
 def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutine[Any, Any, None]]:
     """What a worker runs, for every region: consumers, job runners, the scheduler; and the replicators."""
     work: list[Coroutine[Any, Any, None]] = []
     for name in store.region_names:
         db = store.region(name)
         registry = job_registry(settings, db, name)
-        work.append(run_consumers(db, all_consumers(db, hub, name), settings.worker_poll_seconds))
+        work.append(run_consumers(db, consumers(db, hub, name), settings.worker_poll_seconds))
         # One runner per kind: a long retraining never holds up the sweep, nor a transcode a delivery.
         work += [JobRunner(db, registry, [kind.name], concurrency=kind.concurrency).run_forever()
                  for kind in registry.kinds]

@@ -16,10 +16,10 @@ import pytest
 
 import stoa
 import stoa.app  # the assembled application: every event, consumer and rule it knows
-from stoa.social.consumers import all_consumers
 from stoa.social.events import BlockCreated, FavouriteDeleted, StatusCreated
 from stoa.store.events import CATALOGUE, ORIGIN, Event, MalformedEvent, decode
 from stoa.store.replication import RULES, ReplicationRules
+from stoa.worker import consumers
 
 SOURCE = Path(stoa.__file__).parent
 
@@ -65,8 +65,8 @@ def _example(cls: type[Event]) -> Event:
 
 
 def _consumed() -> set[str]:
-    consumers = all_consumers(cast(Any, None), cast(Any, None), "here")  # only their subscriptions are read
-    return {t for c in consumers for t in (c.types or set())}
+    assembled = consumers(cast(Any, None), cast(Any, None), "here")  # only their subscriptions are read
+    return {t for c in assembled for t in (c.types or set())}
 
 
 EVENTS = sorted(CATALOGUE.values(), key=lambda cls: cls.type)

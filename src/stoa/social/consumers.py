@@ -18,8 +18,6 @@ from typing import Any, ClassVar
 
 from sqlalchemy import and_, delete, exists, literal, select
 
-from stoa.feeds.similar import VectorKeeper
-from stoa.feeds.trending import TrendingKeeper
 from stoa.social import replication as _replication_rules  # noqa: F401  (registers them)
 from stoa.social import search_text
 from stoa.social.events import (
@@ -393,8 +391,7 @@ async def homed_here(conn: Connection, account_ids: list[int], region: str) -> l
 
 
 def all_consumers(db: Database, hub: Hub, region: str) -> list[Consumer]:
-    """In the order they run: timelines first, so a notification never points at an unseen post; the
-    For You tables (``stoa.feeds.trending``, ``stoa.feeds.similar``) last, after the counts they read."""
+    """Social's consumers in the order they run: timelines first, so a notification never points at an
+    unseen post, and the counts before anything above social that reads them (``stoa.worker.consumers``)."""
     return [HomeFanout(db, hub, region).consumer(), NotificationWriter(db, hub, region).consumer(),
-            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer(), TrendingKeeper(db, region).consumer(),
-            VectorKeeper(db).consumer()]
+            SearchIndexer(db).consumer(), CounterKeeper(db, region).consumer()]
