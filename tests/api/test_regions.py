@@ -18,6 +18,7 @@ from stoa.social.consumers import CounterKeeper
 from stoa.store import guards
 from stoa.store.schema import (
     accounts,
+    blocks,
     bookmarks,
     consumer_cursors,
     events,
@@ -449,7 +450,8 @@ async def outbox_types(client: httpx.AsyncClient, region: str) -> list[str]:
 
 
 async def test_private_events_stay_in_their_home_region(regional: httpx.AsyncClient) -> None:
-    """Blocks, mutes, For You controls and views are recorded as events in the actor's region only."""
+    """Mutes, For You controls and views are recorded as events in the actor's region only (a block goes
+    to the blocked person's region as well: see the next test)."""
     alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
     await drain(regional)
     hello = (await regional.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
@@ -463,10 +465,65 @@ async def test_private_events_stay_in_their_home_region(regional: httpx.AsyncCli
         response = await regional.post(path, headers=bob.headers, data=form)
         assert response.status_code == 200, (path, response.text)
     await drain(regional)
-    private = {"block.created", "block.deleted", "mute.created", "mute.deleted", "for_you.less", "for_you.label",
-               "for_you.reset", "view.recorded"}
+    private = {"mute.created", "mute.deleted", "for_you.less", "for_you.label", "for_you.reset", "view.recorded"}
     assert private <= set(await outbox_types(regional, "eu"))
     assert not private & set(await outbox_types(regional, "us"))
+
+
+async def held_blocks(client: httpx.AsyncClient, region: str) -> list[tuple[int, int, int | None]]:
+    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+    async with db.read() as conn:
+        return [tuple(r) for r in await conn.execute(  # type: ignore[misc]
+            select(blocks.c.account_id, blocks.c.target_account_id, blocks.c.held_for_id))]
+
+
+async def test_a_block_holds_in_the_blocked_persons_region(regional: httpx.AsyncClient) -> None:
+    """Alice (us) blocks Bob (eu): in his own region Bob can no longer see, answer or like her posts, nor
+    follow her back; lifting the block, or erasing Alice, removes the copy held for him."""
+    alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
+    await drain(regional)
+    assert (await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).status_code == 200
+    await drain(regional)
+    private = (await regional.post("/api/v1/statuses", headers=alice.headers,
+                                   data={"status": "followers only", "visibility": "private"})).json()
+    public = (await regional.post("/api/v1/statuses", headers=alice.headers, data={"status": "public"})).json()
+    await drain(regional)
+    assert (await regional.get(f"/api/v1/statuses/{private['id']}", headers=bob.headers)).status_code == 200
+
+    assert (await regional.post(f"/api/v1/accounts/{bob.id}/block", headers=alice.headers)).status_code == 200
+    await drain(regional)
+    assert await held_blocks(regional, "eu") == [(int(alice.id), int(bob.id), int(bob.id))]
+    for sid in (private["id"], public["id"]):
+        assert (await regional.get(f"/api/v1/statuses/{sid}", headers=bob.headers)).status_code == 404
+        assert (await regional.post(f"/api/v1/statuses/{sid}/favourite", headers=bob.headers)).status_code == 404
+    reply = await regional.post("/api/v1/statuses", headers=bob.headers,
+                                data={"status": "hey", "in_reply_to_id": public["id"]})
+    assert reply.status_code == 422
+    assert (await regional.get(f"/api/v1/accounts/{alice.id}/statuses", headers=bob.headers)).json() == []
+    assert (await regional.get("/api/v1/timelines/home", headers=bob.headers)).json() == []
+    refollow = await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    assert refollow.status_code == 403
+    rel = (await regional.get("/api/v1/accounts/relationships", params={"id[]": alice.id},
+                              headers=bob.headers)).json()[0]
+    assert (rel["blocked_by"], rel["following"]) == (True, False)
+    for region in ("us", "eu"):
+        async with regional.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+            assert (await guards.misplaced(conn, region))[1] == []
+
+    assert (await regional.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice.headers)).status_code == 200
+    await drain(regional)
+    assert await held_blocks(regional, "eu") == []
+    assert (await regional.get(f"/api/v1/statuses/{public['id']}", headers=bob.headers)).status_code == 200
+    assert (await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).status_code == 200
+
+    assert (await regional.post(f"/api/v1/accounts/{bob.id}/block", headers=alice.headers)).status_code == 200
+    await drain(regional)
+    assert len(await held_blocks(regional, "eu")) == 1
+    erased = await regional.post("/api/v1/stoa/account/erase", headers=alice.headers,
+                                 data={"password": "correct horse battery"})
+    assert erased.status_code == 200, erased.text
+    await drain(regional)
+    assert await held_blocks(regional, "eu") == []
 
 
 async def test_pins_and_follow_options_reach_the_other_region(regional: httpx.AsyncClient) -> None:

@@ -241,7 +241,7 @@ async def _erase(conn: Connection, account_id: int) -> None:
     for table, condition in [
         (favourites, favourites.c.account_id == account_id),
         (bookmarks, bookmarks.c.account_id == account_id),
-        (blocks, blocks.c.account_id == account_id),
+        (blocks, or_(blocks.c.account_id == account_id, blocks.c.held_for_id == account_id)),
         (mutes, mutes.c.account_id == account_id),
         (pins, pins.c.account_id == account_id),
         (follow_requests, or_(follow_requests.c.account_id == account_id,

@@ -173,20 +173,23 @@ class FollowRequestRejected(Event, name="follow_request.rejected"):
     target_account_id: int
 
 
-# Blocks and mutes: private, never replicated.
+# Blocks and mutes. A mute is private and never leaves its region. A block is private too, but the blocked
+# person's region must enforce it (no following back, no seeing or answering the blocker's posts there):
+# it travels to that one region only, as a copy held for the blocked person — as Mastodon sends a Block
+# activity to the blocked person's server.
 
 _UNDO = ("nothing derived comes back when it is lifted: posts skipped meanwhile are not restored to "
          "home timelines (as in Mastodon); recorded for federation (an Undo activity) and for replays")
 
 
 @dataclass(frozen=True)
-class BlockCreated(Event, name="block.created", private=True):
+class BlockCreated(Event, name="block.created"):
     account_id: int
     target_account_id: int
 
 
 @dataclass(frozen=True)
-class BlockDeleted(Event, name="block.deleted", private=True, unconsumed=_UNDO):
+class BlockDeleted(Event, name="block.deleted"):
     account_id: int
     target_account_id: int
 

@@ -4,8 +4,9 @@ Registered with the store's ``RULES`` on import (``social/consumers.py`` imports
 process that runs social's consumers replicates by social's rules). A rule copies the rows the event
 changed, when they are homed in the source region, and returns the event for the target's own
 consumers — or None when nothing of it concerns the target (a direct post none of whose recipients
-lives there, a follow request for an account homed elsewhere). Events with no rule here — blocks,
-mutes and the For You controls and views — are private and stay in their home region.
+lives there, a follow request for an account homed elsewhere). Events with no rule here — mutes and
+the For You controls and views — are private and stay in their home region; a block goes only to the
+blocked person's home region, held for them, because that region must enforce it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from stoa.social.events import (
     AccountSuspended,
     AccountUnsuspended,
     AccountUpdated,
+    BlockCreated,
+    BlockDeleted,
     FavouriteCreated,
     FavouriteDeleted,
     FollowCreated,
@@ -37,7 +40,7 @@ from stoa.social.events import (
 )
 from stoa.store.events import Event
 from stoa.store.replication import RULES, Copier
-from stoa.store.schema import follow_requests, follows, pins
+from stoa.store.schema import blocks, follow_requests, follows, pins
 
 Account = AccountCreated | AccountUpdated | AccountSuspended | AccountUnsuspended | AccountCounted
 
@@ -54,6 +57,9 @@ async def account_erased(copy: Copier, event: AccountErased) -> Event | None:
     # Requests to or from the erased account are void here too.
     await copy.remove(follow_requests, or_(follow_requests.c.account_id == event.account_id,
                                            follow_requests.c.target_account_id == event.account_id))
+    # So are the blocks held here by or for it (the erased person's choices go with them).
+    await copy.remove(blocks, blocks.c.held_for_id.is_not(None),
+                      or_(blocks.c.account_id == event.account_id, blocks.c.target_account_id == event.account_id))
     return event
 
 
@@ -138,4 +144,26 @@ async def follow_request_answered(copy: Copier,
     gone = await copy.remove(follow_requests, follow_requests.c.account_id == event.account_id,
                              follow_requests.c.target_account_id == event.target_account_id,
                              follow_requests.c.held_for_id.is_(None))
+    return event if gone else None
+
+
+@RULES.on(BlockCreated)
+async def block_created(copy: Copier, event: BlockCreated) -> Event | None:
+    """A block of someone homed in the target region: a copy held for them there, so that region refuses
+    them the blocker's posts and a follow back (the follows the block ended replicate on their own)."""
+    if not await copy.homed_in_target(event.target_account_id):
+        return None
+    await copy.account(event.account_id)
+    delivered = await copy.rows(
+        blocks, ["account_id", "target_account_id"], blocks.c.account_id == event.account_id,
+        blocks.c.target_account_id == event.target_account_id, blocks.c.held_for_id.is_(None),
+        held_for_id=event.target_account_id)
+    return event if delivered else None  # None: lifted since
+
+
+@RULES.on(BlockDeleted)
+async def block_deleted(copy: Copier, event: BlockDeleted) -> Event | None:
+    """Lifted in the blocker's region: the copy held here goes."""
+    gone = await copy.remove(blocks, blocks.c.account_id == event.account_id,
+                             blocks.c.target_account_id == event.target_account_id, blocks.c.held_for_id.is_not(None))
     return event if gone else None

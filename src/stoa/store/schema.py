@@ -288,9 +288,12 @@ blocks = Table(
     Column("account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("target_account_id", ID, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     _ts("created_at"),
+    # The copy in the blocked person's home region, when that is not the blocker's, is held for them.
+    Column("held_for_id", ID, nullable=True, index=True),
     UniqueConstraint("account_id", "target_account_id", name="uq_blocks_pair"),
     Index("ix_blocks_target_account_id", "target_account_id"),
-    info={"privacy": "private", "owner": "account_id"},
+    info={"privacy": "private", "owner": "account_id", "holder": "held_for_id",
+          "holder_party": "{row}.held_for_id = {row}.target_account_id"},
 )
 
 mutes = Table(
