@@ -38,6 +38,7 @@ from stoa.social.events import (
     StatusUpdated,
 )
 from stoa.social.streaming import Fact, Hub
+from stoa.store import counters
 from stoa.store.database import Connection, Database
 from stoa.store.events import Consumer, Entry, Event, emit
 from stoa.store.ids import new_id
@@ -374,10 +375,7 @@ class CounterKeeper:
 
 
 async def _adjust(conn: Connection, account_id: int, column: Any, delta: int) -> None:
-    from stoa.social.relationships import clamped_decrement
-
-    value = column + 1 if delta > 0 else clamped_decrement(conn, column)
-    await conn.execute(accounts.update().where(accounts.c.id == account_id).values({column.name: value}))
+    await counters.shift(conn, accounts, account_id, column.name, 1 if delta > 0 else -1)
 
 
 async def homed_here(conn: Connection, account_ids: list[int], region: str) -> list[int]:

@@ -24,6 +24,7 @@ from stoa.social.events import (
     MuteDeleted,
 )
 from stoa.social.paging import Page
+from stoa.store import counters
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -57,22 +58,14 @@ async def _target(conn: Connection, actor_id: int, target_id: int) -> Any:
     return row
 
 
-def clamped_decrement(conn: Connection, column: Any) -> Any:
-    if conn.dialect.name == "sqlite":
-        return func.max(column - 1, 0)
-    return func.greatest(column - 1, 0)
-
-
 async def remove_follow(conn: Connection, follower: int, target: int) -> bool:
     removed = await conn.execute(
         delete(follows).where(follows.c.account_id == follower, follows.c.target_account_id == target)
     )
     if not removed.rowcount:
         return False
-    await conn.execute(update(accounts).where(accounts.c.id == follower)
-                       .values(following_count=clamped_decrement(conn, accounts.c.following_count)))
-    await conn.execute(update(accounts).where(accounts.c.id == target)
-                       .values(followers_count=clamped_decrement(conn, accounts.c.followers_count)))
+    await counters.shift(conn, accounts, follower, "following_count", -1)
+    await counters.shift(conn, accounts, target, "followers_count", -1)
     await emit(conn, FollowDeleted(account_id=follower, target_account_id=target))
     return True
 

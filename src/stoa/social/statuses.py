@@ -29,6 +29,7 @@ from stoa.social.events import (
 )
 from stoa.social.paging import Page
 from stoa.social.visibility import can_see, get_visible
+from stoa.store import counters
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -320,11 +321,7 @@ async def delete_status(ctx: Context, actor_id: int, status_id: int) -> Any:
 async def tombstone(conn: Connection, row: Any) -> None:
     now = _now()
     await conn.execute(update(statuses).where(statuses.c.id == row.id).values(deleted_at=now))
-    await conn.execute(
-        update(accounts).where(accounts.c.id == row.account_id)
-        .values(statuses_count=func.max(accounts.c.statuses_count - 1, 0)
-                if conn.dialect.name == "sqlite" else func.greatest(accounts.c.statuses_count - 1, 0))
-    )
+    await counters.shift(conn, accounts, row.account_id, "statuses_count", -1)
     await conn.execute(delete(pins).where(pins.c.status_id == row.id))
     if row.reblog_of_id is not None:
         await adjust_count(conn, row.reblog_of_id, "reblogs_count", -1)
@@ -340,11 +337,7 @@ async def tombstone(conn: Connection, row: Any) -> None:
 
 
 async def adjust_count(conn: Connection, status_id: int, column: str, delta: int) -> None:
-    col = statuses.c[column]
-    new_value = col + delta
-    if delta < 0:
-        new_value = func.max(col + delta, 0) if conn.dialect.name == "sqlite" else func.greatest(col + delta, 0)
-    await conn.execute(update(statuses).where(statuses.c.id == status_id).values({column: new_value}))
+    await counters.shift(conn, statuses, status_id, column, delta)
 
 
 async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | None = None) -> int:
