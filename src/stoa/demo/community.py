@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from stoa.feeds import similar, trending
 from stoa.social import search_text
 from stoa.social import text as post_text
+from stoa.social.consumers import CounterKeeper, HomeFanout, NotificationWriter, SearchIndexer
 from stoa.store.database import Database
 from stoa.store.ids import historical_id
 from stoa.store.schema import (
@@ -287,11 +288,16 @@ async def rebuild_derived(db: Database, *, with_notifications: bool = True) -> N
         await trending.rebuild(conn)
         await similar.rebuild(conn, db, SIMILAR_INDEX_POSTS)
         last_event = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
-        for name in ("home_fanout", "notifications", "search_index", "trending", "status_vectors"):
+        for name in BUILT_IN_BULK:
             await conn.execute(consumer_cursors.delete().where(consumer_cursors.c.name == name))
             await conn.execute(consumer_cursors.insert().values(name=name, position=last_event,
                                                                 updated_at=datetime.now(UTC)))
 
+
+# Every consumer whose projection is built above: each starts after the history, or it would apply the
+# generated events a second time (the counter keeper's ±1 above all).
+BUILT_IN_BULK = (HomeFanout.name, NotificationWriter.name, SearchIndexer.name, CounterKeeper.name,
+                 trending.TrendingKeeper.name, similar.VectorKeeper.name)
 
 COUNTER_SQL = [
     "UPDATE accounts SET followers_count = (SELECT count(*) FROM follows WHERE target_account_id = accounts.id),"
