@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from stoa.core.context import Context
-from stoa.feeds import for_you
+from stoa.feeds import controls, viewing
 from stoa.feeds.events import HistoryReset, LabelChosen, ShowLessChosen, ViewRecorded
 from stoa.social import relationships, statuses
 from stoa.social.events import BlockDeleted, FollowUpdated, MuteDeleted, PinCreated, PinDeleted, StatusCreated
@@ -67,12 +67,12 @@ async def test_for_you_controls_and_views_are_events(ctx: Context) -> None:
     alice, bob = await new_person(ctx, "alice"), await new_person(ctx, "bob")
     post = await statuses.post_status(ctx, bob, statuses.Draft(text="a walk in the hills", language="en"))
     start = await last_id(ctx)
-    await for_you.show_less(ctx, alice, tag="#Hills")
-    await for_you.show_less(ctx, alice, tag="hills")  # chosen already
-    await for_you.set_label(ctx, alice, "sensitive", hide=True)
-    await for_you.set_label(ctx, alice, "sensitive", hide=False)
-    await for_you.record_view(ctx, alice, post, watched_ms=1200)
-    await for_you.reset_history(ctx, alice)
+    await controls.show_less(ctx, alice, tag="#Hills")
+    await controls.show_less(ctx, alice, tag="hills")  # chosen already
+    await controls.set_label(ctx, alice, "sensitive", hide=True)
+    await controls.set_label(ctx, alice, "sensitive", hide=False)
+    await viewing.record_view(ctx, alice, post, watched_ms=1200)
+    await controls.reset_history(ctx, alice)
     recorded = await outbox_after(ctx, start)
     assert recorded[:4] == [ShowLessChosen(alice, tag="hills"), LabelChosen(alice, "sensitive", hidden=True),
                             LabelChosen(alice, "sensitive", hidden=False), ViewRecorded(alice, post, 1200, False)]

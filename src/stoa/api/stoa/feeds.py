@@ -16,6 +16,7 @@ from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.core.context import Context
 from stoa.core.errors import ValidationFailed
+from stoa.feeds import controls, explanations, viewing
 from stoa.feeds import for_you as feed
 
 router = APIRouter()
@@ -47,7 +48,7 @@ class LabelForm(BaseModel):
 
 class ViewForm(BaseModel):
     status_id: NumericId
-    watched_ms: int | None = Field(None, ge=0, le=feed.MAX_WATCH_MS, description="Time on screen or played")
+    watched_ms: int | None = Field(None, ge=0, le=viewing.MAX_WATCH_MS, description="Time on screen or played")
     skipped: Flag | None = Field(None, description="Scrolled past at once")
 
 
@@ -77,16 +78,16 @@ async def for_you(request: Request, auth: Auth = Depends(require("read:statuses"
 @router.get("/api/v1/stoa/feeds/for_you/explain/{status_id}", **doc(Explanation, query=ExplainQuery))
 async def explain(status_id: str, auth: Auth = Depends(require("read:statuses")), ctx: Context = Depends(get_ctx),
                   params: Params = Depends(get_params)) -> JSON:
-    return JSON(await feed.explain(ctx, auth.user, parse_id(status_id), _personalised(params)))
+    return JSON(await explanations.explain(ctx, auth.user, parse_id(status_id), _personalised(params)))
 
 
 @router.post("/api/v1/stoa/feeds/for_you/less", **doc(Signals, body=LessForm, errors=(404,)))
 async def show_less(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx),
                     params: Params = Depends(get_params)) -> JSON:
     """"Show less like this": one of status_id, account_id or tag."""
-    await feed.show_less(ctx, auth.user, status_id=params.id("status_id"), account_id=params.id("account_id"),
+    await controls.show_less(ctx, auth.user, status_id=params.id("status_id"), account_id=params.id("account_id"),
                          tag=params.text("tag", None, 100))
-    return JSON(await feed.stored_signals(ctx, auth.user))
+    return JSON(await controls.stored_signals(ctx, auth.user))
 
 
 @router.post("/api/v1/stoa/feeds/for_you/labels", **doc(Signals, body=LabelForm))
@@ -96,8 +97,8 @@ async def label(auth: Auth = Depends(require("write:accounts")), ctx: Context = 
     action = params.text("action", None, 10)
     if action not in ("hide", "show"):
         raise ValidationFailed("action must be hide or show")
-    await feed.set_label(ctx, auth.user, params.text("label", "", 40) or "", action == "hide")
-    return JSON(await feed.stored_signals(ctx, auth.user))
+    await controls.set_label(ctx, auth.user, params.text("label", "", 40) or "", action == "hide")
+    return JSON(await controls.stored_signals(ctx, auth.user))
 
 
 @router.post("/api/v1/stoa/feeds/views", **doc(Recorded, body=ViewForm, errors=(404,)))
@@ -107,18 +108,18 @@ async def record_view(auth: Auth = Depends(require("write:statuses")), ctx: Cont
     status_id = params.id("status_id")
     if status_id is None:
         raise ValidationFailed("status_id is required")
-    await feed.record_view(ctx, auth.user, status_id,
-                           params.integer("watched_ms", 0, minimum=0, maximum=feed.MAX_WATCH_MS) or 0,
+    await viewing.record_view(ctx, auth.user, status_id,
+                           params.integer("watched_ms", 0, minimum=0, maximum=viewing.MAX_WATCH_MS) or 0,
                            bool(params.flag("skipped", False)))
     return JSON({"recorded": True})
 
 
 @router.get("/api/v1/stoa/feeds/for_you/signals", **doc(Signals))
 async def signals(auth: Auth = Depends(require("read:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
-    return JSON(await feed.stored_signals(ctx, auth.user))
+    return JSON(await controls.stored_signals(ctx, auth.user))
 
 
 @router.post("/api/v1/stoa/feeds/for_you/reset", **doc(Signals))
 async def reset(auth: Auth = Depends(require("write:accounts")), ctx: Context = Depends(get_ctx)) -> JSON:
-    await feed.reset_history(ctx, auth.user)
-    return JSON(await feed.stored_signals(ctx, auth.user))
+    await controls.reset_history(ctx, auth.user)
+    return JSON(await controls.stored_signals(ctx, auth.user))
