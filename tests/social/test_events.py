@@ -8,7 +8,7 @@ from sqlalchemy import select
 from stoa.core.context import Context
 from stoa.feeds import controls, viewing
 from stoa.feeds.events import HistoryReset, LabelChosen, ShowLessChosen, ViewRecorded
-from stoa.social import relationships, statuses
+from stoa.social import interactions, relationships, statuses
 from stoa.social.events import BlockDeleted, FollowUpdated, MuteDeleted, PinCreated, PinDeleted, StatusCreated
 from stoa.store.events import Event, decode
 from stoa.store.schema import events
@@ -53,10 +53,10 @@ async def test_pinning_posting_and_boosting_leave_their_typed_events(ctx: Contex
     alice, bob = await new_person(ctx, "alice"), await new_person(ctx, "bob")
     start = await last_id(ctx)
     post = await statuses.post_status(ctx, alice, statuses.Draft(text="hello #Stoa @bob", language="en"))
-    await statuses.set_pin(ctx, alice, post, True)
-    await statuses.set_pin(ctx, alice, post, True)  # pinned already
-    await statuses.set_pin(ctx, alice, post, False)
-    boost = await statuses.reblog(ctx, bob, post)
+    await interactions.set_pin(ctx, alice, post, True)
+    await interactions.set_pin(ctx, alice, post, True)  # pinned already
+    await interactions.set_pin(ctx, alice, post, False)
+    boost = await interactions.reblog(ctx, bob, post)
     assert await outbox_after(ctx, start) == [
         StatusCreated(post, alice, "public", mentions=[bob], tags=["stoa"], language="en"),
         PinCreated(alice, post), PinDeleted(alice, post),

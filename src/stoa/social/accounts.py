@@ -238,9 +238,7 @@ async def update_profile(conn: Connection, account_id: int, changes: ProfileChan
     if changes.default_sensitive is not None:
         user_values["default_sensitive"] = changes.default_sensitive
     if changes.default_language is not None:
-        from stoa.social.statuses import LANGUAGE_CODES  # statuses imports the media layer: only when needed
-
-        if changes.default_language and changes.default_language not in LANGUAGE_CODES:
+        if changes.default_language and changes.default_language not in post_text.LANGUAGE_CODES:
             raise ValidationFailed(f"Default language {changes.default_language!r} is not a supported ISO 639-1 code")
         user_values["default_language"] = changes.default_language or None
     if values:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from stoa.core.context import Context
 from stoa.core.errors import Forbidden, NotFound, ValidationFailed
@@ -298,3 +298,20 @@ async def relationships_of(ctx: Context, viewer_id: int, ids: list[int]) -> list
 
 async def relationship_with(ctx: Context, viewer_id: int, target_id: int) -> Relationship:
     return (await relationships_of(ctx, viewer_id, [target_id]))[0]
+
+
+async def blocked_between(conn: Connection, a: int, b: int) -> bool:
+    query = select(
+        exists().where(
+            ((blocks.c.account_id == a) & (blocks.c.target_account_id == b))
+            | ((blocks.c.account_id == b) & (blocks.c.target_account_id == a))
+        )
+    )
+    return bool((await conn.execute(query)).scalar())
+
+
+async def is_following(conn: Connection, follower: int, target: int) -> bool:
+    query = select(
+        exists().where((follows.c.account_id == follower) & (follows.c.target_account_id == target))
+    )
+    return bool((await conn.execute(query)).scalar())

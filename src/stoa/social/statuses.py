@@ -1,4 +1,5 @@
-"""Posts: create, edit, delete, reply, reblog, favourite, bookmark, pin (who may see them: ``visibility``).
+"""Posts: create, edit, delete, reply (who may see them: ``visibility``; what people do with them:
+``interactions``; how they are read in threads: ``threads``).
 
 Each action runs in one write transaction and ends with its event, so the
 post and everything derived from it (home timelines, notifications, search)
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from stoa.core.context import Context
 from stoa.core.errors import Forbidden, NotFound, ValidationFailed
@@ -19,16 +20,11 @@ from stoa.media.attachments import MAX_ATTACHMENTS, attach
 from stoa.social import search_text
 from stoa.social import text as post_text
 from stoa.social.events import (
-    FavouriteCreated,
-    FavouriteDeleted,
-    PinCreated,
-    PinDeleted,
     StatusCreated,
     StatusDeleted,
     StatusUpdated,
 )
-from stoa.social.paging import Page
-from stoa.social.visibility import can_see, get_visible
+from stoa.social.visibility import get_visible
 from stoa.store import counters
 from stoa.store.database import Connection
 from stoa.store.events import emit
@@ -37,10 +33,6 @@ from stoa.store.ids import parse as parse_id
 from stoa.store.redemption import claim_once
 from stoa.store.schema import (
     accounts,
-    blocks,
-    bookmarks,
-    favourites,
-    follows,
     home_feed,
     idempotency_keys,
     media_attachments,
@@ -56,10 +48,6 @@ from stoa.store.schema import (
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 MAX_PINS = 5
 MAX_IDEMPOTENCY_KEY = 255  # the stored column's width
-LANGUAGE_CODES = {
-    "en", "it", "fr", "de", "es", "pt", "nl", "pl", "ru", "uk", "ja", "zh", "ko", "ar", "tr", "sv", "da",
-    "no", "fi", "cs", "el", "he", "hi", "ro", "hu", "ca", "eu", "gl", "eo", "id", "vi", "th", "fa",
-}
 
 
 @dataclass
@@ -77,23 +65,6 @@ class Draft:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-async def blocked_between(conn: Connection, a: int, b: int) -> bool:
-    query = select(
-        exists().where(
-            ((blocks.c.account_id == a) & (blocks.c.target_account_id == b))
-            | ((blocks.c.account_id == b) & (blocks.c.target_account_id == a))
-        )
-    )
-    return bool((await conn.execute(query)).scalar())
-
-
-async def is_following(conn: Connection, follower: int, target: int) -> bool:
-    query = select(
-        exists().where((follows.c.account_id == follower) & (follows.c.target_account_id == target))
-    )
-    return bool((await conn.execute(query)).scalar())
 
 
 async def _resolve_mentions(conn: Connection, names: list[str], local_domain: str) -> dict[str, int]:
@@ -147,7 +118,7 @@ def _validate_draft(ctx: Context, draft: Draft) -> None:
         raise ValidationFailed("Visibility is not included in the list")
     if draft.idempotency_key and len(draft.idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(f"Idempotency-Key is too long (maximum is {MAX_IDEMPOTENCY_KEY} characters)")
-    if draft.language is not None and draft.language not in LANGUAGE_CODES:
+    if draft.language is not None and draft.language not in post_text.LANGUAGE_CODES:
         raise ValidationFailed(f"Language {draft.language!r} is not a supported ISO 639-1 code")
 
 
@@ -338,212 +309,3 @@ async def tombstone(conn: Connection, row: Any) -> None:
 
 async def adjust_count(conn: Connection, status_id: int, column: str, delta: int) -> None:
     await counters.shift(conn, statuses, status_id, column, delta)
-
-
-async def reblog(ctx: Context, actor_id: int, status_id: int, visibility: str | None = None) -> int:
-    """Boost a post (boosting twice is a no-op); returns the boost's own id."""
-    db = ctx.db
-    async with db.write() as conn:
-        original = await get_visible(conn, actor_id, status_id)
-        if original.reblog_of_id is not None:
-            original = await get_visible(conn, actor_id, original.reblog_of_id)
-        if original.visibility == "direct" or (
-            original.visibility == "private" and original.account_id != actor_id
-        ):
-            raise ValidationFailed("This post cannot be boosted")
-        existing = (
-            await conn.execute(
-                select(statuses.c.id).where(
-                    statuses.c.reblog_of_id == original.id,
-                    statuses.c.account_id == actor_id,
-                    statuses.c.deleted_at.is_(None),
-                )
-            )
-        ).scalar()
-        if existing is not None:
-            return int(existing)
-        # A followers-only post stays followers-only when its author boosts it (as in Mastodon).
-        if original.visibility == "private":
-            vis = "private"
-        else:
-            vis = visibility if visibility in ("public", "unlisted", "private") else "public"
-        reblog_id = new_id()
-        now = _now()
-        await conn.execute(statuses.insert().values(
-            id=reblog_id, account_id=actor_id, text="", content="", spoiler_text="", sensitive=False,
-            visibility=vis, reblog_of_id=original.id, conversation_id=original.conversation_id, created_at=now,
-        ))
-        await adjust_count(conn, original.id, "reblogs_count", 1)
-        await conn.execute(update(accounts).where(accounts.c.id == actor_id)
-                           .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
-        await conn.execute(
-            db.insert_ignore(home_feed).values(account_id=actor_id, status_id=reblog_id, author_id=actor_id)
-        )
-        await emit(conn, StatusCreated(status_id=reblog_id, account_id=actor_id, visibility=vis,
-                                       reblog_of_id=int(original.id), reblog_of_account_id=int(original.account_id),
-                                       language=original.language))
-    db.wake()
-    return reblog_id
-
-
-async def unreblog(ctx: Context, actor_id: int, status_id: int) -> int:
-    db = ctx.db
-    async with db.write() as conn:
-        original = await get_visible(conn, actor_id, status_id)
-        if original.reblog_of_id is not None:
-            original = await get_visible(conn, actor_id, original.reblog_of_id)
-        row = (
-            await conn.execute(select(statuses).where(
-                statuses.c.reblog_of_id == original.id, statuses.c.account_id == actor_id,
-                statuses.c.deleted_at.is_(None)))
-        ).first()
-        if row is not None:
-            await tombstone(conn, row)
-            await emit(conn, StatusDeleted(status_id=int(row.id), account_id=actor_id, visibility=row.visibility,
-                                           reblog_of_id=int(original.id)))
-    db.wake()
-    return int(original.id)
-
-
-async def favourite(ctx: Context, actor_id: int, status_id: int) -> int:
-    db = ctx.db
-    async with db.write() as conn:
-        row = await get_visible(conn, actor_id, status_id)
-        target = await get_visible(conn, actor_id, row.reblog_of_id) if row.reblog_of_id else row
-        inserted = await conn.execute(
-            db.insert_ignore(favourites).values(
-                id=new_id(), account_id=actor_id, status_id=target.id, created_at=_now())
-        )
-        if inserted.rowcount:
-            await adjust_count(conn, target.id, "favourites_count", 1)
-            await emit(conn, FavouriteCreated(account_id=actor_id, status_id=int(target.id),
-                                              status_account_id=int(target.account_id)))
-    db.wake()
-    return int(target.id)
-
-
-async def unfavourite(ctx: Context, actor_id: int, status_id: int) -> int:
-    db = ctx.db
-    async with db.write() as conn:
-        row = await get_visible(conn, actor_id, status_id)
-        target_id = row.reblog_of_id or row.id
-        author_id = row.account_id if row.reblog_of_id is None else (await conn.execute(
-            select(statuses.c.account_id).where(statuses.c.id == target_id))).scalar_one()
-        removed = await conn.execute(
-            delete(favourites).where(favourites.c.account_id == actor_id, favourites.c.status_id == target_id)
-        )
-        if removed.rowcount:
-            await adjust_count(conn, target_id, "favourites_count", -1)
-            await emit(conn, FavouriteDeleted(account_id=actor_id, status_id=int(target_id),
-                                              status_account_id=int(author_id)))
-    db.wake()
-    return int(target_id)
-
-
-async def set_bookmark(ctx: Context, actor_id: int, status_id: int, on: bool) -> int:
-    db = ctx.db
-    async with db.write() as conn:
-        row = await get_visible(conn, actor_id, status_id)
-        target_id = int(row.reblog_of_id or row.id)
-        if on:
-            await conn.execute(db.insert_ignore(bookmarks).values(
-                id=new_id(), account_id=actor_id, status_id=target_id, created_at=_now()))
-        else:
-            await conn.execute(delete(bookmarks).where(
-                bookmarks.c.account_id == actor_id, bookmarks.c.status_id == target_id))
-    return target_id
-
-
-async def set_pin(ctx: Context, actor_id: int, status_id: int, on: bool) -> int:
-    db = ctx.db
-    async with db.write() as conn:
-        row = await get_visible(conn, actor_id, status_id)
-        if row.account_id != actor_id or row.reblog_of_id is not None:
-            raise ValidationFailed("You can only pin your own posts")
-        if on:
-            if row.visibility in ("private", "direct"):
-                raise ValidationFailed("Private and direct posts cannot be pinned")
-            count = (await conn.execute(
-                select(func.count()).select_from(pins).where(pins.c.account_id == actor_id))).scalar_one()
-            already = (await conn.execute(select(exists().where(
-                and_(pins.c.account_id == actor_id, pins.c.status_id == row.id))))).scalar()
-            if not already and count >= MAX_PINS:
-                raise ValidationFailed(f"You can pin at most {MAX_PINS} posts")
-            pinned = await conn.execute(db.insert_ignore(pins).values(
-                account_id=actor_id, status_id=row.id, created_at=_now()))
-            if pinned.rowcount:
-                await emit(conn, PinCreated(account_id=actor_id, status_id=int(row.id)))
-        else:
-            unpinned = await conn.execute(delete(pins).where(pins.c.account_id == actor_id,
-                                                             pins.c.status_id == row.id))
-            if unpinned.rowcount:
-                await emit(conn, PinDeleted(account_id=actor_id, status_id=int(row.id)))
-    db.wake()
-    return int(row.id)
-
-
-@dataclass
-class Thread:
-    ancestors: list[int]
-    descendants: list[int]
-
-
-async def context(ctx: Context, viewer_id: int | None, status_id: int) -> Thread:
-    """Ancestors (oldest first) and descendants (depth-first, in reply order) the viewer may see."""
-    async with ctx.db.read() as conn:
-        row = await get_visible(conn, viewer_id, status_id)
-        ancestors: list[int] = []
-        parent_id = row.in_reply_to_id
-        while parent_id is not None and len(ancestors) < 40:
-            parent = (await conn.execute(select(statuses).where(statuses.c.id == parent_id))).first()
-            if parent is None or not await can_see(conn, viewer_id, parent):
-                break
-            ancestors.append(int(parent.id))
-            parent_id = parent.in_reply_to_id
-        ancestors.reverse()
-        descendants: list[int] = []
-        frontier = [int(row.id)]
-        while frontier and len(descendants) < 200:
-            children = (await conn.execute(
-                select(statuses).where(statuses.c.in_reply_to_id.in_(frontier), statuses.c.deleted_at.is_(None))
-                .order_by(statuses.c.id)
-            )).all()
-            frontier = []
-            for child in children:
-                if await can_see(conn, viewer_id, child):
-                    descendants.append(int(child.id))
-                    frontier.append(int(child.id))
-        descendants.sort()
-    return Thread(ancestors, descendants)
-
-
-async def history(ctx: Context, viewer_id: int | None, status_id: int) -> list[Any]:
-    async with ctx.db.read() as conn:
-        row = await get_visible(conn, viewer_id, status_id)
-        edits = (await conn.execute(
-            select(status_edits).where(status_edits.c.status_id == status_id).order_by(status_edits.c.id)
-        )).all()
-    return list(edits) if edits else [row]
-
-
-async def source(ctx: Context, viewer_id: int, status_id: int) -> Any:
-    async with ctx.db.read() as conn:
-        row = await get_visible(conn, viewer_id, status_id)
-    if row.account_id != viewer_id:
-        raise Forbidden("This action is not allowed")
-    return row
-
-
-async def interacting_accounts(ctx: Context, viewer_id: int | None, status_id: int, kind: str,
-                               page: Page) -> list[tuple[int, int]]:
-    """(row id, account id) of who favourited or boosted a post, newest first."""
-    async with ctx.db.read() as conn:
-        await get_visible(conn, viewer_id, status_id)
-        if kind == "favourited_by":
-            table = favourites
-            query = select(table.c.id, table.c.account_id).where(table.c.status_id == status_id)
-        else:
-            table = statuses
-            query = select(table.c.id, table.c.account_id).where(
-                table.c.reblog_of_id == status_id, table.c.deleted_at.is_(None))
-        return await page.pairs(conn, query, table.c.id)

@@ -100,3 +100,9 @@ def sanitize(fragment: str) -> str:
 def plain(text: str) -> str:
     """Profile notes and other one-off text: escaped, line breaks kept."""
     return sanitize("<p>" + "<br />".join(html.escape(line, quote=False) for line in text.split("\n")) + "</p>")
+
+# The languages a post or a person's default may be tagged with (ISO 639-1).
+LANGUAGE_CODES = {
+    "en", "it", "fr", "de", "es", "pt", "nl", "pl", "ru", "uk", "ja", "zh", "ko", "ar", "tr", "sv", "da",
+    "no", "fi", "cs", "el", "he", "hi", "ro", "hu", "ca", "eu", "gl", "eo", "id", "vi", "th", "fa",
+}

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, null, or_, select, unio
 from stoa.core.context import Context
 from stoa.core.errors import NotFound
 from stoa.social.paging import Page
-from stoa.social.statuses import blocked_between, is_following
+from stoa.social.relationships import blocked_between, is_following
 from stoa.social.views import StatusView, ordered
 from stoa.store.database import Connection, Database
 from stoa.store.schema import (

@@ -18,7 +18,7 @@ from stoa.api.params import Params, parse_id
 from stoa.api.responses import JSON
 from stoa.core.context import Context
 from stoa.core.errors import ValidationFailed
-from stoa.social import statuses, timelines
+from stoa.social import interactions, statuses, threads, timelines
 from stoa.social.views import StatusView, listed_accounts, visible_status, visible_statuses
 from stoa.store import ids
 
@@ -137,7 +137,7 @@ async def edit(status_id: str, auth: Auth = Depends(require("write:statuses")), 
 async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
                   ctx: Context = Depends(get_ctx)) -> JSON:
     sid = parse_id(status_id)
-    versions = await statuses.history(ctx, viewer(auth), sid)
+    versions = await threads.history(ctx, viewer(auth), sid)
     authors = await listed_accounts(ctx, {int(v.account_id) for v in versions})
     return JSON([ser.status_edit(v, ser.account(authors[int(v.account_id)], ctx.base_url, ctx.domain))
                  for v in versions])
@@ -146,14 +146,14 @@ async def history(status_id: str, auth: Auth | None = Depends(optional_auth),
 @router.get("/api/v1/statuses/{status_id}/source", **doc(StatusSource))
 async def source(status_id: str, auth: Auth = Depends(require("read:statuses")),
                  ctx: Context = Depends(get_ctx)) -> JSON:
-    row = await statuses.source(ctx, auth.user, parse_id(status_id))
+    row = await threads.source(ctx, auth.user, parse_id(status_id))
     return JSON({"id": str(row.id), "text": row.text, "spoiler_text": row.spoiler_text})
 
 
 @router.get("/api/v1/statuses/{status_id}/context", **doc(ThreadContext))
 async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
                  ctx: Context = Depends(get_ctx)) -> JSON:
-    found = await statuses.context(ctx, viewer(auth), parse_id(status_id))
+    found = await threads.context(ctx, viewer(auth), parse_id(status_id))
     ancestors = await visible_statuses(ctx, viewer(auth), found.ancestors)
     descendants = await visible_statuses(ctx, viewer(auth), found.descendants)
     return JSON({"ancestors": [status_json(ctx, v) for v in ancestors],
@@ -163,56 +163,56 @@ async def thread(status_id: str, auth: Auth | None = Depends(optional_auth),
 @router.post("/api/v1/statuses/{status_id}/reblog", **doc(Status, body=ReblogForm))
 async def reblog(status_id: str, auth: Auth = Depends(require("write:statuses")), ctx: Context = Depends(get_ctx),
                  params: Params = Depends(get_params)) -> JSON:
-    boost_id = await statuses.reblog(ctx, auth.user, parse_id(status_id), params.text("visibility", None, 16))
+    boost_id = await interactions.reblog(ctx, auth.user, parse_id(status_id), params.text("visibility", None, 16))
     return await render_one(ctx, auth.user, int(boost_id))
 
 
 @router.post("/api/v1/statuses/{status_id}/unreblog", **doc(Status))
 async def unreblog(status_id: str, auth: Auth = Depends(require("write:statuses")),
                    ctx: Context = Depends(get_ctx)) -> JSON:
-    original = await statuses.unreblog(ctx, auth.user, parse_id(status_id))
+    original = await interactions.unreblog(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, original)
 
 
 @router.post("/api/v1/statuses/{status_id}/favourite", **doc(Status))
 async def favourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
                     ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.favourite(ctx, auth.user, parse_id(status_id))
+    target = await interactions.favourite(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, target)
 
 
 @router.post("/api/v1/statuses/{status_id}/unfavourite", **doc(Status))
 async def unfavourite(status_id: str, auth: Auth = Depends(require("write:favourites")),
                       ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.unfavourite(ctx, auth.user, parse_id(status_id))
+    target = await interactions.unfavourite(ctx, auth.user, parse_id(status_id))
     return await render_one(ctx, auth.user, target)
 
 
 @router.post("/api/v1/statuses/{status_id}/bookmark", **doc(Status))
 async def bookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
                    ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), True)
+    target = await interactions.set_bookmark(ctx, auth.user, parse_id(status_id), True)
     return await render_one(ctx, auth.user, target)
 
 
 @router.post("/api/v1/statuses/{status_id}/unbookmark", **doc(Status))
 async def unbookmark(status_id: str, auth: Auth = Depends(require("write:bookmarks")),
                      ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.set_bookmark(ctx, auth.user, parse_id(status_id), False)
+    target = await interactions.set_bookmark(ctx, auth.user, parse_id(status_id), False)
     return await render_one(ctx, auth.user, target)
 
 
 @router.post("/api/v1/statuses/{status_id}/pin", **doc(Status))
 async def pin(status_id: str, auth: Auth = Depends(require("write:accounts")),
               ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), True)
+    target = await interactions.set_pin(ctx, auth.user, parse_id(status_id), True)
     return await render_one(ctx, auth.user, target)
 
 
 @router.post("/api/v1/statuses/{status_id}/unpin", **doc(Status))
 async def unpin(status_id: str, auth: Auth = Depends(require("write:accounts")),
                 ctx: Context = Depends(get_ctx)) -> JSON:
-    target = await statuses.set_pin(ctx, auth.user, parse_id(status_id), False)
+    target = await interactions.set_pin(ctx, auth.user, parse_id(status_id), False)
     return await render_one(ctx, auth.user, target)
 
 
@@ -220,7 +220,7 @@ async def unpin(status_id: str, auth: Auth = Depends(require("write:accounts")),
 async def favourited_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                         ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "favourited_by", page)
+    pairs = await threads.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "favourited_by", page)
     return await accounts_page(request, ctx, pairs)
 
 
@@ -228,7 +228,7 @@ async def favourited_by(request: Request, status_id: str, auth: Auth | None = De
 async def reblogged_by(request: Request, status_id: str, auth: Auth | None = Depends(optional_auth),
                        ctx: Context = Depends(get_ctx), params: Params = Depends(get_params)) -> JSON:
     page = params.page(40, 80)
-    pairs = await statuses.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "reblogged_by", page)
+    pairs = await threads.interacting_accounts(ctx, viewer(auth), parse_id(status_id), "reblogged_by", page)
     return await accounts_page(request, ctx, pairs)
 
 
