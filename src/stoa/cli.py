@@ -425,7 +425,7 @@ def recsys_train(
     min_examples: Annotated[int, typer.Option(help="Views needed (with both outcomes) to train")] = 200,
 ) -> None:
     """Learn For You's weights from each region's own views and likes; log the model, then it serves."""
-    from stoa.feeds import ranking_model
+    from stoa.feeds import ranking_training
 
     reason = _require_reason(reason)
     settings = _settings()
@@ -434,9 +434,9 @@ def recsys_train(
         outcomes = []
         for name in store.region_names:
             try:
-                outcomes.append((name, await ranking_model.train_and_log(store.region(name), name, settings.data_dir,
+                outcomes.append((name, await ranking_training.train_and_log(store.region(name), name, settings.data_dir,
                                                                          reason, min_examples)))
-            except ranking_model.NotEnoughData as exc:
+            except ranking_training.NotEnoughData as exc:
                 outcomes.append((name, f"kept the current model: {exc}"))
         return outcomes
 

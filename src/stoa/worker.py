@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from stoa.config import Settings
-from stoa.feeds import pruning, ranking_model, similar, trending
+from stoa.feeds import pruning, ranking_training, similar, trending
 from stoa.media import jobs as media_jobs
 from stoa.media.storage import storage_for
 from stoa.social import maintenance
@@ -58,7 +58,7 @@ def job_registry(settings: Settings, db: Database, region: str) -> Registry:
     maintenance.register(registry, db, storage, depth=settings.home_feed_depth,
                          unattached_media_hours=settings.unattached_media_hours)
     pruning.register(registry, db)
-    ranking_model.register(registry, db, region, settings.data_dir)
+    ranking_training.register(registry, db, region, settings.data_dir)
     return registry
 
 
@@ -66,7 +66,7 @@ def schedules(settings: Settings) -> list[Periodic]:
     """The periodic jobs, the same in every region."""
     found = [maintenance.schedule(), pruning.schedule()]
     if settings.recsys_retrain_hours > 0:
-        found.append(ranking_model.schedule(settings.recsys_retrain_hours))
+        found.append(ranking_training.schedule(settings.recsys_retrain_hours))
     return found
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from stoa.cli import app
 from stoa.config import Settings
-from stoa.feeds import ranking_model
+from stoa.feeds import ranking_model, ranking_training
 from tests.helpers import drain, sign_up
 
 runner = CliRunner()
@@ -23,13 +23,13 @@ def test_each_head_learns_its_direction_and_too_little_data_is_refused() -> None
     x = rng.normal(size=(400, 3))
     liked = (x[:, 0] - 0.5 * x[:, 2] + rng.normal(scale=0.3, size=400) > 0).astype(float)
     skipped = (-x[:, 0] + rng.normal(scale=0.3, size=400) > 1).astype(float)
-    head = ranking_model.fit(x, liked, ["a", "b", "c"])
+    head = ranking_training.fit(x, liked, ["a", "b", "c"])
     assert head["weights"]["a"] > 0 > head["weights"]["c"]
     assert abs(head["weights"]["b"]) < head["weights"]["a"] / 3
     assert head["auc_held_out"] > 0.9
-    data = ranking_model.Examples(x, {h: np.zeros(400) for h in ranking_model.HEADS} | {
+    data = ranking_training.Examples(x, {h: np.zeros(400) for h in ranking_training.HEADS} | {
         "like": liked, "not_interested": skipped}, ["engagement", "freshness", "following"])
-    trained = ranking_model.fit_heads(data)
+    trained = ranking_training.fit_heads(data)
     assert set(trained["heads"]) == {"like", "not_interested"}  # nobody reposted, replied, followed...
     assert set(trained["left_out"]) == {"repost", "reply", "follow", "completion"}
     model = ranking_model._from_document(trained | {"model": "for-you-heads"}, "sha")
@@ -39,11 +39,11 @@ def test_each_head_learns_its_direction_and_too_little_data_is_refused() -> None
     assert model.predictions(worst)["not_interested"] > model.predictions(best)["not_interested"]
     high, low = model.score_many([best, worst])
     assert high > low and model.slopes(best)["engagement"] > 0
-    with pytest.raises(ranking_model.NotEnoughData, match="12 views"):
-        ranking_model.fit_heads(ranking_model.Examples(x[:12], {h: v[:12] for h, v in data.labels.items()},
+    with pytest.raises(ranking_training.NotEnoughData, match="12 views"):
+        ranking_training.fit_heads(ranking_training.Examples(x[:12], {h: v[:12] for h, v in data.labels.items()},
                                                        data.names))
-    with pytest.raises(ranking_model.NotEnoughData, match="no engagement"):  # nobody ever engaged
-        ranking_model.fit_heads(ranking_model.Examples(x, {h: np.zeros(400) for h in ranking_model.HEADS},
+    with pytest.raises(ranking_training.NotEnoughData, match="no engagement"):  # nobody ever engaged
+        ranking_training.fit_heads(ranking_training.Examples(x, {h: np.zeros(400) for h in ranking_training.HEADS},
                                                        data.names))
 
 
@@ -124,21 +124,21 @@ async def test_scheduled_retraining_runs_once_per_period_across_processes(client
 
     db = client.app.state.store.region("local")  # type: ignore[attr-defined]
     now = utcnow()
-    workers = [Scheduler(db, [ranking_model.schedule(24)], clock=lambda: now) for _ in range(2)]
+    workers = [Scheduler(db, [ranking_training.schedule(24)], clock=lambda: now) for _ in range(2)]
     assert await workers[0].tick() == []  # the period starts now
     assert await workers[1].tick() == []
     now += timedelta(hours=25)  # a day passes
     # Two worker processes wake at the same moment: one of them queues the retraining.
     ticks = await asyncio.gather(*[worker.tick() for worker in workers])
-    assert sorted(ticks) == [[], [ranking_model.RETRAIN_SCHEDULE]]
+    assert sorted(ticks) == [[], [ranking_training.RETRAIN_SCHEDULE]]
     assert await workers[0].tick() == []
 
     registry = Registry()
-    ranking_model.register(registry, db, "local", settings.data_dir)
+    ranking_training.register(registry, db, "local", settings.data_dir)
     assert await JobRunner(db, registry, clock=lambda: now).run_once()
     async with db.read() as conn:
         assert (await conn.execute(select(jobs))).all() == []  # done: too few views, the current model kept
-    outcome = await ranking_model.scheduled_retraining(db, "local", settings.data_dir, 24)
+    outcome = await ranking_training.scheduled_retraining(db, "local", settings.data_dir, 24)
     assert outcome.startswith("kept the current model: not enough")
 
 
@@ -159,10 +159,10 @@ async def test_training_examples_label_each_engagement_without_leaking_it(client
 
     db = client.app.state.store.region("local")  # type: ignore[attr-defined]
     async with db.read() as conn:
-        data = await ranking_model.examples(conn)
+        data = await ranking_training.examples(conn)
     assert len(data.x) == 3
     column = {name: i for i, name in enumerate(data.names)}
-    found = [{h: float(data.labels[h][r]) for h in ranking_model.HEADS} | {
+    found = [{h: float(data.labels[h][r]) for h in ranking_training.HEADS} | {
         "following": float(data.x[r, column["following"]]),
         "author_affinity": float(data.x[r, column["author_affinity"]])} for r in range(3)]
     liked = next(v for v in found if v["like"])  # post one

@@ -184,7 +184,7 @@ class StoaRanker(Model):
 
 @dataclass
 class StoaHead(StoaRanker):
-    """The same signals, weighted by the feed's own learner: ``ranking_model.fit``, the logistic
+    """The same signals, weighted by the feed's own learner: ``ranking_training.fit``, the logistic
     regression every engagement head of the live model is. Examples are (user, candidate) pairs —
     each user's ``candidates`` best items by the plain sum of the signals, as the feed's sources
     hand the ranker a few hundred posts — labelled 1 when the user liked the item (rated it 4 or
@@ -195,7 +195,7 @@ class StoaHead(StoaRanker):
 
     def _learn(self, cache: dict[str, np.ndarray], users: np.ndarray, seen: sparse.csr_matrix,
                relevant: dict[int, set[int]]) -> dict[str, float]:
-        from stoa.feeds.ranking_model import fit
+        from stoa.feeds.ranking_training import fit
 
         names = sorted(cache)
         pooled = sum(cache[n] for n in names)

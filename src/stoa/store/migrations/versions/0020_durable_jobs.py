@@ -24,7 +24,7 @@ depends_on = None
 
 LIVE = sa.text("state IN ('queued', 'running')")
 TRANSCODE = "media.transcode"  # stoa.media.jobs.TRANSCODE when this revision was written
-RETRAIN = "recsys.retrain"  # stoa.feeds.ranking_model.RETRAIN_SCHEDULE likewise
+RETRAIN = "recsys.retrain"  # stoa.feeds.ranking_training.RETRAIN_SCHEDULE likewise
 
 
 def upgrade() -> None:
