@@ -5,7 +5,7 @@ import { defineConfig } from "vite";
 // `npm run dev` serves the app with hot reload and hands every server path to `stoa serve`
 // (STOA_URL, default http://127.0.0.1:8000), so the app talks to the API on its own origin as in production.
 const stoa = process.env.STOA_URL ?? "http://127.0.0.1:8000";
-const serverPaths = ["/api", "/oauth", "/.well-known", "/files", "/static", "/health"];
+const serverPaths = ["/api", "/oauth", "/.well-known", "/media", "/static", "/health"];
 
 export default defineConfig({
   plugins: [preact()],

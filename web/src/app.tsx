@@ -20,7 +20,7 @@ import { StatusPage } from "./views/StatusPage";
 import { Tag } from "./views/Tag";
 
 /** Links to server paths (the API, OAuth, media files) are left to the browser: they are not app pages. */
-const APP_LINKS = /^\/(?!api\/|oauth\/|files\/|static\/|assets\/|\.well-known\/|metrics|health)/;
+const APP_LINKS = /^\/(?!api\/|oauth\/|media\/|static\/|assets\/|\.well-known\/|metrics|health)/;
 
 function NavLink({ href, icon, label }: { href: string; icon: string; label: string }) {
   const { path } = useLocation();
