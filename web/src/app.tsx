@@ -22,11 +22,19 @@ import { Tag } from "./views/Tag";
 /** Links to server paths (the API, OAuth, media files) are left to the browser: they are not app pages. */
 const APP_LINKS = /^\/(?!api\/|oauth\/|media\/|static\/|assets\/|\.well-known\/|metrics|health)/;
 
-function NavLink({ href, icon, label }: { href: string; icon: string; label: string }) {
+interface NavLinkProps {
+  href: string;
+  icon: string;
+  label: string;
+  /** Not on the phone's bottom bar, which has room for six. */
+  wideOnly?: boolean;
+}
+
+function NavLink({ href, icon, label, wideOnly = false }: NavLinkProps) {
   const { path } = useLocation();
   const current = href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
   return (
-    <a href={href} class="nav-link" aria-current={current ? "page" : undefined}>
+    <a href={href} class={wideOnly ? "nav-link wide-only" : "nav-link"} aria-current={current ? "page" : undefined}>
       <span class="nav-icon" aria-hidden="true">{icon}</span>
       <span class="nav-label">{label}</span>
     </a>
@@ -45,7 +53,7 @@ function Navigation() {
       <NavLink href="/for-you" icon="▶" label={t("nav.forYou")} />
       <NavLink href="/explore" icon="◎" label={t("nav.explore")} />
       {me && <NavLink href="/compose" icon="✎" label={t("nav.compose")} />}
-      {me && <NavLink href="/notifications" icon="◔" label={t("nav.notifications")} />}
+      {me && <NavLink href="/notifications" icon="◔" label={t("nav.notifications")} wideOnly />}
       {me ? <NavLink href={profilePath(me.acct)} icon="☺" label={t("nav.profile")} />
         : <NavLink href="/sign-in" icon="→" label={t("nav.signIn")} />}
       <NavLink href="/settings" icon="⚙" label={t("nav.settings")} />

@@ -27,10 +27,25 @@ export interface Explanation {
   predictions?: Record<string, number> | null;
 }
 
+/**
+ * The JSON's keys as masto.js gives them (`media_attachments` -> `mediaAttachments`), so the posts of For
+ * You are the same Status objects as those of every other timeline. Keys masto.js keeps as they are (with
+ * a colon, or a leading underscore) are kept too.
+ */
+export function camelKeys<T>(data: unknown): T {
+  if (Array.isArray(data)) return data.map((item) => camelKeys(item)) as T;
+  if (data === null || typeof data !== "object") return data as T;
+  return Object.fromEntries(Object.entries(data).map(([key, value]) => [
+    key.includes(":") || key.startsWith("_") ? key : key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+    camelKeys(value),
+  ])) as T;
+}
+
 /** A page of For You; pass the previous page's `next` to continue where it ended. */
-export function forYou(mode: ForYouMode, next: string | null = null, limit = 10): Promise<Page<Status[]>> {
+export async function forYou(mode: ForYouMode, next: string | null = null, limit = 10): Promise<Page<Status[]>> {
   const path = next ?? `/api/v1/timelines/for_you?${new URLSearchParams({ mode, limit: String(limit) })}`;
-  return call<Status[]>(path, { token: currentToken() });
+  const page = await call<unknown>(path, { token: currentToken() });
+  return { items: camelKeys<Status[]>(page.items), next: page.next };
 }
 
 export async function explain(statusId: string, mode: ForYouMode): Promise<Explanation> {

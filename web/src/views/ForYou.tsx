@@ -45,6 +45,7 @@ function Feed() {
   const [next, setNext] = useState<string | null>(null);
   const [finished, setFinished] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(true);
   const [current, setCurrent] = useState(0);
   const [explaining, setExplaining] = useState<Status | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
@@ -54,6 +55,7 @@ function Feed() {
   async function load(reset: boolean) {
     if (loading.current) return;
     loading.current = true;
+    setBusy(true);
     setError(null);
     try {
       const page = await forYou(mode, reset ? null : next);
@@ -68,6 +70,7 @@ function Feed() {
       setError(problem);
     } finally {
       loading.current = false;
+      setBusy(false);
     }
   }
 
@@ -84,18 +87,25 @@ function Feed() {
     if (!finished && items.length > 0 && current >= items.length - 3) void load(false);
   }, [current, items.length, finished]);
 
-  // Which post fills the screen.
+  // Which post fills the screen: the one the scroll position is nearest to (each is one screen high).
+  // While j/k's smooth scroll is on its way, the posts it passes over are not "shown".
+  const heading = useRef<number | null>(null);
+  function settle(ended: boolean) {
+    const root = scroller.current;
+    if (!root || root.clientHeight === 0 || items.length === 0) return;
+    const index = Math.min(items.length - 1, Math.round(root.scrollTop / root.clientHeight));
+    if (heading.current !== null && index !== heading.current && !ended) return;
+    heading.current = null;
+    setCurrent(index);
+  }
+  const settleRef = useRef(settle);
+  settleRef.current = settle;
   useEffect(() => {
     const root = scroller.current;
-    if (!root) return;
-    const observer = new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        if (entry.isIntersecting) setCurrent(Number((entry.target as HTMLElement).dataset.index));
-      }
-    }, { root, threshold: 0.6 });
-    root.querySelectorAll(".for-you-item").forEach((el) => observer.observe(el));
-    return () => observer.disconnect();
-  }, [items.length]);
+    const ended = () => settleRef.current(true);
+    root?.addEventListener("scrollend", ended);
+    return () => root?.removeEventListener("scrollend", ended);
+  }, []);
 
   // Report how long the previous post was on screen.
   useEffect(() => {
@@ -110,27 +120,31 @@ function Feed() {
   }, [current, items]);
 
   function go(step: number) {
-    const index = Math.max(0, Math.min(items.length - 1, current + step));
+    const index = Math.max(0, Math.min(items.length - 1, (heading.current ?? current) + step));
     const target = scroller.current?.querySelector<HTMLElement>(`[data-index="${index}"]`);
-    target?.scrollIntoView({ behavior: prefersReducedMotion() ? "auto" : "smooth", block: "start" });
-    target?.focus({ preventScroll: true });
-    setCurrent(index);
+    if (!target || index === (heading.current ?? current)) return;
+    heading.current = index;
+    target.scrollIntoView({ behavior: prefersReducedMotion() ? "auto" : "smooth", block: "start" });
+    target.focus({ preventScroll: true });
   }
 
-  useEffect(() => {
-    function onKey(event: KeyboardEvent) {
-      if (explaining || typingIn(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (event.key === "j" || event.key === "ArrowDown") {
-        event.preventDefault();
-        go(1);
-      } else if (event.key === "k" || event.key === "ArrowUp") {
-        event.preventDefault();
-        go(-1);
-      }
+  // The listener stays; what it calls is this render's, so a key pressed just after a page arrives moves.
+  const onKey = useRef<(event: KeyboardEvent) => void>(() => undefined);
+  onKey.current = (event: KeyboardEvent) => {
+    if (explaining || typingIn(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "j" || event.key === "ArrowDown") {
+      event.preventDefault();
+      go(1);
+    } else if (event.key === "k" || event.key === "ArrowUp") {
+      event.preventDefault();
+      go(-1);
     }
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  });
+  };
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => onKey.current(event);
+    window.addEventListener("keydown", listener);
+    return () => window.removeEventListener("keydown", listener);
+  }, []);
 
   function chooseMode(value: ForYouMode) {
     try {
@@ -158,7 +172,8 @@ function Feed() {
         </fieldset>
       </div>
       <p class="visually-hidden">{t("forYou.keys")}</p>
-      <div class="for-you-scroller" ref={scroller}>
+      <div class="for-you-scroller" ref={scroller} aria-busy={busy} onScroll={() => settle(false)}>
+        {busy && items.length === 0 && <div class="for-you-item"><p role="status">{t("timeline.loading")}</p></div>}
         {items.map((status, index) => (
           <section key={status.id} class="for-you-item" data-index={index} tabIndex={-1}
                    aria-label={t("forYou.position", { position: index + 1 })}>
