@@ -32,6 +32,7 @@ export function Compose({ replyTo, onPosted, autoFocus = false }: Props) {
   const [sending, setSending] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const [focused, setFocused] = useState(autoFocus || !!replyTo);
   const box = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
@@ -72,7 +73,10 @@ export function Compose({ replyTo, onPosted, autoFocus = false }: Props) {
   }
 
   return (
-    <form class="compose" onSubmit={submit} aria-label={replyTo ? t("thread.writeReply") : t("compose.title")}>
+    <form class={focused || text || warningOn ? "compose" : "compose compose-idle"} onSubmit={submit}
+          onFocusIn={() => setFocused(true)}
+          onFocusOut={(e) => !e.currentTarget.contains(e.relatedTarget as Node | null) && setFocused(false)}
+          aria-label={replyTo ? t("thread.writeReply") : t("compose.title")}>
       {warningOn && (
         <>
           <label class="visually-hidden" for={`${id}-warning`}>{t("compose.warningLabel")}</label>

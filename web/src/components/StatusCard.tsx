@@ -87,7 +87,7 @@ export function StatusCard({ status: shown, focused = false, onReply }: Props) {
         </div>
       )}
       {(!hasWarning || revealed) && (
-        <div lang={status.language ?? undefined}>
+        <div class="status-body" lang={status.language ?? undefined}>
           {renderContent(status.content)}
           {status.mediaAttachments.length > 0 && (
             <div class={`media-grid media-${Math.min(status.mediaAttachments.length, 4)}`}>
