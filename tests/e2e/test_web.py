@@ -166,3 +166,67 @@ def test_a_person_uses_the_web_app(demo: LiveServer, browser: Browser, screen: s
         assert page.evaluate("localStorage.getItem('stoa.token')") is None
     assert problems == []
     context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def signed_up(server: LiveServer, username: str) -> str:
+    """A person's token, made through the API (the browser flow is tested above)."""
+    app = httpx.post(f"{server.url}/api/v1/apps", data={
+        "client_name": "axe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"},
+        timeout=30).json()
+    app_token = httpx.post(f"{server.url}/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"],
+        "scope": "read write follow"}, timeout=30).json()["access_token"]
+    answer = httpx.post(f"{server.url}/api/v1/accounts", headers={"Authorization": f"Bearer {app_token}"}, data={
+        "username": username, "email": f"{username}@example.org", "password": PASSWORD, "agreement": "true",
+        "locale": "en"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_serious_accessibility_problem_on_any_view(demo: LiveServer, browser: Browser, screen: str) -> None:
+    # axe-core is injected as a script, which the pages' CSP rightly refuses: this context bypasses the CSP
+    # (the test above runs under it).
+    assert AXE.is_file(), "axe-core is installed with the web app's packages (npm ci in web/)"
+    context = browser.new_context(viewport=SCREENS[screen], bypass_csp=True)  # type: ignore[arg-type]
+    page = context.new_page()
+    token = signed_up(demo, f"axe_{screen}")
+    status = api(demo, token, "/api/v1/accounts/lookup?acct=demo").json()
+    post = api(demo, token, f"/api/v1/accounts/{status['id']}/statuses?limit=1").json()[0]
+    views = {"welcome": "/", "sign-up": "/sign-up", "sign-in": "/sign-in", "not-found": "/nowhere"}
+    signed_in = {"home": "/", "for-you": "/for-you", "profile": "/@demo", "post": f"/@demo/{post['id']}",
+                 "explore": "/explore", "settings": "/settings"}
+    problems: dict[str, list[str]] = {}
+    with screenshot_on_failure(page, f"axe-{screen}-{time.strftime('%H%M%S')}"):
+        for name, path in [*views.items(), ("sign in", ""), *signed_in.items()]:
+            if name == "sign in":
+                page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
+                continue
+            page.goto(demo.url + path)
+            expect(page.locator("main h1").first).to_be_attached()
+            expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+            serious = [f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]})"
+                       for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            if serious:
+                problems[name] = serious
+        assert problems == {}, "\n".join(f"{view}: {problem}" for view, found in problems.items() for problem in found)
+    context.close()
+
+
+@pytest.mark.parametrize(("locale", "welcome", "sign_in"), [("it-IT", "Benvenuto su", "Accedi"),
+                                                             ("fr-FR", "Bienvenue sur", "Se connecter")])
+def test_the_app_speaks_the_browsers_language(demo: LiveServer, browser: Browser, locale: str, welcome: str,
+                                             sign_in: str) -> None:
+    context = browser.new_context(viewport=SCREENS["phone"], locale=locale)  # type: ignore[arg-type]
+    page = context.new_page()
+    with screenshot_on_failure(page, f"{locale}-{time.strftime('%H%M%S')}"):
+        page.goto(demo.url + "/")
+        expect(page.get_by_role("heading", name=re.compile(welcome))).to_be_visible()
+        expect(page.get_by_role("navigation").get_by_role("link", name=sign_in)).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == locale[:2]
+    context.close()

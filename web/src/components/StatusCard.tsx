@@ -60,6 +60,8 @@ export function StatusCard({ status: shown, focused = false, onReply }: Props) {
   }
 
   const hasWarning = status.spoilerText.length > 0;
+  // The visible count stays part of the name, so speech control ("click 3 replies") finds the button.
+  const replyLabel = `${t("status.replyTo", { name })}, ${t("status.replies", { count: status.repliesCount })}`;
   return (
     <article class={focused ? "status status-focused" : "status"} aria-label={t("status.openPost", { name })}>
       {boostedBy && <p class="status-context">{t("status.boostedBy", { name: displayName(boostedBy) })}</p>}
@@ -100,11 +102,11 @@ export function StatusCard({ status: shown, focused = false, onReply }: Props) {
       <footer class="status-actions">
         {onReply ? (
           <button type="button" class="action" onClick={() => onReply(status)}
-                  aria-label={t("status.replyTo", { name })}>
+                  aria-label={replyLabel}>
             <span aria-hidden="true">↩</span> {t("status.replies", { count: status.repliesCount })}
           </button>
         ) : (
-          <a class="action" href={path} aria-label={t("status.replyTo", { name })}>
+          <a class="action" href={path} aria-label={replyLabel}>
             <span aria-hidden="true">↩</span> {t("status.replies", { count: status.repliesCount })}
           </a>
         )}
