@@ -16,6 +16,8 @@ export default defineConfig({
     sourcemap: true,
   },
   server: {
+    host: "127.0.0.1", // a loopback redirect URI, which the server accepts over plain http
+    port: 5173,
     proxy: Object.fromEntries(serverPaths.map((path) => [path, { target: stoa, ws: path === "/api" }])),
   },
   test: {

@@ -21,6 +21,7 @@ def built(client: httpx.AsyncClient, tmp_path: Path) -> Path:
     (dist / "index.html").write_text(INDEX)
     (dist / "assets" / "index-3f9a.js").write_text("console.log('stoa')")
     (dist / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (dist / "manifest.webmanifest").write_text('{"name": "Stoa"}')
     client.app.state.web_dist = dist  # type: ignore[attr-defined]
     return dist
 
@@ -81,6 +82,9 @@ async def test_assets_are_cached_for_ever_and_the_index_never(client: httpx.Asyn
     assert (await client.get("/assets/index-0000.js")).status_code == 404
     icon = await client.get("/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.headers["cache-control"] == "public, max-age=3600"
+    manifest = await client.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
     assert (await client.get("/index.html", headers=HTML)).status_code == 404
 
 

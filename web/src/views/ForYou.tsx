@@ -119,6 +119,15 @@ function Feed() {
     shownAt.current = shown ? { id: shown.id, since: now } : null;
   }, [current, items]);
 
+  // Leaving For You: the post on screen was watched until now.
+  useEffect(() => () => {
+    const shown = shownAt.current;
+    if (shown) {
+      const watched = performance.now() - shown.since;
+      void recordView(shown.id, watched, watched < SKIP_MS).catch(() => undefined);
+    }
+  }, []);
+
   function go(step: number) {
     const index = Math.max(0, Math.min(items.length - 1, (heading.current ?? current) + step));
     const target = scroller.current?.querySelector<HTMLElement>(`[data-index="${index}"]`);
