@@ -14,7 +14,7 @@ export const fr: Catalogue = {
     messages: "Messages",
     search: "Recherche",
     transparency: "Transparence",
-    settings: "Paramètres",
+    settings: "Réglages",
     compose: "Écrire",
     profile: "Profil",
     signIn: "Se connecter",

@@ -14,7 +14,7 @@ export const it: Catalogue = {
     messages: "Messaggi",
     search: "Cerca",
     transparency: "Trasparenza",
-    settings: "Impostazioni",
+    settings: "Opzioni",
     compose: "Scrivi",
     profile: "Profilo",
     signIn: "Accedi",
