@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from stoa import __version__, worker
 from stoa.api import errors, files, openapi
+from stoa.api.cors import ApiCorsMiddleware
 from stoa.api.deps import TokenCache
 from stoa.api.mastodon import (
     accounts,
@@ -40,7 +41,7 @@ from stoa.media.serving import MediaUrlSigner
 from stoa.residency.transparency import RegionKey, TransparencyLog
 from stoa.social.streaming import Broker
 from stoa.store.regions import Store
-from stoa.web import landing
+from stoa.web import landing, spa
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -103,6 +104,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_route("/health", health)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(files.router)
+    app.state.web_dist = spa.WEB_DIST
+    app.mount("/assets", spa.Assets(spa.WEB_DIST), name="assets")
+    app.router.default = spa.AppFallback(app.router.default, spa.WEB_DIST)  # the web app's pages, else 404
     openapi.install(app, routers)
 
     upload_limit = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024  # + multipart framing
@@ -113,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
                            per_ip=settings.rate_limit_per_ip, window_seconds=settings.rate_limit_window_seconds,
                            redis_url=settings.redis_url)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(ApiCorsMiddleware)  # outermost: refusals (429, 413) carry CORS headers too
     return app
 
 

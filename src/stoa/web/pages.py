@@ -22,3 +22,15 @@ class HTMLPage(HTMLResponse):
 
     def __init__(self, content: str, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
         super().__init__(content, status_code=status_code, headers={**FRAME_HEADERS, **(headers or {})})
+
+
+class AppPage(HTMLPage):
+    """The web app's index.html: never cached (it names the current build's assets), under a strict
+    Content-Security-Policy (which includes ``frame-ancestors 'none'``), telling other sites nothing."""
+
+    def __init__(self, content: str, content_security_policy: str, status_code: int = 200) -> None:
+        super().__init__(content, status_code=status_code, headers={
+            "Content-Security-Policy": content_security_policy,
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "same-origin",
+        })

@@ -1,0 +1,232 @@
+"""The web app end to end: Chromium (Debian's, through Playwright) against `stoa serve --demo`.
+
+A person signs up, posts and sees the post on Home, signs out and in again through the OAuth page,
+moves through For You and asks why a post is there, follows someone from their profile and replies on
+a post page, then signs out — on a phone-sized screen and on a desktop one. A failing step leaves a
+screenshot in test-artifacts/web/ (STOA_E2E_ARTIFACTS to put them elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from stoa.web.spa import WEB_DIST, is_built
+from tests.e2e.conftest import LiveServer, serving
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("STOA_E2E_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts" / "web"))
+SCREENS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+PASSWORD = "a long web password"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    assert is_built(WEB_DIST), "the web app is not built: scripts/bootstrap.sh builds it (npm ci, npm run build)"
+    # The built-in weights rank: no retraining swaps a model in mid-test.
+    with serving("sqlite", tmp_path_factory.mktemp("web"), "--demo", STOA_RECSYS_RETRAIN_HOURS="0") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-gpu",
+                                                    "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def screenshot_on_failure(page: Page, name: str) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        raise
+
+
+def api(server: LiveServer, token: str, path: str) -> httpx.Response:
+    return httpx.get(f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait for work the server does in the background (fan-out, view counts) by asking again."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the server never caught up"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_person_uses_the_web_app(demo: LiveServer, browser: Browser, screen: str) -> None:
+    context = browser.new_context(viewport=SCREENS[screen], locale="en-GB")  # type: ignore[arg-type]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(f"{message.text} {message.location.get('url')}")
+            if message.type == "error" else None)
+    username = f"web_{screen}"
+    with screenshot_on_failure(page, f"{screen}-{time.strftime('%H%M%S')}"):
+        # Sign up: the welcome page, the form, then Home.
+        page.goto(demo.url + "/")
+        expect(page.get_by_role("heading", name=re.compile("Welcome to"))).to_be_visible()
+        page.get_by_role("link", name="Create account").click()
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("E-mail").fill(f"{username}@example.org")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label(re.compile("I agree")).check()
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("navigation", name="Feeds")).to_be_visible()
+        token = page.evaluate("localStorage.getItem('stoa.token')")
+        assert api(demo, token, "/api/v1/accounts/verify_credentials").json()["username"] == username
+
+        # Post, with the count going down as the text grows, and see it on Home (after a reload too).
+        text = f"Hello from the web app on a {screen} <b>not bold</b> #stoa"
+        box = page.get_by_label("Post text")
+        box.fill(text)
+        expect(page.get_by_text(f"{500 - len(text)} characters left")).to_be_visible()
+        page.get_by_role("button", name="Post", exact=True).click()
+        timeline = page.get_by_role("region", name="Following")
+        expect(timeline.get_by_role("article").first).to_contain_text(text)
+        expect(box).to_have_value("")
+        eventually(lambda: any(s["content"].startswith("<p>Hello from the web app")
+                               for s in api(demo, token, "/api/v1/timelines/home").json()))
+        page.reload()
+        expect(page.get_by_role("region", name="Following").get_by_role("article").first).to_contain_text(text)
+
+        # Sign out (the token stops working), then in again on the server's own sign-in page.
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name=re.compile("Welcome to"))).to_be_visible()
+        assert api(demo, token, "/api/v1/accounts/verify_credentials").status_code == 401
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in").click()
+        page.get_by_role("button", name="Continue to sign in").click()
+        expect(page).to_have_url(re.compile(r"/oauth/authorize\?"))
+        page.get_by_label("Username or e-mail").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Authorize").click()
+        expect(page.get_by_role("navigation", name="Feeds")).to_be_visible()
+        assert page.url == demo.url + "/"
+        token = page.evaluate("localStorage.getItem('stoa.token')")
+
+        # For You: one post a screen that says why it is there; j moves on, and the view is reported.
+        page.get_by_role("link", name="For You").first.click()
+        first = page.locator('.for-you-item[data-index="0"]')
+        expect(first).to_be_in_viewport()
+        first.get_by_role("button", name="Why am I seeing this?").click()
+        dialog = page.get_by_role("dialog", name="Why you are seeing this post")
+        expect(dialog.locator(".sentence")).to_have_text(re.compile(r"\w{3}"))
+        expect(dialog.get_by_role("table")).to_contain_text("What contributed")
+        dialog.get_by_role("button", name="Close").click()
+        expect(dialog).to_be_hidden()
+        page.keyboard.press("j")
+        expect(page.locator('.for-you-item[data-index="1"]')).to_be_in_viewport(ratio=0.9)
+        eventually(lambda: api(demo, token, "/api/v1/stoa/feeds/for_you/signals").json()["seen_posts"] >= 1)
+        page.keyboard.press("k")
+        expect(first).to_be_in_viewport(ratio=0.9)
+
+        # Follow someone from their profile.
+        page.goto(demo.url + "/@demo")
+        page.get_by_role("button", name="Follow", exact=True).click()
+        expect(page.get_by_role("button", name="Unfollow")).to_be_visible()
+        demo_id = api(demo, token, "/api/v1/accounts/lookup?acct=demo").json()["id"]
+        assert api(demo, token, f"/api/v1/accounts/relationships?id[]={demo_id}").json()[0]["following"]
+
+        # Reply on a post page.
+        posts = page.get_by_role("region", name="Posts")
+        posts.get_by_role("article").first.locator(".status-time").click()
+        expect(page).to_have_url(re.compile(r"/@demo/\d+$"))
+        reply = f"A reply from the {screen}"
+        page.get_by_role("form", name="Reply to this post").get_by_label("Post text").fill(f"@demo {reply}")
+        page.get_by_role("button", name="Reply", exact=True).click()
+        replies = page.get_by_role("region", name="Replies")
+        expect(replies.get_by_role("article").last).to_contain_text(reply)
+        status_id = page.url.rsplit("/", 1)[1]
+        context_after = api(demo, token, f"/api/v1/statuses/{status_id}/context").json()
+        assert any(reply in s["content"] for s in context_after["descendants"])
+
+        # Sign out.
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("link", name="Create account")).to_be_visible()
+        assert api(demo, token, "/api/v1/accounts/verify_credentials").status_code == 401
+        assert page.evaluate("localStorage.getItem('stoa.token')") is None
+    assert problems == []
+    context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def signed_up(server: LiveServer, username: str) -> str:
+    """A person's token, made through the API (the browser flow is tested above)."""
+    app = httpx.post(f"{server.url}/api/v1/apps", data={
+        "client_name": "axe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"},
+        timeout=30).json()
+    app_token = httpx.post(f"{server.url}/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"],
+        "scope": "read write follow"}, timeout=30).json()["access_token"]
+    answer = httpx.post(f"{server.url}/api/v1/accounts", headers={"Authorization": f"Bearer {app_token}"}, data={
+        "username": username, "email": f"{username}@example.org", "password": PASSWORD, "agreement": "true",
+        "locale": "en"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_no_serious_accessibility_problem_on_any_view(demo: LiveServer, browser: Browser, screen: str) -> None:
+    # axe-core is injected as a script, which the pages' CSP rightly refuses: this context bypasses the CSP
+    # (the test above runs under it).
+    assert AXE.is_file(), "axe-core is installed with the web app's packages (npm ci in web/)"
+    context = browser.new_context(viewport=SCREENS[screen], bypass_csp=True)  # type: ignore[arg-type]
+    page = context.new_page()
+    token = signed_up(demo, f"axe_{screen}")
+    status = api(demo, token, "/api/v1/accounts/lookup?acct=demo").json()
+    post = api(demo, token, f"/api/v1/accounts/{status['id']}/statuses?limit=1").json()[0]
+    views = {"welcome": "/", "sign-up": "/sign-up", "sign-in": "/sign-in", "not-found": "/nowhere"}
+    signed_in = {"home": "/", "for-you": "/for-you", "profile": "/@demo", "post": f"/@demo/{post['id']}",
+                 "explore": "/explore", "settings": "/settings"}
+    problems: dict[str, list[str]] = {}
+    with screenshot_on_failure(page, f"axe-{screen}-{time.strftime('%H%M%S')}"):
+        for name, path in [*views.items(), ("sign in", ""), *signed_in.items()]:
+            if name == "sign in":
+                page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
+                continue
+            page.goto(demo.url + path)
+            expect(page.locator("main h1").first).to_be_attached()
+            expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+            serious = [f"{v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. {v['nodes'][0]['html'][:120]})"
+                       for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            if serious:
+                problems[name] = serious
+        assert problems == {}, "\n".join(f"{view}: {problem}" for view, found in problems.items() for problem in found)
+    context.close()
+
+
+@pytest.mark.parametrize(("locale", "welcome", "sign_in"), [("it-IT", "Benvenuto su", "Accedi"),
+                                                             ("fr-FR", "Bienvenue sur", "Se connecter")])
+def test_the_app_speaks_the_browsers_language(demo: LiveServer, browser: Browser, locale: str, welcome: str,
+                                             sign_in: str) -> None:
+    context = browser.new_context(viewport=SCREENS["phone"], locale=locale)  # type: ignore[arg-type]
+    page = context.new_page()
+    with screenshot_on_failure(page, f"{locale}-{time.strftime('%H%M%S')}"):
+        page.goto(demo.url + "/")
+        expect(page.get_by_role("heading", name=re.compile(welcome))).to_be_visible()
+        expect(page.get_by_role("navigation").get_by_role("link", name=sign_in)).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == locale[:2]
+    context.close()
