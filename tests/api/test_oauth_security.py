@@ -177,7 +177,7 @@ async def test_every_html_page_refuses_framing(client: httpx.AsyncClient) -> Non
 def test_html_is_only_rendered_through_the_page_helper() -> None:
     """Every page the server renders gets the anti-framing headers because there is one way to render one."""
     src = Path(__file__).resolve().parents[2] / "src" / "stoa"
-    helper = src / "web" / "pages.py"
+    helper = src / "api" / "pages.py"
     offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
                  if p != helper and re.search(r"\bHTMLResponse\b", p.read_text())]
     assert offenders == []

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 
 from stoa.api.deps import get_ctx
+from stoa.api.pages import HTMLPage
 from stoa.core.context import Context
 from stoa.web import spa
-from stoa.web.pages import HTMLPage
 
 router = APIRouter()
 

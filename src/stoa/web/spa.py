@@ -21,8 +21,8 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from stoa.api.pages import AppPage
 from stoa.config import Settings
-from stoa.web.pages import AppPage
 
 WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 ASSET_CACHE = "public, max-age=31536000, immutable"

@@ -13,12 +13,12 @@ from starlette.responses import RedirectResponse, Response
 from stoa.api.deps import Auth, get_ctx, get_params, require
 from stoa.api.mastodon.entities import Application, AuthorizationServer, CredentialApplication, Empty, Token
 from stoa.api.openapi import doc
+from stoa.api.pages import HTMLPage
 from stoa.api.params import Params
 from stoa.api.responses import JSON, error
 from stoa.core.context import Context
 from stoa.core.errors import DomainError, Unauthorized
 from stoa.social import oauth, sessions
-from stoa.web.pages import HTMLPage
 
 router = APIRouter()
 
