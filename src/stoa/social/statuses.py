@@ -128,90 +128,77 @@ async def post_status(ctx: Context, author_id: int, draft: Draft) -> int:
     db = ctx.db
     status_id = new_id()
     async with db.write() as conn:
-        # Claim the key before anything else, in one conditional write: of concurrent retries, one
-        # inserts it and posts; the others wait on the key's unique index, insert nothing, and answer
-        # with the first one's post once it commits (or post themselves if it rolled back).
-        if draft.idempotency_key and not await claim_once(conn, idempotency_keys, {
-                "account_id": author_id, "key": draft.idempotency_key, "status_id": status_id,
-                "created_at": _now()}):
-            return int((await conn.execute(select(idempotency_keys.c.status_id).where(
-                idempotency_keys.c.account_id == author_id,
-                idempotency_keys.c.key == draft.idempotency_key))).scalar_one())
-        user = (await conn.execute(select(users).where(users.c.account_id == author_id))).first()
-        visibility = draft.visibility or (user.default_visibility if user else "public")
-        sensitive = draft.sensitive if draft.sensitive is not None else bool(user and user.default_sensitive)
-        language = (
-            draft.language
-            or (user.default_language if user else None)
-            or search_text.detect_language(draft.text)
-        )
-        conversation_id = status_id
-        reply_account: int | None = None
-        if draft.in_reply_to_id is not None:
-            try:
-                parent = await get_visible(conn, author_id, draft.in_reply_to_id)
-            except NotFound:
-                raise ValidationFailed("The post you are replying to does not exist or is not visible") from None
-            if parent.reblog_of_id is not None:
-                raise ValidationFailed("You cannot reply to a boost")
-            reply_account = int(parent.account_id)
-            conversation_id = int(parent.conversation_id or parent.id)
+        earlier = await _posted_with_key(conn, author_id, draft, status_id)
+        if earlier is not None:
+            return earlier
+        visibility, sensitive, language = await _with_defaults(conn, author_id, draft)
+        reply_account, conversation_id = await _reply_target(conn, author_id, draft, status_id)
         parsed = post_text.parse(draft.text)
         mentioned = await _resolve_mentions(conn, parsed.mentions, ctx.domain)
         now = _now()
-        await conn.execute(
-            statuses.insert().values(
-                id=status_id,
-                account_id=author_id,
-                text=draft.text,
-                content=post_text.render(draft.text, ctx.base_url, set(mentioned)),
-                spoiler_text=draft.spoiler_text,
-                sensitive=sensitive or bool(draft.spoiler_text),
-                visibility=visibility,
-                language=language,
-                in_reply_to_id=draft.in_reply_to_id,
-                in_reply_to_account_id=reply_account,
-                conversation_id=conversation_id,
-                app_id=draft.app_id,
-                created_at=now,
-            )
-        )
+        await conn.execute(statuses.insert().values(
+            id=status_id, account_id=author_id, text=draft.text,
+            content=post_text.render(draft.text, ctx.base_url, set(mentioned)),
+            spoiler_text=draft.spoiler_text, sensitive=sensitive or bool(draft.spoiler_text),
+            visibility=visibility, language=language, in_reply_to_id=draft.in_reply_to_id,
+            in_reply_to_account_id=reply_account, conversation_id=conversation_id, app_id=draft.app_id,
+            created_at=now))
         if mentioned:
             await conn.execute(
-                mentions.insert(), [{"status_id": status_id, "account_id": a} for a in mentioned.values()]
-            )
+                mentions.insert(), [{"status_id": status_id, "account_id": a} for a in mentioned.values()])
         if draft.media_ids:
             await attach(conn, author_id, _media_ids(draft), status_id)
         tag_ids = await _ensure_tags(conn, parsed.hashtags, db.insert_ignore(tags))
         if tag_ids:
             await conn.execute(status_tags.insert(), [{"status_id": status_id, "tag_id": t} for t in tag_ids])
         if draft.in_reply_to_id is not None and visibility != "direct":
-            await conn.execute(
-                update(statuses)
-                .where(statuses.c.id == draft.in_reply_to_id)
-                .values(replies_count=statuses.c.replies_count + 1)
-            )
-        await conn.execute(
-            update(accounts)
-            .where(accounts.c.id == author_id)
-            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
-        )
+            await counters.shift(conn, statuses, draft.in_reply_to_id, "replies_count", 1)
+        await conn.execute(update(accounts).where(accounts.c.id == author_id).values(
+            statuses_count=accounts.c.statuses_count + 1, last_status_at=now))
         # The author sees their own post at once; followers get it from the fan-out consumer.
         await conn.execute(
-            db.insert_ignore(home_feed).values(account_id=author_id, status_id=status_id, author_id=author_id)
-        )
+            db.insert_ignore(home_feed).values(account_id=author_id, status_id=status_id, author_id=author_id))
         await emit(conn, StatusCreated(
-            status_id=status_id,
-            account_id=author_id,
-            visibility=visibility,
-            mentions=list(mentioned.values()),
-            tags=[t.lower() for t in parsed.hashtags],
-            in_reply_to_id=draft.in_reply_to_id,
-            in_reply_to_account_id=reply_account,
-            language=language,
-        ))
+            status_id=status_id, account_id=author_id, visibility=visibility, mentions=list(mentioned.values()),
+            tags=[t.lower() for t in parsed.hashtags], in_reply_to_id=draft.in_reply_to_id,
+            in_reply_to_account_id=reply_account, language=language))
     db.wake()
     return status_id
+
+
+async def _posted_with_key(conn: Connection, author_id: int, draft: Draft, status_id: int) -> int | None:
+    """The post an earlier request with the same Idempotency-Key made, or None: this one posts.
+
+    The key is claimed before anything else, in one conditional write: of concurrent retries, one
+    inserts it and posts; the others wait on the key's unique index, insert nothing, and answer with
+    the first one's post once it commits (or post themselves if it rolled back)."""
+    if not draft.idempotency_key or await claim_once(conn, idempotency_keys, {
+            "account_id": author_id, "key": draft.idempotency_key, "status_id": status_id, "created_at": _now()}):
+        return None
+    return int((await conn.execute(select(idempotency_keys.c.status_id).where(
+        idempotency_keys.c.account_id == author_id, idempotency_keys.c.key == draft.idempotency_key))).scalar_one())
+
+
+async def _with_defaults(conn: Connection, author_id: int, draft: Draft) -> tuple[str, bool, str | None]:
+    """Visibility, sensitivity and language: as the draft says, else the author's defaults, else detected."""
+    user = (await conn.execute(select(users).where(users.c.account_id == author_id))).first()
+    visibility = draft.visibility or (user.default_visibility if user else "public")
+    sensitive = draft.sensitive if draft.sensitive is not None else bool(user and user.default_sensitive)
+    language = draft.language or (user.default_language if user else None) or search_text.detect_language(draft.text)
+    return visibility, sensitive, language
+
+
+async def _reply_target(conn: Connection, author_id: int, draft: Draft, status_id: int) -> tuple[int | None, int]:
+    """Whom a reply answers and the conversation it joins (a new post starts its own)."""
+    if draft.in_reply_to_id is None:
+        return None, status_id
+    try:
+        parent = await get_visible(conn, author_id, draft.in_reply_to_id)
+    except NotFound:
+        raise ValidationFailed("The post you are replying to does not exist or is not visible") from None
+    if parent.reblog_of_id is not None:
+        raise ValidationFailed("You cannot reply to a boost")
+    return int(parent.account_id), int(parent.conversation_id or parent.id)
 
 
 async def edit_status(
