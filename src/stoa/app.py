@@ -90,6 +90,12 @@ def create_app(settings: Settings) -> FastAPI:
     }
 
     errors.install(app)
+    _routes(app, store)
+    _middleware(app, settings)
+    return app
+
+
+def _routes(app: FastAPI, store: Store) -> None:
     routers = [module.router for module in (oauth, accounts, statuses, timelines, notifications, search, markers,
                                             instance, streaming, media, explore, transparency, account_data, feeds,
                                             landing)]
@@ -109,6 +115,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.router.default = spa.AppFallback(app.router.default, spa.WEB_DIST)  # the web app's pages, else 404
     openapi.install(app, routers)
 
+
+def _middleware(app: FastAPI, settings: Settings) -> None:
+    """Added innermost first: the CORS headers wrap everything, refusals included."""
     upload_limit = max(settings.max_video_bytes, settings.max_image_bytes) + 1024 * 1024  # + multipart framing
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes,
                        larger={"/api/v1/media": upload_limit, "/api/v2/media": upload_limit})
@@ -118,7 +127,6 @@ def create_app(settings: Settings) -> FastAPI:
                            redis_url=settings.redis_url)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(ApiCorsMiddleware)  # outermost: refusals (429, 413) carry CORS headers too
-    return app
 
 
 def app_from_environment() -> FastAPI:
