@@ -90,12 +90,23 @@ function Feed() {
   // Which post fills the screen: the one the scroll position is nearest to (each is one screen high).
   // While j/k's smooth scroll is on its way, the posts it passes over are not "shown".
   const heading = useRef<number | null>(null);
+  const resumed = useRef(false);
   function settle(ended: boolean) {
     const root = scroller.current;
     if (!root || root.clientHeight === 0 || items.length === 0) return;
     const index = Math.min(items.length - 1, Math.round(root.scrollTop / root.clientHeight));
-    if (heading.current !== null && index !== heading.current && !ended) return;
+    if (heading.current !== null && index !== heading.current) {
+      if (!ended) return;
+      // The scroll ended short of where j/k sent it: a layout change on the way (a page of posts
+      // arriving) makes the browser snap back to the post it started from. Go the rest at once.
+      if (!resumed.current) {
+        resumed.current = true;
+        root.scrollTo({ top: heading.current * root.clientHeight, behavior: "instant" });
+        return;
+      }
+    }
     heading.current = null;
+    resumed.current = false;
     setCurrent(index);
   }
   const settleRef = useRef(settle);
@@ -133,6 +144,7 @@ function Feed() {
     const target = scroller.current?.querySelector<HTMLElement>(`[data-index="${index}"]`);
     if (!target || index === (heading.current ?? current)) return;
     heading.current = index;
+    resumed.current = false;
     target.scrollIntoView({ behavior: prefersReducedMotion() ? "auto" : "smooth", block: "start" });
     target.focus({ preventScroll: true });
   }
@@ -140,7 +152,9 @@ function Feed() {
   // The listener stays; what it calls is this render's, so a key pressed just after a page arrives moves.
   const onKey = useRef<(event: KeyboardEvent) => void>(() => undefined);
   onKey.current = (event: KeyboardEvent) => {
-    if (explaining || typingIn(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    // An open dialog has the keys (asked of the page, not of state: a dialog closes natively before its
+    // close event reaches the state, and a key pressed in between must still move the feed).
+    if (dialogOpen() || typingIn(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "j" || event.key === "ArrowDown") {
       event.preventDefault();
       go(1);
@@ -206,4 +220,9 @@ function Feed() {
       {explaining && <Explain status={explaining} mode={mode} onClose={() => setExplaining(null)} />}
     </div>
   );
+}
+
+
+function dialogOpen(): boolean {
+  return document.querySelector("dialog[open]") !== null;
 }
