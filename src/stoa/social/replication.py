@@ -11,7 +11,7 @@ blocked person's home region, held for them, because that region must enforce it
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import Table, or_
 
 from stoa.social.events import (
     AccountCounted,
@@ -117,23 +117,13 @@ async def follow_deleted(copy: Copier, event: FollowDeleted) -> Event | None:
 @RULES.on(FollowRequestCreated)
 async def follow_request_created(copy: Copier, event: FollowRequestCreated) -> Event | None:
     """A request to a locked account homed in the target region: a copy held for that account."""
-    if not await copy.homed_in_target(event.target_account_id):
-        return None
-    await copy.account(event.account_id)
-    delivered = await copy.rows(
-        follow_requests, ["account_id", "target_account_id"], follow_requests.c.account_id == event.account_id,
-        follow_requests.c.target_account_id == event.target_account_id, follow_requests.c.held_for_id.is_(None),
-        held_for_id=event.target_account_id)
-    return event if delivered else None  # None: withdrawn since
+    return await _deliver_held_for_target(copy, follow_requests, event)  # None: withdrawn since
 
 
 @RULES.on(FollowRequestWithdrawn)
 async def follow_request_withdrawn(copy: Copier, event: FollowRequestWithdrawn) -> Event | None:
     """The requester's region withdrew it: the copy held here goes."""
-    gone = await copy.remove(follow_requests, follow_requests.c.account_id == event.account_id,
-                             follow_requests.c.target_account_id == event.target_account_id,
-                             follow_requests.c.held_for_id.is_not(None))
-    return event if gone else None
+    return await _remove_held_copy(copy, follow_requests, event)
 
 
 @RULES.on(FollowRequestAuthorized, FollowRequestRejected)
@@ -151,19 +141,33 @@ async def follow_request_answered(copy: Copier,
 async def block_created(copy: Copier, event: BlockCreated) -> Event | None:
     """A block of someone homed in the target region: a copy held for them there, so that region refuses
     them the blocker's posts and a follow back (the follows the block ended replicate on their own)."""
-    if not await copy.homed_in_target(event.target_account_id):
-        return None
-    await copy.account(event.account_id)
-    delivered = await copy.rows(
-        blocks, ["account_id", "target_account_id"], blocks.c.account_id == event.account_id,
-        blocks.c.target_account_id == event.target_account_id, blocks.c.held_for_id.is_(None),
-        held_for_id=event.target_account_id)
-    return event if delivered else None  # None: lifted since
+    return await _deliver_held_for_target(copy, blocks, event)  # None: lifted since
 
 
 @RULES.on(BlockDeleted)
 async def block_deleted(copy: Copier, event: BlockDeleted) -> Event | None:
     """Lifted in the blocker's region: the copy held here goes."""
-    gone = await copy.remove(blocks, blocks.c.account_id == event.account_id,
-                             blocks.c.target_account_id == event.target_account_id, blocks.c.held_for_id.is_not(None))
+    return await _remove_held_copy(copy, blocks, event)
+
+
+Pair = FollowRequestCreated | FollowRequestWithdrawn | BlockCreated | BlockDeleted
+
+
+async def _deliver_held_for_target(copy: Copier, table: Table, event: Pair) -> Event | None:
+    """Copy the source's own row of (account, target) into the target's home region, held for the target;
+    None when the target lives elsewhere or the row is gone from the source already."""
+    if not await copy.homed_in_target(event.target_account_id):
+        return None
+    await copy.account(event.account_id)
+    delivered = await copy.rows(
+        table, ["account_id", "target_account_id"], table.c.account_id == event.account_id,
+        table.c.target_account_id == event.target_account_id, table.c.held_for_id.is_(None),
+        held_for_id=event.target_account_id)
+    return event if delivered else None
+
+
+async def _remove_held_copy(copy: Copier, table: Table, event: Pair) -> Event | None:
+    """Remove the copy of (account, target) held here; None when there was none."""
+    gone = await copy.remove(table, table.c.account_id == event.account_id,
+                             table.c.target_account_id == event.target_account_id, table.c.held_for_id.is_not(None))
     return event if gone else None
