@@ -1,15 +1,18 @@
 """A/B of the home timeline over HTTP: this checkout against a baseline, on the same data, interleaved.
 
-    python bench/ab_home.py --baseline 4bb5635 --only src/stoa/social/views.py   # one file's cost
-    python bench/ab_home.py --baseline 4bb5635                                   # a whole revision's
+    python bench/ab_home.py --baseline 4bb5635                                   # a whole revision's cost
+    python bench/ab_home.py --baseline 4bb5635 --only src/stoa/social/views.py   # one file's
+    python bench/ab_home.py --patch bench/patches/home-without-visibility-rule.patch  # one change's
 
-The baseline is this checkout with ``--only`` paths taken from the baseline revision (or, without
-``--only``, the whole tree at that revision, given this checkout's migrations so it can serve the same
-database). Rounds alternate A and B (B first in odd rounds) so that drift of the machine falls on
-both; each round starts a fresh ``stoa serve --processes N`` and measures with wrk after a warm-up.
-Reports each side's median requests/s and p99, and the B/A throughput ratio with a 95 % bootstrap
-confidence interval over the paired rounds. The community is bench/load.py's (made on first use); on
-PostgreSQL its tables and indexes are read into the page cache before the first round.
+The baseline is the whole tree at the baseline revision (given this checkout's migrations so it can
+serve the same database); with ``--only``, this checkout with those paths taken from that revision; with
+``--patch``, this checkout with a patch applied (``patch -p1``), which keeps a cost measurable after the
+code around it has moved on. Rounds alternate A and B (B first in odd rounds) so that drift of the
+machine falls on both; each round starts a fresh ``stoa serve --processes N`` and measures with wrk
+after a warm-up. Reports each side's median requests/s, p99 and server CPU time per request, and the B/A
+ratios of throughput and of CPU per request, each with a 95 % bootstrap confidence interval over the
+paired rounds. The community is bench/load.py's (made on first use); on PostgreSQL its tables and
+indexes are read into the page cache before the first round.
 """
 
 from __future__ import annotations
@@ -45,12 +48,17 @@ from stoa.store.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def baseline_tree(revision: str, only: list[str]) -> Path:
+def baseline_tree(revision: str | None, only: list[str], patch: Path | None) -> Path:
     """A source tree for the baseline, under bench/results/baseline/."""
     tree = RESULTS / "baseline"
     if tree.exists():
         shutil.rmtree(tree)
-    if only:
+    if patch is not None:
+        shutil.copytree(ROOT / "src", tree / "src")
+        subprocess.run(["patch", "-s", "-p1", "-d", str(tree), "-i", str(patch.resolve())], check=True)
+    elif revision is None:
+        raise SystemExit("give --baseline or --patch")
+    elif only:
         shutil.copytree(ROOT / "src", tree / "src")
         for path in only:
             content = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True,
@@ -80,6 +88,33 @@ async def prewarm(url: str) -> None:
         await conn.close()
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) used so far by a process and all its descendants, from /proc.
+
+    Throughput on a shared two-core machine moves with whatever else runs; the server's CPU time per
+    request moves far less, so it is reported beside requests/s as the steadier measure of cost."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    family, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in family]
+        family.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in family)
+
+
 def bootstrap_ratio(a: list[float], b: list[float], draws: int = 10_000) -> tuple[float, float]:
     rng = random.Random(7)
     pairs = list(zip(a, b, strict=True))
@@ -96,7 +131,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--posts", type=int, default=1_000_000)
-    parser.add_argument("--baseline", required=True, help="git revision of the baseline")
+    parser.add_argument("--baseline", help="git revision of the baseline")
+    parser.add_argument("--patch", type=Path, help="the baseline is this checkout with this patch applied")
     parser.add_argument("--only", nargs="*", default=[], help="paths taken from the baseline revision")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=int, default=15)
@@ -120,7 +156,8 @@ def main() -> None:
     tokens_file.write_text("\n".join(tokens) + "\n")
     if args.backend == "postgresql":
         asyncio.run(prewarm(settings.resolved_database_url))
-    trees = {"A (baseline)": baseline_tree(args.baseline, args.only) / "src", "B (this checkout)": ROOT / "src"}
+    baseline = baseline_tree(args.baseline, args.only, args.patch) / "src"
+    trees = {"A (baseline)": baseline, "B (this checkout)": ROOT / "src"}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     for round_ in range(args.rounds):
         order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
@@ -131,22 +168,32 @@ def main() -> None:
             try:
                 url = f"http://127.0.0.1:{port}"
                 wrk("home.lua", url, tokens_file, 8, args.warmup)  # warm caches and pools
+                cpu_before = cpu_seconds(server.pid)
                 result = wrk("home.lua", url, tokens_file, args.connections, args.seconds)
+                result["server_cpu_ms_per_request"] = round(
+                    1000 * (cpu_seconds(server.pid) - cpu_before) / max(1, result["requests"]), 3)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
             runs[name].append(result)
-            print(f"round {round_ + 1} {name}: {result['requests_per_second']} req/s, p99 {result['p99_ms']} ms",
-                  flush=True)
+            print(f"round {round_ + 1} {name}: {result['requests_per_second']} req/s, p99 {result['p99_ms']} ms, "
+                  f"server CPU {result['server_cpu_ms_per_request']} ms/request", flush=True)
     a, b = ([r["requests_per_second"] for r in runs[n]] for n in trees)
     low, high = bootstrap_ratio(a, b)
+    cpu_a, cpu_b = ([r["server_cpu_ms_per_request"] for r in runs[n]] for n in trees)
+    cpu_low, cpu_high = bootstrap_ratio(cpu_a, cpu_b)
     summary = {
-        "baseline": args.baseline, "only": args.only, "backend": args.backend, "processes": args.processes,
+        "baseline": args.baseline, "only": args.only, "patch": str(args.patch or ""),
+        "backend": args.backend, "processes": args.processes,
         "connections": args.connections, "accounts": args.accounts, "posts": args.posts,
         "median_rps": {n: statistics.median(r["requests_per_second"] for r in runs[n]) for n in trees},
         "median_p99_ms": {n: statistics.median(r["p99_ms"] for r in runs[n]) for n in trees},
         "ratio_b_over_a": round(statistics.median(b) / statistics.median(a), 4),
-        "ratio_95ci": [round(low, 4), round(high, 4)], "runs": runs,
+        "ratio_95ci": [round(low, 4), round(high, 4)],
+        "median_cpu_ms_per_request": {n: statistics.median(r["server_cpu_ms_per_request"] for r in runs[n])
+                                      for n in trees},
+        "cpu_ratio_b_over_a": round(statistics.median(cpu_b) / statistics.median(cpu_a), 4),
+        "cpu_ratio_95ci": [round(cpu_low, 4), round(cpu_high, 4)], "runs": runs,
         "machine": {"cpus": os.cpu_count()}, "date": time.strftime("%Y-%m-%d"),
     }
     out = RESULTS / f"ab-home-{args.backend}-c{args.connections}.json"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
+from stoa.store.schema import mutes
 from tests.helpers import User, drain, sign_up
 
 
@@ -165,6 +168,31 @@ async def test_block_and_mute(client: httpx.AsyncClient) -> None:
     status = await post(client, alice, "bob cannot see this")
     assert (await client.get(f"/api/v1/statuses/{status['id']}", headers=bob.headers)).status_code == 404
     assert (await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=bob.headers)).json() == []
+
+
+async def test_mutes_hide_posts_and_boosts_from_home_until_they_end(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = [await sign_up(client, n) for n in ("alice", "bob", "carol")]
+    for followed in (alice, carol):
+        await client.post(f"/api/v1/accounts/{followed.id}/follow", headers=bob.headers)
+    own = await post(client, alice, "alice's own words")
+    carols = await post(client, carol, "carol speaks")
+    boost = (await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=alice.headers)).json()
+    await drain(client)
+    assert set(await home_ids(client, bob)) == {own["id"], carols["id"], boost["id"]}
+
+    await client.post(f"/api/v1/accounts/{carol.id}/mute", headers=bob.headers)
+    assert await home_ids(client, bob) == [own["id"]]  # carol's post and alice's boost of it are gone
+    assert (await client.get(f"/api/v1/statuses/{carols['id']}", headers=bob.headers)).status_code == 200
+
+    muted_for_a_while = await client.post(f"/api/v1/accounts/{alice.id}/mute", headers=bob.headers,
+                                          data={"duration": "3600"})
+    assert muted_for_a_while.json()["muting"] is True
+    assert await home_ids(client, bob) == []
+    db = client.app.state.store.db  # type: ignore[attr-defined]
+    async with db.write() as conn:  # the hour passes
+        await conn.execute(mutes.update().where(mutes.c.target_account_id == int(alice.id))
+                           .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert await home_ids(client, bob) == [own["id"]]
 
 
 async def test_public_and_tag_timelines_paginate(client: httpx.AsyncClient) -> None:

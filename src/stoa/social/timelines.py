@@ -12,7 +12,7 @@ from stoa.core.context import Context
 from stoa.core.errors import NotFound
 from stoa.social.paging import Page
 from stoa.social.relationships import blocked_between, is_following
-from stoa.social.views import StatusView, ordered
+from stoa.social.views import StatusView, mute_in_force, ordered
 from stoa.store.database import Connection, Database
 from stoa.store.schema import (
     accounts,
@@ -56,21 +56,8 @@ async def hidden_accounts(conn: Connection, viewer_id: int | None) -> set[int]:
     if viewer_id is None:
         return set()
     now = datetime.now(UTC)
-    hidden: set[int] = set()
-    for row in await conn.execute(HIDDEN_ACCOUNTS, {"viewer": viewer_id}):
-        expires = row.expires
-        if isinstance(expires, str):  # SQLite returns a UNION's datetimes as text
-            expires = datetime.fromisoformat(expires)
-        if expires is None or (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > now:
-            hidden.add(int(row.other))
-    return hidden
-
-
-def _without_hidden(views: list[StatusView], hidden: set[int]) -> list[StatusView]:
-    if not hidden:
-        return views
-    return [v for v in views if v.account.id not in hidden
-            and (v.reblog is None or v.reblog.account.id not in hidden)]
+    return {int(row.other) for row in await conn.execute(HIDDEN_ACCOUNTS, {"viewer": viewer_id})
+            if mute_in_force(row.expires, now)}
 
 
 async def home_holders(db: Database, status_id: int, account_ids: set[int]) -> set[int]:
@@ -87,8 +74,8 @@ async def home(ctx: Context, viewer_id: int, page: Page) -> list[StatusView]:
         params.update({k: v for k, v in (("max_id", page.max_id), ("since_id", page.since_id),
                                          ("min_id", page.min_id)) if v is not None})
         ids = page.newest_first([int(x) for x in (await conn.execute(query, params)).scalars()])
-        views = await ordered(conn, viewer_id, ids)
-        return _without_hidden(views, await hidden_accounts(conn, viewer_id))
+        # Blocks either way are the visibility rule's; mutes hide posts and boosts from home too.
+        return await ordered(conn, viewer_id, ids, hide_muted=True)
 
 
 async def public(ctx: Context, viewer_id: int | None, page: Page, local: bool = False,

@@ -8,9 +8,10 @@ it) with a fixed number of queries however long the page is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, exists, literal, null, select, union_all
+from sqlalchemy import BigInteger, any_, bindparam, cast, exists, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from stoa.core.context import Context
@@ -26,6 +27,7 @@ from stoa.store.schema import (
     follows,
     media_attachments,
     mentions,
+    mutes,
     pins,
     status_tags,
     statuses,
@@ -77,21 +79,26 @@ def _build(array_ids: bool) -> _Statements:
         media=select(media_attachments).where(among(media_attachments.c.status_id)).order_by(media_attachments.c.id),
         accounts=select(accounts).where(among(accounts.c.id)),
         viewer_state=union_all(
-            select(literal("f").label("kind"), favourites.c.status_id.label("sid")).where(
+            select(literal("f").label("kind"), favourites.c.status_id.label("sid"),
+                   cast(null(), mutes.c.expires_at.type).label("expires")).where(
                 favourites.c.account_id == viewer, among(favourites.c.status_id)),
-            select(literal("b"), bookmarks.c.status_id).where(bookmarks.c.account_id == viewer,
-                                                              among(bookmarks.c.status_id)),
-            select(literal("r"), statuses.c.reblog_of_id).where(
+            select(literal("b"), bookmarks.c.status_id, null()).where(bookmarks.c.account_id == viewer,
+                                                                      among(bookmarks.c.status_id)),
+            select(literal("r"), statuses.c.reblog_of_id, null()).where(
                 statuses.c.account_id == viewer, among(statuses.c.reblog_of_id), statuses.c.deleted_at.is_(None)),
-            select(literal("p"), pins.c.status_id).where(pins.c.account_id == viewer, among(pins.c.status_id)),
-            # What the visibility rule needs about the page's authors, in the same round trip: blocks
-            # either way, and whom the viewer follows (``sid`` holds an account id in these rows).
-            select(literal("x"), blocks.c.target_account_id).where(blocks.c.account_id == viewer,
-                                                                   among(blocks.c.target_account_id, "authors")),
-            select(literal("x"), blocks.c.account_id).where(blocks.c.target_account_id == viewer,
-                                                            among(blocks.c.account_id, "authors")),
-            select(literal("o"), follows.c.target_account_id).where(follows.c.account_id == viewer,
-                                                                    among(follows.c.target_account_id, "authors")),
+            select(literal("p"), pins.c.status_id, null()).where(pins.c.account_id == viewer, among(pins.c.status_id)),
+            # What the visibility rule needs about the page's authors, in the same round trip (``sid``
+            # holds an account id in these rows): blocks either way; whom the viewer follows, asked only
+            # about the authors of followers-only posts; and mutes, which timelines that hide muted
+            # accounts would otherwise ask for in a query of their own.
+            select(literal("x"), blocks.c.target_account_id, null()).where(
+                blocks.c.account_id == viewer, among(blocks.c.target_account_id, "authors")),
+            select(literal("x"), blocks.c.account_id, null()).where(
+                blocks.c.target_account_id == viewer, among(blocks.c.account_id, "authors")),
+            select(literal("o"), follows.c.target_account_id, null()).where(
+                follows.c.account_id == viewer, among(follows.c.target_account_id, "followers_only_authors")),
+            select(literal("u"), mutes.c.target_account_id, mutes.c.expires_at).where(
+                mutes.c.account_id == viewer, among(mutes.c.target_account_id, "authors")),
         ),
     )
 
@@ -138,8 +145,11 @@ async def _load_apps(conn: Connection, app_ids: set[int]) -> dict[int, Any]:
     return {i: _app_names[i] for i in app_ids if i in _app_names}
 
 
-async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int]) -> dict[int, StatusView]:
-    """Views for ``ids`` (deleted or missing ones are left out), in four queries whatever the page size."""
+async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int], *,
+                        hide_muted: bool = False) -> dict[int, StatusView]:
+    """Views for ``ids`` that the viewer may see (deleted, missing and hidden ones are left out), in
+    at most five queries whatever the page size. ``hide_muted`` also leaves out posts and boosts by
+    accounts the viewer mutes, as the home timeline does."""
     if not ids:
         return {}
     rows = {int(r.id): r for r in await conn.execute(_statements(conn).load_statuses, {"ids": ids})}
@@ -175,14 +185,15 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
             if view is not None:
                 view.media.append(media)
 
-    blocked: set[int] = set()
-    followed: set[int] = set()
+    facts = _ViewerFacts()
     if viewer_id is not None and views:
-        blocked, followed = await _mark_viewer_state(conn, viewer_id, views)
+        facts = await _mark_viewer_state(conn, viewer_id, views)
     # Who a post mentions matters only to followers-only and direct posts: not built for the others.
     visible = {sid for sid, view in views.items()
                if may_see(viewer_id, view.row, view.account,
-                          () if view.row.visibility in OPEN else {int(m.id) for m in view.mentions}, blocked, followed)}
+                          () if view.row.visibility in OPEN else {int(m.id) for m in view.mentions},
+                          facts.blocked, facts.followed)
+               and not (hide_muted and int(view.row.account_id) in facts.muted)}
 
     result: dict[int, StatusView] = {}
     for sid in ids:
@@ -198,26 +209,48 @@ async def load_statuses(conn: Connection, viewer_id: int | None, ids: list[int])
     return result
 
 
-async def _mark_viewer_state(conn: Connection, viewer_id: int,
-                             views: dict[int, StatusView]) -> tuple[set[int], set[int]]:
+def mute_in_force(expires: Any, now: datetime) -> bool:
+    """Whether a mute with this expiry still holds (SQLite returns a UNION's datetimes as text)."""
+    if expires is None:
+        return True
+    if isinstance(expires, str):
+        expires = datetime.fromisoformat(expires)
+    return bool((expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > now)
+
+
+@dataclass(frozen=True)
+class _ViewerFacts:
+    """What the visibility rule and the mute filter need to know about the page's authors."""
+
+    blocked: set[int] = field(default_factory=set)  # blocking or blocked by the viewer
+    followed: set[int] = field(default_factory=set)  # followed by the viewer (authors of followers-only posts)
+    muted: set[int] = field(default_factory=set)  # muted by the viewer, mutes in force
+
+
+async def _mark_viewer_state(conn: Connection, viewer_id: int, views: dict[int, StatusView]) -> _ViewerFacts:
     """What the viewer did with each post (favourited, bookmarked, boosted, pinned), in one query that
-    also returns the authors blocked either way and those the viewer follows."""
-    marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set(), "x": set(), "o": set()}
-    authors = list({int(v.row.account_id) for v in views.values()} - {viewer_id})
+    also returns what the viewer's relationships with the page's authors are."""
+    marked: dict[str, set[int]] = {"f": set(), "b": set(), "r": set(), "p": set(), "x": set(), "o": set(), "u": set()}
+    authors = {int(v.row.account_id) for v in views.values()} - {viewer_id}
+    followers_only = {int(v.row.account_id) for v in views.values() if v.row.visibility == "private"} - {viewer_id}
+    now = datetime.now(UTC)
     for row in await conn.execute(_statements(conn).viewer_state,
-                                  {"viewer": viewer_id, "ids": list(views), "authors": authors}):
-        marked[row.kind].add(int(row.sid))
+                                  {"viewer": viewer_id, "ids": list(views), "authors": list(authors),
+                                   "followers_only_authors": list(followers_only)}):
+        if row.kind != "u" or mute_in_force(row.expires, now):
+            marked[row.kind].add(int(row.sid))
     for sid, view in views.items():
         view.favourited = sid in marked["f"]
         view.bookmarked = sid in marked["b"]
         view.reblogged = sid in marked["r"]
         if view.row.account_id == viewer_id:
             view.pinned = sid in marked["p"]
-    return marked["x"], marked["o"]
+    return _ViewerFacts(blocked=marked["x"], followed=marked["o"], muted=marked["u"])
 
 
-async def ordered(conn: Connection, viewer_id: int | None, ids: list[int]) -> list[StatusView]:
-    loaded = await load_statuses(conn, viewer_id, ids)
+async def ordered(conn: Connection, viewer_id: int | None, ids: list[int], *,
+                  hide_muted: bool = False) -> list[StatusView]:
+    loaded = await load_statuses(conn, viewer_id, ids, hide_muted=hide_muted)
     return [loaded[i] for i in ids if i in loaded]
 
 
