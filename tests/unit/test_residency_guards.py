@@ -122,6 +122,54 @@ def test_residency_check_finds_rows_that_got_past(settings: Settings, monkeypatc
     upgrade(settings)  # the next migration re-arms the guard it lost
 
 
+async def _guard_statements(settings: Settings) -> list[str]:
+    """The statements one re-arming of the guards runs."""
+    from sqlalchemy import event, pool
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(settings.resolved_database_url, poolclass=pool.NullPool)
+    ran: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: ran.append(statement))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(guards.install)
+    finally:
+        await engine.dispose()
+    return [statement for statement in ran if statement.split()[0] in ("CREATE", "DROP", "COMMENT")]
+
+
+def test_a_server_starting_leaves_guarded_tables_to_the_servers_answering(settings: Settings) -> None:
+    """Re-arming the guards on every start would take an exclusive lock on every private table while
+    other servers read them: guards already in place are left alone, a lost one is put back."""
+    assert asyncio.run(_guard_statements(settings)) == []
+
+    async def start_while_a_reader_is_in_a_transaction() -> None:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.read() as conn:
+                await conn.execute(text("SELECT count(*) FROM home_feed"))  # holds its lock until the end
+                await asyncio.wait_for(asyncio.to_thread(upgrade, settings), timeout=60)
+        finally:
+            await db.dispose()
+
+    asyncio.run(start_while_a_reader_is_in_a_transaction())
+
+    async def lose_a_guard() -> None:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.write() as conn:
+                await conn.execute(text("DROP TRIGGER residency_bookmarks_insert" if db.is_sqlite
+                                        else "DROP TRIGGER residency_guard_insert ON bookmarks"))
+        finally:
+            await db.dispose()
+
+    asyncio.run(lose_a_guard())
+    rearmed = asyncio.run(_guard_statements(settings))
+    assert rearmed and all("bookmarks" in statement for statement in rearmed)
+    assert asyncio.run(_guard_statements(settings)) == []
+
+
 def test_a_database_cannot_change_region(settings: Settings) -> None:
     with pytest.raises(guards.WrongRegion, match="belongs to region 'local'"):
         upgrade(settings.model_copy(update={"region": "eu"}))

@@ -16,6 +16,7 @@ with triggers disabled): it is what ``stoa residency check`` runs.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,12 +83,56 @@ def claim_region(conn: SyncConnection, region: str) -> None:
 
 
 def install(conn: SyncConnection) -> None:
-    """(Re)create the guard trigger of every rule. Idempotent; run after every migration."""
+    """Create or bring up to date the guard triggers of every rule. Idempotent; run after every migration.
+
+    A guard already in place as this version would write it is left alone: dropping and recreating a
+    trigger takes an exclusive lock on its table, so re-arming every guard whenever a server starts
+    would stall (or deadlock with) the requests other servers are answering from those tables.
+    """
     sqlite = conn.dialect.name == "sqlite"
+    current = _sqlite_triggers(conn) if sqlite else _postgres_guards(conn)
     for rule in rules():
         statements = _sqlite_guard(rule) if sqlite else _postgres_guard(rule)
+        if _in_place(rule, statements, current, sqlite):
+            continue
         for statement in statements:
             conn.execute(text(statement))
+
+
+def _fingerprint(statements: list[str]) -> str:
+    return "stoa residency guard " + hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
+
+
+def _in_place(rule: Rule, statements: list[str], current: dict[str, str | None], sqlite: bool) -> bool:
+    """Whether the database already holds exactly this rule's guard (SQLite keeps each trigger's text;
+    on PostgreSQL the guard function carries a fingerprint of everything installed with it)."""
+    if sqlite:
+        wanted = {statement.split()[2]: statement for statement in statements if statement.startswith("CREATE")}
+        return all(current.get(name) == sql for name, sql in wanted.items())
+    triggers = [f"{rule.table}.residency_guard_{event}" for event in ("insert", "update")]
+    installed_with = [statement for statement in statements if not statement.startswith("COMMENT")]
+    return (current.get(f"function:stoa_residency_{rule.table}") == _fingerprint(installed_with)
+            and all(name in current for name in triggers) and f"{rule.table}.residency_guard" not in current)
+
+
+def _sqlite_triggers(conn: SyncConnection) -> dict[str, str | None]:
+    rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    return {str(name): sql for name, sql in rows}
+
+
+def _postgres_guards(conn: SyncConnection) -> dict[str, str | None]:
+    """The guard functions (with their fingerprints) and triggers in this schema, by name."""
+    found: dict[str, str | None] = {}
+    for name, comment in conn.execute(text(
+            "SELECT p.proname, obj_description(p.oid, 'pg_proc') FROM pg_proc p "
+            "WHERE p.pronamespace = current_schema()::regnamespace AND p.proname LIKE 'stoa_residency_%'")):
+        found[f"function:{name}"] = comment
+    for table, trigger in conn.execute(text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace "
+            "AND t.tgname LIKE 'residency_guard%'")):
+        found[f"{table}.{trigger}"] = None
+    return found
 
 
 def _sqlite_guard(rule: Rule) -> list[str]:
@@ -131,7 +176,7 @@ END $$""",
         out.append(f"DROP TRIGGER IF EXISTS {name} ON {rule.table}")
         out.append(f"CREATE TRIGGER {name} AFTER {event} ON {rule.table} REFERENCING NEW TABLE AS stoa_new_rows "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
-    return out
+    return [*out, f"COMMENT ON FUNCTION {function}() IS '{_fingerprint(out)}'"]
 
 
 def installed(conn: SyncConnection) -> set[str]:
