@@ -2,6 +2,7 @@
 import { LocationProvider, Route, Router, useLocation } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
 
+import { useLive } from "./components/liveNotifications";
 import { useMe } from "./components/me";
 import { useT } from "./i18n";
 import { profilePath } from "./routes";
@@ -11,13 +12,16 @@ import { ForYou } from "./views/ForYou";
 import { Home } from "./views/Home";
 import { NotBuilt } from "./views/NotBuilt";
 import { NotFound } from "./views/NotFound";
+import { Notifications } from "./views/Notifications";
 import { OAuthCallback } from "./views/OAuthCallback";
 import { Profile } from "./views/Profile";
+import { Search } from "./views/Search";
 import { Settings } from "./views/Settings";
 import { SignIn } from "./views/SignIn";
 import { SignUp } from "./views/SignUp";
 import { StatusPage } from "./views/StatusPage";
 import { Tag } from "./views/Tag";
+import { Transparency } from "./views/Transparency";
 
 /** Links to server paths (the API, OAuth, media files) are left to the browser: they are not app pages. */
 const APP_LINKS = /^\/(?!api\/|oauth\/|media\/|static\/|assets\/|\.well-known\/|metrics|health)/;
@@ -26,18 +30,38 @@ interface NavLinkProps {
   href: string;
   icon: string;
   label: string;
-  /** Not on the phone's bottom bar, which has room for six. */
+  /** Not on the phone's bottom bar, which has room for seven. */
   wideOnly?: boolean;
+  /** A count shown on the icon (unread notifications); its words are part of the link's name. */
+  badge?: { count: number; words: string } | null;
+  /** Shown instead of the label on the phone's bottom bar, where the label would not fit. */
+  short?: string;
 }
 
-function NavLink({ href, icon, label, wideOnly = false }: NavLinkProps) {
+function NavLink({ href, icon, label, wideOnly = false, badge = null, short }: NavLinkProps) {
   const { path } = useLocation();
   const current = href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
   return (
     <a href={href} class={wideOnly ? "nav-link wide-only" : "nav-link"} aria-current={current ? "page" : undefined}>
-      <span class="nav-icon" aria-hidden="true">{icon}</span>
-      <span class="nav-label">{label}</span>
+      <span class="nav-icon" aria-hidden="true">
+        {icon}{badge && badge.count > 0 && <span class="nav-badge">{badge.count > 40 ? "40+" : badge.count}</span>}
+      </span>
+      {short ? (
+        <span class="nav-label">
+          <span class="label-wide">{label}</span><span class="label-short" aria-hidden="true">{short}</span>
+        </span>
+      ) : <span class="nav-label">{label}</span>}
+      {badge && badge.count > 0 && <span class="visually-hidden">, {badge.words}</span>}
     </a>
+  );
+}
+
+function NotificationsLink() {
+  const t = useT();
+  const live = useLive();
+  return (
+    <NavLink href="/notifications" icon="◔" label={t("nav.notifications")} short={t("notifications.navShort")}
+             badge={{ count: live.unread, words: t("notifications.unread", { count: live.unread }) }} />
   );
 }
 
@@ -53,10 +77,12 @@ function Navigation() {
       <NavLink href="/for-you" icon="▶" label={t("nav.forYou")} />
       <NavLink href="/explore" icon="◎" label={t("nav.explore")} />
       {me && <NavLink href="/compose" icon="✎" label={t("nav.compose")} />}
-      {me && <NavLink href="/notifications" icon="◔" label={t("nav.notifications")} wideOnly />}
+      {me && <NotificationsLink />}
+      <NavLink href="/search" icon="⌕" label={t("nav.search")} wideOnly />
       {me ? <NavLink href={profilePath(me.acct)} icon="☺" label={t("nav.profile")} />
         : <NavLink href="/sign-in" icon="→" label={t("nav.signIn")} />}
       <NavLink href="/settings" icon="⚙" label={t("nav.settings")} />
+      <NavLink href="/transparency" icon="⛨" label={t("nav.transparency")} wideOnly />
     </nav>
   );
 }
@@ -76,10 +102,7 @@ function OfflineBanner() {
   return online ? null : <p class="offline" role="status">{t("app.offline")}</p>;
 }
 
-const Notifications = () => <NotBuilt what={useT()("nav.notifications")} />;
 const Messages = () => <NotBuilt what={useT()("nav.messages")} />;
-const Search = () => <NotBuilt what={useT()("nav.search")} />;
-const Transparency = () => <NotBuilt what={useT()("nav.transparency")} />;
 
 /** After a navigation: start at the top, and move focus to the new page for screen readers. */
 function onRouteChange(): void {
