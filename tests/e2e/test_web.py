@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,7 +199,8 @@ def test_no_serious_accessibility_problem_on_any_view(demo: LiveServer, browser:
     post = api(demo, token, f"/api/v1/accounts/{status['id']}/statuses?limit=1").json()[0]
     views = {"welcome": "/", "sign-up": "/sign-up", "sign-in": "/sign-in", "not-found": "/nowhere"}
     signed_in = {"home": "/", "for-you": "/for-you", "profile": "/@demo", "post": f"/@demo/{post['id']}",
-                 "explore": "/explore", "settings": "/settings"}
+                 "explore": "/explore", "settings": "/settings", "notifications": "/notifications",
+                 "search": "/search?q=demo", "transparency": "/transparency"}
     problems: dict[str, list[str]] = {}
     with screenshot_on_failure(page, f"axe-{screen}-{time.strftime('%H%M%S')}"):
         for name, path in [*views.items(), ("sign in", ""), *signed_in.items()]:
@@ -230,3 +232,130 @@ def test_the_app_speaks_the_browsers_language(demo: LiveServer, browser: Browser
         expect(page.get_by_role("navigation").get_by_role("link", name=sign_in)).to_be_visible()
         assert page.evaluate("document.documentElement.lang") == locale[:2]
     context.close()
+
+
+def as_person(browser: Browser, server: LiveServer, token: str, screen: str = "phone") -> tuple[Page, list[str]]:
+    """A page signed in with `token` (made through the API), collecting page and console errors."""
+    context = browser.new_context(viewport=SCREENS[screen], locale="en-GB")  # type: ignore[arg-type]
+    context.add_init_script(f"localStorage.setItem('stoa.token', {token!r})")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(f"{message.text} {message.location.get('url')}")
+            if message.type == "error" else None)
+    return page, problems
+
+
+def post_as(server: LiveServer, token: str, path: str, **data: str) -> httpx.Response:
+    answer = httpx.post(f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, data=data, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def test_notifications_arrive_live_and_search_finds_people_and_hashtags(demo: LiveServer, browser: Browser) -> None:
+    me, fan, other = (signed_up(demo, name) for name in ("notified", "fan_one", "fan_two"))
+    mine = post_as(demo, me, "/api/v1/statuses", status="A post to like #viewsearch").json()
+    page, problems = as_person(browser, demo, me)
+    with screenshot_on_failure(page, f"notifications-{time.strftime('%H%M%S')}"):
+        # Someone follows while the page is open: it appears without a reload.
+        page.goto(demo.url + "/notifications")
+        expect(page.get_by_text("New notifications appear here as they arrive.")).to_be_visible()
+        expect(page.get_by_text("Nothing yet.", exact=False)).to_be_visible()
+        my_id = api(demo, me, "/api/v1/accounts/verify_credentials").json()["id"]
+        post_as(demo, fan, f"/api/v1/accounts/{my_id}/follow")
+        listed = page.get_by_role("list", name="Notifications")
+        expect(listed.get_by_role("listitem").first).to_contain_text("fan_one followed you")
+
+        # Elsewhere in the app, a like raises the unread badge; opening the list clears it and saves the marker.
+        page.get_by_role("link", name="Explore").click()
+        post_as(demo, fan, f"/api/v1/statuses/{mine['id']}/favourite")
+        link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts")  # the phone's label
+        expect(link).to_have_accessible_description("1 unread")
+        expect(link.locator(".nav-badge")).to_have_text("1")
+        link.click()
+        first = listed.get_by_role("listitem").first
+        expect(first).to_contain_text("fan_one liked your post")
+        expect(first.get_by_text("New", exact=True)).to_be_visible()
+        expect(link.locator(".nav-badge")).to_have_count(0)
+        newest = api(demo, me, "/api/v1/notifications?limit=1").json()[0]["id"]
+        eventually(lambda: api(demo, me, "/api/v1/markers?timeline[]=notifications").json()
+                   .get("notifications", {}).get("last_read_id") == newest)
+
+        # A second like of the same post joins the same line, live.
+        post_as(demo, other, f"/api/v1/statuses/{mine['id']}/favourite")
+        expect(first).to_contain_text("fan_two and fan_one liked your post")
+        expect(listed.get_by_role("listitem")).to_have_count(2)
+
+        # Dismiss the follow; Mentions has none.
+        page.get_by_role("button", name="Dismiss: fan_one followed you").click()
+        expect(listed.get_by_role("listitem")).to_have_count(1)
+        assert all(n["type"] != "follow" for n in api(demo, me, "/api/v1/notifications").json())
+        page.get_by_role("link", name="Mentions").click()
+        expect(page.get_by_text("No one has mentioned you yet.")).to_be_visible()
+
+        # Search: a person as they are typed, then the hashtag tab by keyboard.
+        page.goto(demo.url + "/search")
+        page.get_by_role("searchbox", name="Search people, hashtags and posts").fill("fan_o")
+        expect(page).to_have_url(re.compile(r"/search\?q=fan_o$"))
+        panel = page.get_by_role("tabpanel")
+        expect(panel.get_by_role("link", name=re.compile("fan_one"))).to_have_attribute("href", "/@fan_one")
+        page.get_by_role("searchbox").fill("#viewsea")
+        expect(page.get_by_role("tab", name="Hashtags 1")).to_be_visible()
+        people = page.get_by_role("tab", name=re.compile("People"))
+        expect(people).to_have_attribute("aria-selected", "true")
+        people.focus()
+        page.keyboard.press("ArrowRight")
+        expect(page.get_by_role("tab", name=re.compile("Hashtags"))).to_be_focused()
+        expect(panel.get_by_role("link", name="#viewsearch")).to_have_attribute("href", "/tags/viewsearch")
+        page.get_by_role("searchbox").fill("zzzz-nothing-like-this")
+        expect(panel).to_contain_text("Nothing found for “zzzz-nothing-like-this”")
+    assert problems == [], problems
+    page.context.close()
+
+
+def test_settings_unmute_unblock_export_transparency_and_erase(demo: LiveServer, browser: Browser) -> None:
+    me = signed_up(demo, "data_rights")
+    targets = {name: api(demo, signed_up(demo, name), "/api/v1/accounts/verify_credentials").json()["id"]
+               for name in ("muted_one", "blocked_one")}
+    post_as(demo, me, f"/api/v1/accounts/{targets['muted_one']}/mute")
+    post_as(demo, me, f"/api/v1/accounts/{targets['blocked_one']}/block")
+    page, problems = as_person(browser, demo, me)
+    with screenshot_on_failure(page, f"settings-{time.strftime('%H%M%S')}"):
+        page.goto(demo.url + "/settings")
+        expect(page.get_by_text('stored in the region “local”', exact=False)).to_be_visible()
+        page.get_by_role("button", name="Unmute @muted_one").click()
+        expect(page.get_by_text("You have not muted anyone.")).to_be_visible()
+        page.get_by_role("button", name="Unblock @blocked_one").click()
+        expect(page.get_by_text("You have not blocked anyone.")).to_be_visible()
+        assert api(demo, me, "/api/v1/mutes").json() == [] and api(demo, me, "/api/v1/blocks").json() == []
+
+        # Download my data: the password asked again, and the browser saves a zip.
+        page.get_by_label("Your password").first.fill(PASSWORD)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download my data").click()
+        saved = download.value.path()
+        assert download.value.suggested_filename.endswith(".zip")
+        with zipfile.ZipFile(saved) as archive:
+            assert "manifest.json" in archive.namelist()
+        expect(page.get_by_text("Your download has started")).to_be_visible()
+
+        # Transparency: the signed head, checked here, and the export among the entries about me.
+        page.goto(demo.url + "/transparency")
+        expect(page.get_by_text(re.compile(r"The log holds \d+ entr"))).to_be_visible()
+        expect(page.get_by_text("this state of the log carries a valid signature", exact=False)).to_be_visible()
+        entry = page.locator(".log-entry").filter(has_text="Your data was downloaded")
+        expect(entry).to_contain_text("this entry is part of the signed log")
+
+        # Erase, with the password and a clear confirmation: signed out, and the account is gone.
+        page.goto(demo.url + "/settings")
+        erase = page.get_by_role("button", name="Erase my account")
+        page.locator("#erase-password").fill(PASSWORD)
+        expect(erase).to_be_disabled()
+        page.get_by_label(re.compile("I understand")).check()
+        erase.click()
+        expect(page.get_by_text("Your account has been erased and you are signed out.")).to_be_visible()
+        assert page.evaluate("localStorage.getItem('stoa.token')") is None
+        assert api(demo, me, "/api/v1/accounts/verify_credentials").status_code == 401
+        assert httpx.get(f"{demo.url}/api/v1/accounts/lookup?acct=data_rights", timeout=30).status_code == 404
+    assert problems == [], problems
+    page.context.close()

@@ -32,26 +32,30 @@ interface NavLinkProps {
   label: string;
   /** Not on the phone's bottom bar, which has room for seven. */
   wideOnly?: boolean;
-  /** A count shown on the icon (unread notifications); its words are part of the link's name. */
+  /** A count shown on the icon (unread notifications); its words describe the link. */
   badge?: { count: number; words: string } | null;
-  /** Shown instead of the label on the phone's bottom bar, where the label would not fit. */
+  /** Shown instead of the label on the phone's bottom bar, where the label would not fit (and then it is the
+   * link's name: what is read is what is seen). */
   short?: string;
 }
 
 function NavLink({ href, icon, label, wideOnly = false, badge = null, short }: NavLinkProps) {
   const { path } = useLocation();
   const current = href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
+  const unread = badge && badge.count > 0 ? badge : null;
+  const described = `${href.slice(1)}-badge`;
   return (
-    <a href={href} class={wideOnly ? "nav-link wide-only" : "nav-link"} aria-current={current ? "page" : undefined}>
+    <a href={href} class={wideOnly ? "nav-link wide-only" : "nav-link"} aria-current={current ? "page" : undefined}
+       aria-describedby={unread ? described : undefined}>
       <span class="nav-icon" aria-hidden="true">
-        {icon}{badge && badge.count > 0 && <span class="nav-badge">{badge.count > 40 ? "40+" : badge.count}</span>}
+        {icon}{unread && <span class="nav-badge">{unread.count > 40 ? "40+" : unread.count}</span>}
       </span>
       {short ? (
         <span class="nav-label">
-          <span class="label-wide">{label}</span><span class="label-short" aria-hidden="true">{short}</span>
+          <span class="label-wide">{label}</span><span class="label-short">{short}</span>
         </span>
       ) : <span class="nav-label">{label}</span>}
-      {badge && badge.count > 0 && <span class="visually-hidden">, {badge.words}</span>}
+      {unread && <span id={described} hidden>{unread.words}</span>}
     </a>
   );
 }
@@ -82,7 +86,7 @@ function Navigation() {
       {me ? <NavLink href={profilePath(me.acct)} icon="☺" label={t("nav.profile")} />
         : <NavLink href="/sign-in" icon="→" label={t("nav.signIn")} />}
       <NavLink href="/settings" icon="⚙" label={t("nav.settings")} />
-      <NavLink href="/transparency" icon="⛨" label={t("nav.transparency")} wideOnly />
+      <NavLink href="/transparency" icon="◈" label={t("nav.transparency")} wideOnly />
     </nav>
   );
 }

@@ -19,6 +19,7 @@ interface Live {
 
 let live: Live = { unread: 0, lastReadId: null, connected: false };
 let client: mastodon.streaming.Client | null = null;
+let subscription: mastodon.streaming.Subscription | null = null;
 const stateListeners = new Set<(state: Live) => void>();
 const arrivals = new Set<(notification: Notification) => void>();
 
@@ -47,13 +48,16 @@ async function listen(subscription: mastodon.streaming.Subscription): Promise<vo
 }
 
 function connect(token: string | null): void {
+  subscription?.unsubscribe(); // while the socket is still open: closing first leaves it nothing to send on
   client?.close();
   client = null;
+  subscription = null;
   update({ unread: 0, lastReadId: null, connected: false });
   if (!token) return;
   const opened = createStreamingAPIClient({ streamingApiUrl: location.origin.replace(/^http/, "ws"), accessToken: token });
   client = opened;
-  listen(opened.user.notification.subscribe()).catch(() => undefined); // closed on sign-out
+  subscription = opened.user.notification.subscribe();
+  listen(subscription).catch(() => undefined); // closed on sign-out
   // The socket is open once `prepare` answers; what came before it is counted from the list.
   opened.prepare()
     .then(() => countUnread())
@@ -95,4 +99,22 @@ export async function markRead(id: string): Promise<void> {
   if (!isNewer(id, live.lastReadId)) return;
   update({ lastReadId: id, unread: 0 });
   await masto().v1.markers.create({ notifications: { lastReadId: id } });
+}
+
+/** How long closing waits for a socket still opening (the server may be unreachable). */
+const OPENING_WAIT_MS = 3000;
+
+/**
+ * Close the stream before something that ends the session on the server (signing out, erasing the
+ * account), so it does not come back with a token that no longer works. A socket still opening cannot be
+ * closed from here (masto.js holds it), so this waits for it to open first. Answers how to open it again.
+ */
+export async function closeLive(): Promise<() => void> {
+  const opening = client?.prepare();
+  if (opening) {
+    await Promise.race([opening.catch(() => undefined),
+                        new Promise((resolve) => setTimeout(resolve, OPENING_WAIT_MS))]);
+  }
+  connect(null);
+  return () => connect(currentToken());
 }

@@ -36,6 +36,8 @@ export function Search() {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
   const asked = useRef(0);
+  const shownKind = useRef(kind); // read when the pause ends: a tab chosen meanwhile stays chosen
+  shownKind.current = kind;
 
   async function run(text: string) {
     const mine = ++asked.current; // an answer to an older query is dropped
@@ -65,7 +67,7 @@ export function Search() {
 
   useEffect(() => {
     if (typed.trim() === q) return;
-    const timer = setTimeout(() => route(searchPath(typed.trim(), kind), true), PAUSE_MS);
+    const timer = setTimeout(() => route(searchPath(typed.trim(), shownKind.current), true), PAUSE_MS);
     return () => clearTimeout(timer);
   }, [typed]);
 
@@ -122,7 +124,7 @@ function Results({ q, kind, results, loading, error, onKind, onRetry }: ResultsP
           <button key={k} ref={(el) => { tabs.current[i] = el; }} type="button" role="tab" id={`search-tab-${k}`}
                   aria-selected={k === kind} aria-controls="search-panel" tabIndex={k === kind ? 0 : -1}
                   onClick={() => onKind(k)}>
-            {labels[k]}{results && <span class="tab-count">{results[k].length}</span>}
+            {labels[k]}{results && <> <span class="tab-count">{results[k].length}</span></>}
           </button>
         ))}
       </div>

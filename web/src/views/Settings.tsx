@@ -7,6 +7,7 @@ import { useLocation } from "preact-iso";
 
 import { signOut } from "../api/session";
 import { errorText } from "../components/ErrorNotice";
+import { closeLive } from "../components/liveNotifications";
 import { useMe } from "../components/me";
 import { chooseLanguage, chosenLanguage, type Language, LANGUAGES, useT } from "../i18n";
 import { DataSettings } from "./settings/DataSettings";
@@ -57,6 +58,7 @@ export function Settings() {
   async function leave() {
     setProblem(null);
     try {
+      await closeLive();
       await signOut();
       route("/", true);
     } catch (error) {

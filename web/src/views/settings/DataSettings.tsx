@@ -6,6 +6,7 @@ import type { Account } from "../../api/mastodon";
 import { signOut } from "../../api/session";
 import { homeRegion } from "../../api/transparency";
 import { errorText } from "../../components/ErrorNotice";
+import { closeLive } from "../../components/liveNotifications";
 import { useT } from "../../i18n";
 
 export function DataSettings({ me, onErased }: { me: Account; onErased: () => void }) {
@@ -77,9 +78,11 @@ function Erase({ onErased }: { onErased: () => void }) {
     event.preventDefault();
     setProblem(null);
     setBusy(true);
+    const reopen = await closeLive();
     try {
       await eraseAccount(password);
     } catch (error) {
+      reopen();
       setProblem(errorText(error));
       setBusy(false);
       return;
