@@ -219,7 +219,7 @@ export const en = {
     personalisedHint: "ranked from what you do here: likes, boosts, replies, follows and time on posts.",
     noneHint: "the same feed for everyone, popular and recent posts: nothing about you is used.",
     labels: "Labelled posts",
-    hideLabel: "Hide posts labelled as {{meaning}}",
+    hideLabel: "Hide from For You: posts {{meaning}}",
   },
   signals: {
     title: "What For You knows about you",

@@ -220,7 +220,7 @@ export const fr: Catalogue = {
     personalisedHint: "classé selon ce que vous faites ici : j'aime, partages, réponses, abonnements et temps passé sur les publications.",
     noneHint: "le même fil pour tout le monde, publications populaires et récentes : rien sur vous n'est utilisé.",
     labels: "Publications étiquetées",
-    hideLabel: "Masquer les publications étiquetées {{meaning}}",
+    hideLabel: "Masquer de Pour vous les publications : {{meaning}}",
   },
   signals: {
     title: "Ce que Pour vous sait de vous",

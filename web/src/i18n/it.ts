@@ -220,7 +220,7 @@ export const it: Catalogue = {
     personalisedHint: "ordinato in base a ciò che fai qui: mi piace, condivisioni, risposte, follow e tempo sui post.",
     noneHint: "lo stesso feed per tutti, con post popolari e recenti: non usa nulla che ti riguardi.",
     labels: "Post etichettati",
-    hideLabel: "Nascondi i post etichettati come {{meaning}}",
+    hideLabel: "Nascondi da Per te i post: {{meaning}}",
   },
   signals: {
     title: "Cosa sa di te Per te",

@@ -123,16 +123,22 @@ function GroupItem({ group, isNew, onDismissed }: ItemProps) {
     <li class={isNew ? "notification notification-new" : "notification"}>
       <span class="notification-icon" aria-hidden="true">{ICONS[group.type] ?? "•"}</span>
       <div class="notification-main">
-        <div class="notification-avatars">
-          {group.accounts.slice(0, 6).map((account) => (
-            <a key={account.id} href={profilePath(account.acct)} aria-label={account.displayName || account.username}>
-              <Avatar account={account} size={32} />
-            </a>
-          ))}
-        </div>
+        {!fullPost && (
+          <div class="notification-avatars">
+            {group.accounts.slice(0, 6).map((account) => (
+              <a key={account.id} href={profilePath(account.acct)} aria-label={account.displayName || account.username}>
+                <Avatar account={account} size={32} />
+              </a>
+            ))}
+          </div>
+        )}
         <p class="notification-summary">
           <strong>{summary}</strong>{" "}
-          <time class="meta" dateTime={group.latestAt} title={fullDate(group.latestAt)}>{relativeTime(group.latestAt)}</time>
+          {!fullPost && (
+            <time class="meta" dateTime={group.latestAt} title={fullDate(group.latestAt)}>
+              {relativeTime(group.latestAt)}
+            </time>
+          )}
           {isNew && <> <span class="badge badge-new">{t("notifications.new")}</span></>}
         </p>
         {onPost && group.status && (
