@@ -28,7 +28,7 @@ export const GROUP_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 function gatherKey(notification: Notification): string | null {
   if (notification.type === "favourite" || notification.type === "reblog") {
-    return `${notification.type}:${notification.status.id}`;
+    return `${notification.type}:${notification.status?.id ?? notification.id}`; // a post since deleted: alone
   }
   return notification.type === "follow" ? "follow" : null;
 }
