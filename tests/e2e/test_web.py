@@ -237,7 +237,11 @@ def test_the_app_speaks_the_browsers_language(demo: LiveServer, browser: Browser
 def as_person(browser: Browser, server: LiveServer, token: str, screen: str = "phone") -> tuple[Page, list[str]]:
     """A page signed in with `token` (made through the API), collecting page and console errors."""
     context = browser.new_context(viewport=SCREENS[screen], locale="en-GB")  # type: ignore[arg-type]
-    context.add_init_script(f"localStorage.setItem('stoa.token', {token!r})")
+    # Signed in once, on the first page: signing out (or erasing) stays signed out on the pages after.
+    context.add_init_script(f"""if (!localStorage.getItem('e2e.signedIn')) {{
+      localStorage.setItem('e2e.signedIn', '1');
+      localStorage.setItem('stoa.token', {token!r});
+    }}""")
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -343,6 +347,7 @@ def test_settings_unmute_unblock_export_transparency_and_erase(demo: LiveServer,
         page.goto(demo.url + "/transparency")
         expect(page.get_by_text(re.compile(r"The log holds \d+ entr"))).to_be_visible()
         expect(page.get_by_text("this state of the log carries a valid signature", exact=False)).to_be_visible()
+        expect(page.get_by_text("This browser has not seen this log before", exact=False)).to_be_visible()
         entry = page.locator(".log-entry").filter(has_text="Your data was downloaded")
         expect(entry).to_contain_text("this entry is part of the signed log")
 
@@ -357,5 +362,9 @@ def test_settings_unmute_unblock_export_transparency_and_erase(demo: LiveServer,
         assert page.evaluate("localStorage.getItem('stoa.token')") is None
         assert api(demo, me, "/api/v1/accounts/verify_credentials").status_code == 401
         assert httpx.get(f"{demo.url}/api/v1/accounts/lookup?acct=data_rights", timeout=30).status_code == 404
+
+        # The erasure was logged: back on Transparency, this browser proves the log only grew since its last visit.
+        page.goto(demo.url + "/transparency")
+        expect(page.locator(".verdict").filter(has_text="the log only grew")).to_be_visible()
     assert problems == [], problems
     page.context.close()

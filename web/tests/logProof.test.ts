@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { InclusionProof, LogEntry, TreeHead } from "../src/api/transparency";
-import { entryIncluded, signatureHolds } from "../src/components/logProof";
+import { entryIncluded, extendsTree, fromBase64, signatureHolds } from "../src/components/logProof";
 
 // A tree of five entries and its signed head, made by the server's own code (stoa.residency.merkle and
 // transparency.head_message) with a fixed Ed25519 key, so these checks agree with what the server signs.
@@ -65,5 +65,48 @@ describe("checking the transparency log in the browser", () => {
     expect(await entryIncluded(entry(4), proof(4, [...(PATHS[4] ?? []), PATHS[0]?.[0] ?? ""]), HEAD)).toBe(false);
     expect(await entryIncluded(entry(2), { ...proof(2), size: 4 }, HEAD)).toBe(false);
     expect(await entryIncluded(entry(3), proof(3), { ...HEAD, size: 6 })).toBe(false);
+  });
+});
+
+// Roots of the first 1…7 entries of one log, and consistency proofs between them, from merkle.py.
+const ROOTS: Record<number, string> = {
+  1: "swu9UWJlgaeb085sACARQ1wJAQiX/CVH+OqFnXK7JMk=", 2: "UiLuzZjPouo94nsmHqdS5R15OrmWbAYSGYaeC6tu6b4=",
+  3: "JRTuymfnz64AOy1QIsMoVZNaLTLbpocKRnXkA+ho0/Y=", 4: "0jboqmxrtdFMRPSX93t+0u84J49jI2u3BCxmvlhMlMk=",
+  5: "DV1TCgaxt+OOHNk67aoy7RtFDoTFpJJdwjy6RPPhhzQ=", 6: "o+ZHECZjxdWYmw2402RHTI+NRwkz3QzgR8BRU8sWnSc=",
+  7: "jiZ9H7c5MSeApaTtlW8sPWWmr4Qwf9mT5NzbRPaKguU=",
+};
+const CONSISTENCY: Record<string, string[]> = {
+  "1-7": ["A9TfBkI5VV5AaTFPt6ZSYt3ae4Ms9TmOie0sEsKzYzU=", "IjI0fCRVE2sSWXt1VGncQ5JWV5njzPDHhEao5oEpBCw=",
+          "D3PmWjgccvz87zehZusMfArpy80Eh98ZRhTgPfEeRHg="],
+  "3-7": ["D151r4+6JaiJcQXhoeAOK+L5WkMn9a1U8AYSkYf3ybw=", "fCuMAQQT/WaOlTXVNzQHCldRi12CFYnXRiRt+ME7vxw=",
+          "UiLuzZjPouo94nsmHqdS5R15OrmWbAYSGYaeC6tu6b4=", "D3PmWjgccvz87zehZusMfArpy80Eh98ZRhTgPfEeRHg="],
+  "4-7": ["D3PmWjgccvz87zehZusMfArpy80Eh98ZRhTgPfEeRHg="],
+  "5-7": ["68F5Nz9/kB1YQ3CZXkn2yFaE41ieJt/ctTB0No3nUcM=", "hP9ntQjPepirCtcneleNeTYee8rh8cn1nXRcivQIDcQ=",
+          "xbylFb9e1RyrfYuMp9BB7RGzsl9WwbLJ+hZZWjm4ko8=", "0jboqmxrtdFMRPSX93t+0u84J49jI2u3BCxmvlhMlMk="],
+  "6-7": ["qg3MSjkNELK/OrtPv4sFbXJFeng/sE5dVVvoGV+2tQQ=", "xbylFb9e1RyrfYuMp9BB7RGzsl9WwbLJ+hZZWjm4ko8=",
+          "0jboqmxrtdFMRPSX93t+0u84J49jI2u3BCxmvlhMlMk="],
+  "2-5": ["IjI0fCRVE2sSWXt1VGncQ5JWV5njzPDHhEao5oEpBCw=", "68F5Nz9/kB1YQ3CZXkn2yFaE41ieJt/ctTB0No3nUcM="],
+};
+
+function grew(from: number, to: number, proof = CONSISTENCY[`${from}-${to}`] ?? [], oldRoot = ROOTS[from] ?? "") {
+  return extendsTree(from, fromBase64(oldRoot), to, fromBase64(ROOTS[to] ?? ""), proof.map(fromBase64));
+}
+
+describe("checking that the log only grew", () => {
+  it("accepts the server's consistency proofs, powers of two and not", async () => {
+    for (const pair of Object.keys(CONSISTENCY)) {
+      const [from, to] = pair.split("-").map(Number);
+      expect(await grew(from ?? 0, to ?? 0), pair).toBe(true);
+    }
+    expect(await grew(7, 7, [])).toBe(true);
+  });
+
+  it("refuses a changed old state, a wrong proof, a shrunk log, or equal sizes with another root", async () => {
+    expect(await grew(3, 7, undefined, ROOTS[2])).toBe(false);
+    expect(await grew(5, 7, CONSISTENCY["6-7"])).toBe(false);
+    expect(await grew(4, 7, [...(CONSISTENCY["4-7"] ?? []), ROOTS[1] ?? ""])).toBe(false);
+    expect(await grew(7, 5, [])).toBe(false);
+    expect(await grew(5, 5, [], ROOTS[4])).toBe(false);
+    expect(await grew(3, 7, [])).toBe(false);
   });
 });

@@ -67,3 +67,8 @@ export function homeRegion(account: object | null | undefined): string | null {
   const region = (account as { stoa?: { region?: unknown } } | null | undefined)?.stoa?.region;
   return typeof region === "string" ? region : null;
 }
+
+export async function consistencyProof(name: string, first: number, second: number): Promise<string[]> {
+  const query = new URLSearchParams({ first: String(first), second: String(second) });
+  return (await call<{ proof: string[] }>(`${BASE}/${region(name)}/proof/consistency?${query}`)).items.proof;
+}

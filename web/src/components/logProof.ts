@@ -89,3 +89,39 @@ export async function entryIncluded(entry: LogEntry, proof: InclusionProof, head
   const root = await rootFromPath(entry.position, head.size, leaf, proof.path.map(fromBase64));
   return root !== null && same(root, fromBase64(head.root_hash));
 }
+
+/**
+ * Whether a tree of `newSize` entries with root `newRoot` extends the one of `oldSize` with `oldRoot`
+ * unchanged: the consistency proof of RFC 9162 §2.1.4.2 (as `verify_consistency` in merkle.py).
+ */
+export async function extendsTree(oldSize: number, oldRoot: Uint8Array, newSize: number, newRoot: Uint8Array,
+                                  proof: Uint8Array[]): Promise<boolean> {
+  if (oldSize <= 0 || oldSize > newSize) return false;
+  if (oldSize === newSize) return proof.length === 0 && same(oldRoot, newRoot);
+  if (proof.length === 0) return false;
+  const path = (oldSize & (oldSize - 1)) === 0 ? [oldRoot, ...proof] : proof; // a power of two: the old root
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0] ?? new Uint8Array();
+  let sr = fr;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && same(fr, oldRoot) && same(sr, newRoot);
+}

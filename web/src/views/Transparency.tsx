@@ -8,6 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { entryIncluded, fromBase64, signatureHolds, toHex } from "../components/logProof";
 import { useMe } from "../components/me";
+import { checkGrowth, type Growth } from "../components/seenHeads";
 import { homeRegion, inclusionProof, type LogEntry, myEntries, serverRegions, treeHead,
          type TreeHead } from "../api/transparency";
 import { fullDate, t as translate, useT } from "../i18n";
@@ -18,11 +19,14 @@ type Checked = boolean | null;
 interface SignedHead {
   head: TreeHead;
   signed: Checked;
+  /** Compared with the head this browser saw last; null when the signature did not hold. */
+  growth: Growth | null;
 }
 
 async function signedHead(region: string): Promise<SignedHead> {
   const head = await treeHead(region);
-  return { head, signed: await signatureHolds(head) };
+  const signed = await signatureHolds(head);
+  return { head, signed, growth: signed ? await checkGrowth(head) : null };
 }
 
 export function Transparency() {
@@ -70,12 +74,23 @@ function Verdict({ checked, yes, no }: { checked: Checked; yes: string; no: stri
   </p>;
 }
 
-function HeadFacts({ head, signed }: SignedHead) {
+const signedOn = (head: TreeHead) => fullDate(new Date(head.timestamp).toISOString());
+
+function GrowthVerdict({ growth }: { growth: Growth }) {
+  const t = useT();
+  if (growth.kind === "first") return <p class="hint">{t("transparency.firstVisit")}</p>;
+  const since = { count: growth.since.size, date: signedOn(growth.since) };
+  return <Verdict checked={growth.kind === "grew"} yes={t("transparency.grew", since)}
+                  no={t("transparency.notGrew", since)} />;
+}
+
+function HeadFacts({ head, signed, growth }: SignedHead) {
   const t = useT();
   return (
     <>
-      <p>{t("transparency.size", { count: head.size, date: fullDate(new Date(head.timestamp).toISOString()) })}</p>
+      <p>{t("transparency.size", { count: head.size, date: signedOn(head) })}</p>
       <Verdict checked={signed} yes={t("transparency.signed")} no={t("transparency.notSigned")} />
+      {growth && <GrowthVerdict growth={growth} />}
       <dl class="facts">
         <dt>{t("transparency.root")}</dt>
         <dd><code>{toHex(fromBase64(head.root_hash))}</code></dd>
