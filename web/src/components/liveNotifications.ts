@@ -13,11 +13,13 @@ import { isNewer, type Notification, unreadCount } from "./notificationGroups";
 interface Live {
   unread: number;
   lastReadId: string | null;
-  /** The stream is open (what happens now arrives here) and the read position is known. */
+  /** The read position is known (what is newer is new). */
+  ready: boolean;
+  /** The stream is open: what happens now arrives here. */
   connected: boolean;
 }
 
-let live: Live = { unread: 0, lastReadId: null, connected: false };
+let live: Live = { unread: 0, lastReadId: null, ready: false, connected: false };
 let client: mastodon.streaming.Client | null = null;
 let subscription: mastodon.streaming.Subscription | null = null;
 const stateListeners = new Set<(state: Live) => void>();
@@ -47,22 +49,31 @@ async function listen(subscription: mastodon.streaming.Subscription): Promise<vo
   }
 }
 
+/** How long to wait for a socket still opening: the server may be unreachable, or refuse WebSockets. */
+const OPENING_WAIT_MS = 3000;
+
+function opening(open: Promise<unknown>): Promise<unknown> {
+  return Promise.race([open, new Promise((resolve) => setTimeout(resolve, OPENING_WAIT_MS))]);
+}
+
 function connect(token: string | null): void {
   subscription?.unsubscribe(); // while the socket is still open: closing first leaves it nothing to send on
   client?.close();
   client = null;
   subscription = null;
-  update({ unread: 0, lastReadId: null, connected: false });
+  update({ unread: 0, lastReadId: null, ready: false, connected: false });
   if (!token) return;
   const opened = createStreamingAPIClient({ streamingApiUrl: location.origin.replace(/^http/, "ws"), accessToken: token });
   client = opened;
   subscription = opened.user.notification.subscribe();
   listen(subscription).catch(() => undefined); // closed on sign-out
-  // The socket is open once `prepare` answers; what came before it is counted from the list.
-  opened.prepare()
+  // The socket is open once `prepare` answers; what came before it is counted from the list. A socket that
+  // does not open (a proxy without WebSockets) leaves the badge counted once, and nothing live.
+  const open = opened.prepare().then(() => client === opened && update({ connected: true }));
+  opening(open)
     .then(() => countUnread())
     .catch(() => undefined)
-    .finally(() => client === opened && update({ connected: true }));
+    .finally(() => client === opened && update({ ready: true }));
 }
 
 let started = false;
@@ -101,8 +112,6 @@ export async function markRead(id: string): Promise<void> {
   await masto().v1.markers.create({ notifications: { lastReadId: id } });
 }
 
-/** How long closing waits for a socket still opening (the server may be unreachable). */
-const OPENING_WAIT_MS = 3000;
 
 /**
  * Close the stream before something that ends the session on the server (signing out, erasing the
@@ -110,11 +119,8 @@ const OPENING_WAIT_MS = 3000;
  * closed from here (masto.js holds it), so this waits for it to open first. Answers how to open it again.
  */
 export async function closeLive(): Promise<() => void> {
-  const opening = client?.prepare();
-  if (opening) {
-    await Promise.race([opening.catch(() => undefined),
-                        new Promise((resolve) => setTimeout(resolve, OPENING_WAIT_MS))]);
-  }
+  const open = client?.prepare();
+  if (open) await opening(open).catch(() => undefined);
   connect(null);
   return () => connect(currentToken());
 }

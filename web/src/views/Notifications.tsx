@@ -52,12 +52,12 @@ function NotificationList({ filter }: { filter: Filter }) {
   const paged = usePaged<Notification>(pages);
   // What was new when the page opened stays marked as new while it is open.
   const readWhenOpened = useRef<string | null | undefined>(undefined);
-  if (readWhenOpened.current === undefined && live.connected) readWhenOpened.current = live.lastReadId;
+  if (readWhenOpened.current === undefined && live.ready) readWhenOpened.current = live.lastReadId;
 
   const newest = paged.items[0]?.id;
   useEffect(() => {
-    if (newest && live.connected && document.visibilityState === "visible") markRead(newest).catch(() => undefined);
-  }, [newest, live.connected]);
+    if (newest && live.ready && document.visibilityState === "visible") markRead(newest).catch(() => undefined);
+  }, [newest, live.ready]);
 
   useArrivals(useCallback((arrived: Notification) => {
     if (filter === "mentions" && arrived.type !== "mention") return;
