@@ -25,7 +25,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 jobs_app = typer.Typer(help="Background jobs: inspect the queue, retry dead jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
-console = Console()
+console = Console(soft_wrap=True)  # the terminal wraps long lines: a path copied from an error stays whole
 T = TypeVar("T")
 
 
