@@ -89,7 +89,9 @@ def migrate() -> None:
 async def _load_demo(store: Any, settings: Settings, size: Any, quiet: bool = False) -> dict[str, int] | None:
     from sqlalchemy import func, select
 
-    from stoa.demo.community import DEMO_PASSWORD, generate
+    from stoa.core.context import Context
+    from stoa.demo.community import DEMO, DEMO_PASSWORD, generate
+    from stoa.demo.media import add_demo_media
     from stoa.social.accounts import hash_password
     from stoa.store.schema import accounts
 
@@ -110,6 +112,8 @@ async def _load_demo(store: Any, settings: Settings, size: Any, quiet: bool = Fa
 
         counts = await generate(store.db, size, region=store.default_region, base_url=settings.base_url,
                                 password_hash=password_hash, progress=report)
+        if size == DEMO:  # the demo's own size gets photos and videos; a community sized for a benchmark, none
+            counts |= await add_demo_media(Context(store, settings), progress=report)
     console.print(f"[green]Demo community loaded:[/green] {counts}. "
                   f"Sign in as [bold]demo[/bold] / [bold]{DEMO_PASSWORD}[/bold].")
     return counts
