@@ -1,8 +1,8 @@
 """The demo community's photos and short videos, drawn at load time (Pillow, PyAV) and posted the real way.
 
-Every clip and photo is a little animated scene (gradients, moving shapes, a caption) that goes with a
-demo hashtag: a bicycle for #cycling, an equaliser for #music, a sunset for #photography... Some clips
-carry a chord as their sound. They are made deterministically from a seed, written as an ordinary
+Every clip and photo is a little animated scene (gradients, moving shapes; a clip shows its hashtag as a
+sticker) that goes with a demo hashtag: a bicycle for #cycling, an equaliser for #music, a sunset for
+#photography... Each has a caption (its alt text); some clips carry a chord as their sound. They are made deterministically from a seed, written as an ordinary
 upload would be (a phone's MP4, a camera's JPEG), and go through the same path as a person's upload
 (:func:`stoa.media.attachments.upload`): photos are re-encoded with a blurhash in the call, videos are
 transcoded by the media job (:mod:`stoa.media.jobs`), run here to completion, two at a time, so that
@@ -321,6 +321,11 @@ def _shade(color: Color, factor: float) -> Color:
     return (min(255, int(color[0] * factor)), min(255, int(color[1] * factor)), min(255, int(color[2] * factor)))
 
 
+def _contrast(background: Color) -> Color:
+    light = 0.299 * background[0] + 0.587 * background[1] + 0.114 * background[2]
+    return (20, 20, 20) if light > 140 else (255, 255, 255)
+
+
 def _blend(a: Color, b: Color, mix: float) -> Color:
     return (int(a[0] + (b[0] - a[0]) * mix), int(a[1] + (b[1] - a[1]) * mix), int(a[2] + (b[2] - a[2]) * mix))
 
@@ -337,12 +342,12 @@ def _font(size: int) -> Any:
 class Painter:
     """Draws the frames of one scene; the background gradient is made once."""
 
-    def __init__(self, scene: str, size: tuple[int, int], caption: str, seed: int) -> None:
+    def __init__(self, scene: str, size: tuple[int, int], caption: str, seed: int, overlay: str = "") -> None:
         rng = random.Random(f"{seed}:{scene}:{caption}")
         self.scene = Scene(size, rng.choice(PALETTES), rng)
         self.draw_scene = SCENES[scene]
         self.extra = _choices(scene, rng)
-        self.caption = caption
+        self.overlay = overlay  # text drawn into the picture, like a sticker in a phone's editor
         self.background = _gradient(size, self.scene.palette.sky_top, self.scene.palette.sky_bottom)
 
     def frame(self, t: float) -> Image.Image:
@@ -350,19 +355,20 @@ class Painter:
         image = self.background.copy()
         draw = ImageDraw.Draw(image)
         self.draw_scene(draw, self.scene, t, self.extra)
-        self._caption(draw)
+        if self.overlay:
+            self._overlay(draw, t)
         return image
 
-    def _caption(self, draw: ImageDraw.ImageDraw) -> None:
+    def _overlay(self, draw: ImageDraw.ImageDraw, t: float) -> None:
         s = self.scene
-        font = _font(max(12, int(s.unit * 6)))
-        left, top, right, bottom = draw.textbbox((0, 0), self.caption, font=font)
+        font = _font(max(12, int(s.unit * 7)))
+        left, top, right, bottom = draw.textbbox((0, 0), self.overlay, font=font)
         pad = s.unit * 2
         x = (s.width - (right - left)) / 2
-        y = s.height * 0.08
+        y = s.height * 0.3 + math.sin(t * 2 * math.pi) * s.unit * 2  # it floats a little
         draw.rounded_rectangle([x - pad, y - pad, x + right - left + pad, y + bottom - top + pad], radius=pad,
-                               fill=(0, 0, 0))
-        draw.text((x - left, y - top), self.caption, fill=(255, 255, 255), font=font)
+                               fill=s.palette.accent)
+        draw.text((x - left, y - top), self.overlay, fill=_contrast(s.palette.accent), font=font)
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -377,7 +383,7 @@ def chord_samples(chord: tuple[float, ...], seconds: float, rate: int = AUDIO_RA
 
 def write_clip(clip: Clip, path: Path, seed: int) -> Path:
     """Draw ``clip`` into an MP4 at ``path`` (H.264, with AAC when it has a chord), as a phone would record it."""
-    painter = Painter(clip.scene, clip.size, clip.caption, seed)
+    painter = Painter(clip.scene, clip.size, clip.caption, seed, overlay=f"#{clip.topic}")
     frames = round(clip.seconds * FPS)
     with av.open(str(path), "w", format="mp4") as out:
         video = out.add_stream("libx264", rate=FPS)

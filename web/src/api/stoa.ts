@@ -61,3 +61,12 @@ export async function recordView(statusId: string, watchedMs: number, skipped: b
     form: { status_id: statusId, watched_ms: String(Math.round(watchedMs)), skipped: String(skipped) },
   });
 }
+
+/** What "Show less like this" is about: one post, one author, or one hashtag. */
+export type LessTarget = { statusId: string } | { accountId: string } | { tag: string };
+
+export async function showLess(target: LessTarget): Promise<void> {
+  const form: Record<string, string> = "statusId" in target ? { status_id: target.statusId }
+    : "accountId" in target ? { account_id: target.accountId } : { tag: target.tag };
+  await call("/api/v1/stoa/feeds/for_you/less", { method: "POST", token: currentToken(), form });
+}

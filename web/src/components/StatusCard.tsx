@@ -1,6 +1,5 @@
 /** One post: who, when, its content (behind its warning), media, and the actions on it. */
 import { useState } from "preact/hooks";
-import type { mastodon } from "masto";
 
 import { masto, type Status } from "../api/mastodon";
 import { fullDate, languageName, relativeTime, useT } from "../i18n";
@@ -8,25 +7,10 @@ import { profilePath, statusPath } from "../routes";
 import { Avatar } from "./Avatar";
 import { renderContent } from "./content";
 import { errorText } from "./ErrorNotice";
+import { MediaGrid } from "./Media";
 
 function displayName(account: Status["account"]): string {
   return account.displayName || account.username;
-}
-
-function Media({ attachment }: { attachment: mastodon.v1.MediaAttachment }) {
-  const t = useT();
-  const description = attachment.description ?? "";
-  if (attachment.type === "video" || attachment.type === "gifv") {
-    return (
-      <video class="media" src={attachment.url ?? undefined} poster={attachment.previewUrl ?? undefined}
-             controls muted loop playsInline preload="metadata" aria-label={description || t("status.noAltText")} />
-    );
-  }
-  if (attachment.type === "image") {
-    return <img class="media" src={attachment.previewUrl ?? attachment.url ?? undefined} alt={description}
-                loading="lazy" decoding="async" />;
-  }
-  return <a class="media-link" href={attachment.url ?? undefined}>{description || t("status.attachment")}</a>;
 }
 
 interface Props {
@@ -34,9 +18,11 @@ interface Props {
   /** The post this page is about: bigger, with its full date. */
   focused?: boolean;
   onReply?: (status: Status) => void;
+  /** For You draws the media and the actions itself: the card shows who, when and what was written. */
+  bare?: boolean;
 }
 
-export function StatusCard({ status: shown, focused = false, onReply }: Props) {
+export function StatusCard({ status: shown, focused = false, onReply, bare = false }: Props) {
   const t = useT();
   const boostedBy = shown.reblog ? shown.account : null;
   const [status, setStatus] = useState<Status>(shown.reblog ?? shown);
@@ -91,15 +77,11 @@ export function StatusCard({ status: shown, focused = false, onReply }: Props) {
       {(!hasWarning || revealed) && (
         <div class="status-body" lang={status.language ?? undefined}>
           {renderContent(status.content)}
-          {status.mediaAttachments.length > 0 && (
-            <div class={`media-grid media-${Math.min(status.mediaAttachments.length, 4)}`}>
-              {status.mediaAttachments.map((a) => <Media key={a.id} attachment={a} />)}
-            </div>
-          )}
+          {!bare && status.mediaAttachments.length > 0 && <MediaGrid attachments={status.mediaAttachments} />}
         </div>
       )}
       {focused && status.language && <p class="meta">{t("status.language", { language: languageName(status.language) })}</p>}
-      <footer class="status-actions">
+      {!bare && <footer class="status-actions">
         {onReply ? (
           <button type="button" class="action" onClick={() => onReply(status)}
                   aria-label={replyLabel}>
@@ -120,7 +102,7 @@ export function StatusCard({ status: shown, focused = false, onReply }: Props) {
                 aria-label={`${t("status.like")}, ${t("status.likes", { count: status.favouritesCount })}`}>
           <span aria-hidden="true">{status.favourited ? "♥" : "♡"}</span> {t("status.likes", { count: status.favouritesCount })}
         </button>
-      </footer>
+      </footer>}
       {problem && <p class="notice notice-error" role="alert">{problem}</p>}
     </article>
   );

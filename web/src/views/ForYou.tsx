@@ -9,7 +9,10 @@ import { forYou, type ForYouMode, recordView } from "../api/stoa";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Explain } from "../components/Explain";
 import { FeedTabs } from "../components/FeedTabs";
+import { ItemActions } from "../components/ItemActions";
+import { isVideo, PhotoStage, prefersReducedMotion, VideoStage } from "../components/Media";
 import { useSignedIn } from "../components/me";
+import { isSoundOn, preloadFor, setSoundOn, WatchClock } from "../components/playback";
 import { StatusCard } from "../components/StatusCard";
 import { useT } from "../i18n";
 import { SignIn } from "./SignIn";
@@ -23,10 +26,6 @@ function savedMode(): ForYouMode {
   } catch {
     return "personalised";
   }
-}
-
-function prefersReducedMotion(): boolean {
-  return window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
 }
 
 function typingIn(target: EventTarget | null): boolean {
@@ -51,6 +50,7 @@ function Feed() {
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(false);
   const shownAt = useRef<{ id: string; since: number } | null>(null);
+  const clocks = useRef(new Map<string, WatchClock>());
 
   async function load(reset: boolean) {
     if (loading.current) return;
@@ -118,25 +118,33 @@ function Feed() {
     return () => root?.removeEventListener("scrollend", ended);
   }, []);
 
-  // Report how long the previous post was on screen.
+  function clockFor(id: string): WatchClock {
+    let clock = clocks.current.get(id);
+    if (!clock) clocks.current.set(id, (clock = new WatchClock()));
+    return clock;
+  }
+
+  // A post was on screen until now: report for how long, or for a video how long it really played.
+  function report(shown: { id: string; since: number }) {
+    const onScreen = performance.now() - shown.since;
+    const status = items.find((s) => s.id === shown.id);
+    const played = status && (status.reblog ?? status).mediaAttachments.some(isVideo) ? clocks.current.get(shown.id) : undefined;
+    played?.stopped();
+    void recordView(shown.id, played ? played.watchedMs : onScreen, onScreen < SKIP_MS).catch(() => undefined);
+    clocks.current.delete(shown.id);
+  }
+
+  // Report the previous post when another one replaces it.
   useEffect(() => {
     const shown = items[current];
     const previous = shownAt.current;
-    const now = performance.now();
-    if (previous && previous.id !== shown?.id) {
-      const watched = now - previous.since;
-      void recordView(previous.id, watched, watched < SKIP_MS).catch(() => undefined);
-    }
-    shownAt.current = shown ? { id: shown.id, since: now } : null;
+    if (previous && previous.id !== shown?.id) report(previous);
+    if (!previous || previous.id !== shown?.id) shownAt.current = shown ? { id: shown.id, since: performance.now() } : null;
   }, [current, items]);
 
   // Leaving For You: the post on screen was watched until now.
   useEffect(() => () => {
-    const shown = shownAt.current;
-    if (shown) {
-      const watched = performance.now() - shown.since;
-      void recordView(shown.id, watched, watched < SKIP_MS).catch(() => undefined);
-    }
+    if (shownAt.current) report(shownAt.current);
   }, []);
 
   function go(step: number) {
@@ -161,6 +169,8 @@ function Feed() {
     } else if (event.key === "k" || event.key === "ArrowUp") {
       event.preventDefault();
       go(-1);
+    } else if (event.key === "m") {
+      setSoundOn(!isSoundOn());
     }
   };
   useEffect(() => {
@@ -198,15 +208,8 @@ function Feed() {
       <div class="for-you-scroller" ref={scroller} aria-busy={busy} onScroll={() => settle(false)}>
         {busy && items.length === 0 && <div class="for-you-item"><p role="status">{t("timeline.loading")}</p></div>}
         {items.map((status, index) => (
-          <section key={status.id} class="for-you-item" data-index={index} tabIndex={-1}
-                   aria-label={t("forYou.position", { position: index + 1 })}>
-            <div class="for-you-card">
-              <StatusCard status={status} />
-              <button type="button" class="button why" onClick={() => setExplaining(status)}>
-                {t("forYou.why")}
-              </button>
-            </div>
-          </section>
+          <Item key={status.id} status={status} index={index} current={current} clock={clockFor(status.id)}
+                onExplain={setExplaining} />
         ))}
         {error ? <div class="for-you-item"><ErrorNotice error={error} onRetry={() => void load(items.length === 0)} /></div> : null}
         {finished && items.length === 0 && !error && <div class="for-you-item"><p>{t("forYou.empty")}</p></div>}
@@ -222,6 +225,44 @@ function Feed() {
   );
 }
 
+interface ItemProps {
+  status: Status;
+  index: number;
+  current: number;
+  clock: WatchClock;
+  onExplain: (status: Status) => void;
+}
+
+/** One screen of For You: a video or photos filling it with the post over them, or the post's text. */
+function Item({ status: given, index, current, clock, onExplain }: ItemProps) {
+  const t = useT();
+  const [status, setStatus] = useState<Status>(given.reblog ?? given);
+  const media = status.mediaAttachments;
+  const video = media.find(isVideo);
+  const photos = media.some((a) => a.type === "image");
+  const hidden = status.sensitive || status.spoilerText.length > 0;
+  const [revealed, setRevealed] = useState(!hidden);
+  const preload = preloadFor(index, current);
+  const staged = (video || photos) && revealed;
+  return (
+    <section class={staged ? "for-you-item for-you-media" : "for-you-item"} data-index={index} tabIndex={-1}
+             aria-label={t("forYou.position", { position: index + 1 })}>
+      <div class="for-you-card">
+        {staged && video && <VideoStage attachment={video} active={index === current} preload={preload} clock={clock} />}
+        {staged && !video && <PhotoStage attachments={media} eager={preload === "auto"} />}
+        {(video || photos) && !revealed && (
+          <button type="button" class="button stage-reveal" onClick={() => setRevealed(true)}>
+            {t("player.reveal")}
+          </button>
+        )}
+        <div class="for-you-post">
+          <StatusCard status={given} bare />
+        </div>
+      </div>
+      <ItemActions status={status} near={preload === "auto"} onChange={setStatus} onExplain={() => onExplain(status)} />
+    </section>
+  );
+}
 
 function dialogOpen(): boolean {
   return document.querySelector("dialog[open]") !== null;
