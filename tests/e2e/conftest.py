@@ -74,7 +74,8 @@ def server_env(tmp_path: Path, port: int, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(backend: str, tmp_path: Path, *serve_args: str, **settings: str) -> Iterator[LiveServer]:
+def serving(backend: str, tmp_path: Path, *serve_args: str, ready_timeout: float = 60,
+            **settings: str) -> Iterator[LiveServer]:
     """`stoa serve [serve_args]` on a fresh store of ``backend``, with ``settings`` in its environment, until
     the block ends."""
     url_db = database_url(backend, tmp_path)
@@ -84,7 +85,7 @@ def serving(backend: str, tmp_path: Path, *serve_args: str, **settings: str) -> 
     process = start_process(env, log, "serve", *serve_args)
     server = LiveServer(f"http://127.0.0.1:{port}", env, process, log)
     try:
-        wait_ready(server.url, server.process, log)
+        wait_ready(server.url, server.process, log, ready_timeout)
         yield server
     finally:
         server.stop()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from stoa.web.spa import WEB_DIST, is_built
 from tests.e2e.conftest import LiveServer, serving
@@ -34,8 +34,9 @@ PASSWORD = "a long web password"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     assert is_built(WEB_DIST), "the web app is not built: scripts/bootstrap.sh builds it (npm ci, npm run build)"
-    # The built-in weights rank: no retraining swaps a model in mid-test.
-    with serving("sqlite", tmp_path_factory.mktemp("web"), "--demo", STOA_RECSYS_RETRAIN_HOURS="0") as server:
+    # The built-in weights rank: no retraining swaps a model in mid-test. The demo loads first (its media too).
+    with serving("sqlite", tmp_path_factory.mktemp("web"), "--demo", ready_timeout=300,
+                 STOA_RECSYS_RETRAIN_HOURS="0") as server:
         yield server
 
 
@@ -217,6 +218,106 @@ def test_no_serious_accessibility_problem_on_any_view(demo: LiveServer, browser:
             if serious:
                 problems[name] = serious
         assert problems == {}, "\n".join(f"{view}: {problem}" for view, found in problems.items() for problem in found)
+    context.close()
+
+
+PLAYED = """video => {
+    // Seconds of video really played, counted from the element's own clock (loops included).
+    window.played = 0;
+    let last = video.currentTime;
+    video.addEventListener("timeupdate", () => {
+        const step = video.currentTime - last;
+        if (step > 0 && step < 1) window.played += step;
+        last = video.currentTime;
+    });
+}"""
+
+
+def shown(page: Page, item: Locator) -> None:
+    """Bring a For You item on screen the way a swipe does (the feed snaps to it)."""
+    item.scroll_into_view_if_needed()
+    expect(item).to_be_in_viewport(ratio=0.9)
+
+
+def test_for_you_plays_media_and_its_actions_reach_the_server(demo: LiveServer, browser: Browser) -> None:
+    token = signed_up(demo, "media_fan")
+    signals = "/api/v1/stoa/feeds/for_you/signals"
+    assert api(demo, token, signals).json()["author_affinity"] == []
+    context = browser.new_context(viewport=SCREENS["phone"], locale="en-GB")  # type: ignore[arg-type]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    with screenshot_on_failure(page, f"media-{time.strftime('%H%M%S')}"):
+        page.goto(demo.url + "/")
+        page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
+        page.goto(demo.url + "/for-you")
+
+        # A video plays muted as soon as it is on screen; a tap turns the sound on, m off and on again.
+        item = page.locator(".for-you-item:has(video)").first
+        shown(page, item)
+        video = item.locator("video").element_handle()
+        page.evaluate(PLAYED, video)
+        page.wait_for_function("video => !video.paused && video.muted && window.played > 0.3", arg=video)
+        item.locator("video").click()
+        page.wait_for_function("video => !video.paused && !video.muted", arg=video)
+        sound = item.get_by_role("button", name="Sound")
+        expect(sound).to_have_attribute("aria-pressed", "true")
+        page.keyboard.press("m")
+        page.wait_for_function("video => video.muted", arg=video)
+        page.keyboard.press("m")
+        page.wait_for_function("video => !video.muted", arg=video)
+        expect(item.get_by_role("progressbar", name="Video progress")).not_to_have_attribute("aria-valuenow", "0")
+        expect(item.locator(".stage-caption")).to_have_text(re.compile(r"\w{4}"))
+
+        # Moving on reports the seconds it played: over 3 s counts as interest in its author.
+        page.wait_for_function("() => window.played > 3.2")
+        author = api(demo, token, f"/api/v1/statuses/{item.get_attribute('data-id')}").json()["account"]["id"]
+        page.keyboard.press("j")
+        eventually(lambda: author in [a["account_id"] for a in api(demo, token, signals).json()["author_affinity"]])
+
+        # A photo fills its item, described; like, bookmark and "show less" reach the server.
+        item = page.locator(".for-you-item:has(.stage-photo)").first
+        shown(page, item)
+        photo = item.locator(".stage-photo img").first
+        expect(photo).to_have_attribute("alt", re.compile(r"\w{4}"))
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+        item.get_by_role("button", name="ALT: show the description").first.click()
+        expect(item.locator(".alt-text").first).to_have_text(photo.get_attribute("alt") or "")
+        status_id = item.get_attribute("data-id")
+        like = item.get_by_role("button", name=re.compile(r"^Like, "))
+        like.click()
+        expect(like).to_have_attribute("aria-pressed", "true")
+        bookmark = item.get_by_role("button", name="Bookmark")
+        bookmark.click()
+        expect(bookmark).to_have_attribute("aria-pressed", "true")
+        item.get_by_role("button", name="Show less like this").click()
+        item.get_by_role("button", name="This post").click()
+        expect(item.get_by_role("status")).to_contain_text("You will see less of this")
+        status = api(demo, token, f"/api/v1/statuses/{status_id}").json()
+        assert status["favourited"] and status["bookmarked"]
+        assert status_id in api(demo, token, signals).json()["show_less"]["statuses"]
+    assert problems == []
+    context.close()
+
+
+def test_with_reduced_motion_a_video_waits_for_its_play_button(demo: LiveServer, browser: Browser) -> None:
+    context = browser.new_context(viewport=SCREENS["desktop"], reduced_motion="reduce")  # type: ignore[arg-type]
+    page = context.new_page()
+    token = signed_up(demo, "still_please")
+    with screenshot_on_failure(page, f"reduced-{time.strftime('%H%M%S')}"):
+        page.goto(demo.url + "/")
+        page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
+        page.goto(demo.url + "/for-you")
+        item = page.locator(".for-you-item:has(video)").first
+        shown(page, item)
+        video = item.locator("video").element_handle()
+        play = item.locator(".stage-play")
+        expect(play).to_be_visible()
+        assert page.evaluate("video => video.paused && video.currentTime === 0", video)
+        play.click()
+        page.wait_for_function("video => !video.paused && video.currentTime > 0", arg=video)
+        expect(play).to_be_hidden()
     context.close()
 
 

@@ -2,12 +2,13 @@
 
 Every clip and photo is a little animated scene (gradients, moving shapes; a clip shows its hashtag as a
 sticker) that goes with a demo hashtag: a bicycle for #cycling, an equaliser for #music, a sunset for
-#photography... Each has a caption (its alt text); some clips carry a chord as their sound. They are made deterministically from a seed, written as an ordinary
-upload would be (a phone's MP4, a camera's JPEG), and go through the same path as a person's upload
-(:func:`stoa.media.attachments.upload`): photos are re-encoded with a blurhash in the call, videos are
-transcoded by the media job (:mod:`stoa.media.jobs`), run here to completion, two at a time, so that
-the server starts with every demo video ready. Then each upload is attached to a recent demo post with
-its hashtag (:func:`stoa.media.attachments.attach`, the check a new post's attachments pass).
+#photography... Each has a caption (its alt text); some clips carry a chord as their sound. They are
+made deterministically from a seed, written as an ordinary upload would be (a phone's MP4, a camera's
+JPEG), and go through the same path as a person's upload (:func:`stoa.media.attachments.upload`):
+photos are re-encoded with a blurhash in the call, videos are transcoded by the media job
+(:mod:`stoa.media.jobs`), run here to completion, two at a time, so that the server starts with every
+demo video ready. Then each upload is attached to a demo post with its hashtag, one of the most liked
+of the last two days (:func:`stoa.media.attachments.attach`, the check a new post's attachments pass).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,11 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import and_, exists, select
 
 from stoa.core.context import Context
+from stoa.feeds import trending
 from stoa.media import attachments
 from stoa.media import jobs as media_jobs
 from stoa.media.storage import storage_for
+from stoa.store.ids import id_for_time
 from stoa.store.jobs import JobRunner, Registry
 from stoa.store.schema import media_attachments, status_tags, statuses, tags
 
@@ -44,6 +48,7 @@ PORTRAIT = (540, 960)  # 9:16, served as is (the transcoder keeps up to 720 line
 LANDSCAPE = (960, 540)
 SQUARE = (1080, 1080)
 SUN = (255, 196, 70)
+RECENT_CANDIDATES = 40  # newest posts of a hashtag looked at for the one to illustrate
 
 # Chords (Hz) for clips with sound.
 A_MAJOR = (220.0, 277.18, 329.63)
@@ -434,18 +439,24 @@ class Planned:
     kind: str  # videos or photos
 
 
-async def _recent_posts(ctx: Context, topic: str, count: int, taken: set[int]) -> list[tuple[int, int]]:
-    """The newest public original posts tagged ``topic`` without media: (status id, author id)."""
+async def _liked_recent_posts(ctx: Context, topic: str, taken: set[int]) -> list[tuple[int, int]]:
+    """The public original post tagged ``topic`` (without media) most liked of the last two days, else the
+    newest: what For You's trending source brings first, so the feed's first screens show the media."""
     has_media = exists().where(media_attachments.c.status_id == statuses.c.id)
     async with ctx.db.read() as conn:
         rows = (await conn.execute(
-            select(statuses.c.id, statuses.c.account_id)
+            select(statuses.c.id, statuses.c.account_id, statuses.c.favourites_count)
             .join(status_tags, status_tags.c.status_id == statuses.c.id)
             .join(tags, tags.c.id == status_tags.c.tag_id)
             .where(and_(tags.c.name == topic, statuses.c.visibility == "public", statuses.c.reblog_of_id.is_(None),
                         statuses.c.in_reply_to_id.is_(None), statuses.c.deleted_at.is_(None), ~has_media))
-            .order_by(statuses.c.id.desc()).limit(count + len(taken)))).all()
-    return [(int(r.id), int(r.account_id)) for r in rows if int(r.id) not in taken][:count]
+            .order_by(statuses.c.id.desc()).limit(RECENT_CANDIDATES + len(taken)))).all()
+    fresh = [r for r in rows if int(r.id) not in taken]
+    if not fresh:
+        return []
+    window_start = id_for_time(datetime.now(UTC) - trending.WINDOW)
+    best = max(fresh, key=lambda r: (int(r.id) >= window_start, r.favourites_count, r.id))
+    return [(int(best.id), int(best.account_id))]
 
 
 async def _transcode_all(ctx: Context, runner: JobRunner, drawing_done: asyncio.Event,
@@ -485,13 +496,13 @@ async def add_demo_media(ctx: Context, *, seed: int = 7, progress: Progress | No
                        for _ in range(TRANSCODERS)]
         try:
             for n, clip in enumerate(clips):
-                for status_id, author_id in await _recent_posts(ctx, clip.topic, 1, taken):
+                for status_id, author_id in await _liked_recent_posts(ctx, clip.topic, taken):
                     path = await asyncio.to_thread(write_clip, clip, Path(work) / f"clip{n}.mp4", seed)
                     media_id = await attachments.upload(ctx, author_id, path, clip.caption, None)
                     planned.append(Planned(status_id, author_id, [media_id], "videos"))
                     taken.add(status_id)
             for n, post in enumerate(photo_posts):
-                for status_id, author_id in await _recent_posts(ctx, post.topic, 1, taken):
+                for status_id, author_id in await _liked_recent_posts(ctx, post.topic, taken):
                     ids = [await attachments.upload(ctx, author_id, await _photo_file(photo, work, n, k, seed),
                                                     photo.caption, None)
                            for k, photo in enumerate(post.photos)]

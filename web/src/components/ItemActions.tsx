@@ -87,11 +87,12 @@ export function ItemActions({ status, near, onChange, onExplain }: Props) {
   ];
   return (
     <div class="item-actions" role="group" aria-label={t("itemActions.label", { name })}>
-      {relationship && !mine && (
+      {!mine && (
+        // Its place is kept while the relationship loads, so nothing moves when it arrives.
         <button type="button" class={following ? "rail-button" : "rail-button rail-follow"} aria-pressed={following}
-                onClick={follow} aria-label={following ? t("itemActions.unfollow", { name }) : t("itemActions.follow", { name })}>
+                onClick={follow} aria-label={t("itemActions.follow", { name })} hidden={!relationship}>
           <span aria-hidden="true">{following ? "✓" : "+"}</span>
-          <span class="rail-label">{following ? t("itemActions.following") : t("profile.follow")}</span>
+          <span class="rail-label">{t("profile.follow")}</span>
         </button>
       )}
       <button type="button" class="rail-button" aria-pressed={!!status.favourited} onClick={like}
@@ -110,10 +111,9 @@ export function ItemActions({ status, near, onChange, onExplain }: Props) {
         <span aria-hidden="true">↩</span>
         <span class="rail-label">{status.repliesCount}</span>
       </a>
-      <button type="button" class="rail-button" aria-pressed={!!status.bookmarked} onClick={bookmark}
-              aria-label={t("itemActions.bookmark")}>
+      <button type="button" class="rail-button" aria-pressed={!!status.bookmarked} onClick={bookmark}>
         <span aria-hidden="true">{status.bookmarked ? "★" : "☆"}</span>
-        <span class="rail-label">{status.bookmarked ? t("itemActions.saved") : t("itemActions.save")}</span>
+        <span class="rail-label">{t("itemActions.bookmark")}</span>
       </button>
       <button type="button" class="rail-button" onClick={share} aria-label={t("itemActions.share")}>
         <span aria-hidden="true">↗</span>
@@ -123,7 +123,7 @@ export function ItemActions({ status, near, onChange, onExplain }: Props) {
         <button type="button" class="rail-button" aria-expanded={lessOpen} aria-pressed={less !== null}
                 onClick={() => setLessOpen(!lessOpen)} aria-label={t("itemActions.less")}>
           <span aria-hidden="true">⊘</span>
-          <span class="rail-label">{less ? t("itemActions.lessChosen") : t("itemActions.lessShort")}</span>
+          <span class="rail-label">{t("itemActions.lessShort")}{less && <span aria-hidden="true"> ✓</span>}</span>
         </button>
         {lessOpen && (
           <ul class="rail-choices">

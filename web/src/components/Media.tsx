@@ -85,9 +85,23 @@ export function PhotoStage({ attachments, eager }: PhotosProps) {
           <img src={photo.url ?? photo.previewUrl ?? undefined} alt={photo.description ?? ""}
                loading={eager ? "eager" : "lazy"} decoding="async" />
           {photos.length > 1 && <span class="photo-count" aria-hidden="true">{index + 1}/{photos.length}</span>}
+          {photo.description && <AltText text={photo.description} />}
         </figure>
       ))}
     </div>
+  );
+}
+
+/** The photo's description on request, for everyone (screen readers have it as the image's alt text). */
+function AltText({ text }: { text: string }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button type="button" class="alt-badge" aria-expanded={open} onClick={() => setOpen(!open)}
+              aria-label={t("player.altText")}>ALT</button>
+      {open && <figcaption class="alt-text">{text}</figcaption>}
+    </>
   );
 }
 

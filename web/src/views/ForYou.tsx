@@ -19,6 +19,7 @@ import { SignIn } from "./SignIn";
 
 const MODE_KEY = "stoa.forYouMode";
 const SKIP_MS = 1000; // gone in under a second: a skip
+const RESUMES = 3; // a j/k scroll snapped back this many times still gets where it was sent
 
 function savedMode(): ForYouMode {
   try {
@@ -90,7 +91,7 @@ function Feed() {
   // Which post fills the screen: the one the scroll position is nearest to (each is one screen high).
   // While j/k's smooth scroll is on its way, the posts it passes over are not "shown".
   const heading = useRef<number | null>(null);
-  const resumed = useRef(false);
+  const resumed = useRef(0);
   function settle(ended: boolean) {
     const root = scroller.current;
     if (!root || root.clientHeight === 0 || items.length === 0) return;
@@ -98,15 +99,16 @@ function Feed() {
     if (heading.current !== null && index !== heading.current) {
       if (!ended) return;
       // The scroll ended short of where j/k sent it: a layout change on the way (a page of posts
-      // arriving) makes the browser snap back to the post it started from. Go the rest at once.
-      if (!resumed.current) {
-        resumed.current = true;
+      // arriving, a player or an author's follow state loading) makes the browser snap back to the post
+      // it started from. Go the rest at once, a few times at most.
+      if (resumed.current < RESUMES) {
+        resumed.current += 1;
         root.scrollTo({ top: heading.current * root.clientHeight, behavior: "instant" });
         return;
       }
     }
     heading.current = null;
-    resumed.current = false;
+    resumed.current = 0;
     setCurrent(index);
   }
   const settleRef = useRef(settle);
@@ -152,7 +154,7 @@ function Feed() {
     const target = scroller.current?.querySelector<HTMLElement>(`[data-index="${index}"]`);
     if (!target || index === (heading.current ?? current)) return;
     heading.current = index;
-    resumed.current = false;
+    resumed.current = 0;
     target.scrollIntoView({ behavior: prefersReducedMotion() ? "auto" : "smooth", block: "start" });
     target.focus({ preventScroll: true });
   }
@@ -245,7 +247,8 @@ function Item({ status: given, index, current, clock, onExplain }: ItemProps) {
   const preload = preloadFor(index, current);
   const staged = (video || photos) && revealed;
   return (
-    <section class={staged ? "for-you-item for-you-media" : "for-you-item"} data-index={index} tabIndex={-1}
+    <section class={staged ? "for-you-item for-you-media" : "for-you-item"} data-index={index} data-id={status.id}
+             tabIndex={-1}
              aria-label={t("forYou.position", { position: index + 1 })}>
       <div class="for-you-card">
         {staged && video && <VideoStage attachment={video} active={index === current} preload={preload} clock={clock} />}
