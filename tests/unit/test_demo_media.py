@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from stoa.config import Settings
 from stoa.core.context import Context
 from stoa.demo import media
-from stoa.demo.community import TOPICS, CommunitySize, generate
+from stoa.demo.community import TOPICS
+from stoa.social.statuses import Draft, post_status
 from stoa.store.schema import jobs, media_attachments
+from tests.helpers import sign_up
 
 TINY_PORTRAIT = (72, 128)
 TINY_LANDSCAPE = (128, 72)
@@ -85,10 +87,14 @@ TOPIC_OF = {**{c.caption: c.topic for c in TINY_CLIPS},
 
 async def test_the_demo_posts_carry_processed_media(client: httpx.AsyncClient, settings: Settings) -> None:
     store = client.app.state.store  # type: ignore[attr-defined]
-    await generate(store.db, CommunitySize(accounts=40, posts=600, follows_per_account=5), region=store.default_region,
-                   base_url=settings.base_url, password_hash="x")
+    ctx = Context(store, settings)
+    alice, bruno = await sign_up(client, "alice"), await sign_up(client, "bruno")
+    # Posted by the domain action, as the demo writes its posts: nothing has served them yet.
+    for who, text in ((alice, "Rode along the river #cycling"), (bruno, "The harbour at dusk #photography"),
+                      (alice, "More from the harbour #photography"), (bruno, "Just words #coffee")):
+        await post_status(ctx, int(who.id), Draft(text))
     stages: list[tuple[str, int, int]] = []
-    counts = await media.add_demo_media(Context(store, settings), progress=lambda *stage: stages.append(stage),
+    counts = await media.add_demo_media(ctx, progress=lambda *stage: stages.append(stage),
                                         clips=TINY_CLIPS, photo_posts=TINY_PHOTOS)
     assert counts == {"videos": 2, "photos": 2, "media_failed": 0}
     assert stages[-1] == ("photos and videos", 3, 3)

@@ -474,7 +474,11 @@ async def _transcode_all(ctx: Context, runner: JobRunner, drawing_done: asyncio.
 async def add_demo_media(ctx: Context, *, seed: int = 7, progress: Progress | None = None,
                          clips: tuple[Clip, ...] = CLIPS, photo_posts: tuple[PhotoPost, ...] = PHOTO_POSTS
                          ) -> dict[str, int]:
-    """Draw the demo's clips and photos, upload them as their posts' authors, and attach them once processed."""
+    """Draw the demo's clips and photos, upload them as their posts' authors, and attach them once processed.
+
+    Run on a community just generated, before anything serves it: a post already rendered keeps its
+    rendering (without media) until it is edited.
+    """
     report = progress or (lambda _stage, _done, _total: None)
     total = len(clips) + len(photo_posts)
     done = 0
