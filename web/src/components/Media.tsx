@@ -50,8 +50,11 @@ export function MediaGrid({ attachments }: { attachments: Attachment[] }) {
           );
         }
         if (attachment.type === "image") {
+          const size = attachment.meta?.original;
+          const single = attachments.length === 1 && size?.width && size?.height;
           return (
-            <div key={attachment.id} class="media-frame">
+            <div key={attachment.id} class="media-frame"
+                 style={single ? { aspectRatio: `${size.width} / ${size.height}` } : undefined}>
               <Blurhash hash={attachment.blurhash} />
               <img class="media" src={attachment.previewUrl ?? attachment.url ?? undefined} alt={description}
                    title={description || undefined} loading="lazy" decoding="async" />
@@ -107,14 +110,37 @@ function AltText({ text }: { text: string }) {
 
 interface VideoProps {
   attachment: Attachment;
-  /** Its item fills the screen: play (unless the person asked for reduced motion). */
-  active: boolean;
   preload: "auto" | "metadata" | "none";
   clock: WatchClock;
 }
 
-/** For You's video: autoplays muted while on screen, loops, tap to unmute; a play button with reduced motion. */
-export function VideoStage({ attachment, active, preload, clock }: VideoProps) {
+const ON_SCREEN = 0.6; // of the video's box in view: it is the one being watched
+
+/** Whether the element is mostly in view and the page is visible (not a background tab). */
+function useOnScreen(element: { current: Element | null }): boolean {
+  const [inView, setInView] = useState(false);
+  const [pageVisible, setPageVisible] = useState(() => document.visibilityState !== "hidden");
+  useEffect(() => {
+    const target = element.current;
+    if (!target || typeof IntersectionObserver === "undefined") return;
+    const observer = new IntersectionObserver(([entry]) => setInView(!!entry && entry.intersectionRatio >= ON_SCREEN),
+                                              { threshold: [0, ON_SCREEN, 1] });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => {
+    const changed = () => setPageVisible(document.visibilityState !== "hidden");
+    document.addEventListener("visibilitychange", changed);
+    return () => document.removeEventListener("visibilitychange", changed);
+  }, []);
+  return inView && pageVisible;
+}
+
+/**
+ * For You's video: plays (muted until the sound is turned on) while it is on screen, pauses when it
+ * leaves or the tab is hidden; loops; a tap toggles the sound. With reduced motion, it waits for Play.
+ */
+export function VideoStage({ attachment, preload, clock }: VideoProps) {
   const t = useT();
   const video = useRef<HTMLVideoElement>(null);
   const bar = useRef<HTMLDivElement>(null);
@@ -123,6 +149,7 @@ export function VideoStage({ attachment, active, preload, clock }: VideoProps) {
   const [percent, setPercent] = useState(0);
   const [reduced] = useState(prefersReducedMotion);
   const description = attachment.description ?? "";
+  const active = useOnScreen(video);
 
   useEffect(() => onSoundChange(setSound), []);
   useEffect(() => {

@@ -251,7 +251,7 @@ function Item({ status: given, index, current, clock, onExplain }: ItemProps) {
              tabIndex={-1}
              aria-label={t("forYou.position", { position: index + 1 })}>
       <div class="for-you-card">
-        {staged && video && <VideoStage attachment={video} active={index === current} preload={preload} clock={clock} />}
+        {staged && video && <VideoStage attachment={video} preload={preload} clock={clock} />}
         {staged && !video && <PhotoStage attachments={media} eager={preload === "auto"} />}
         {(video || photos) && !revealed && (
           <button type="button" class="button stage-reveal" onClick={() => setRevealed(true)}>
