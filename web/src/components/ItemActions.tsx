@@ -19,6 +19,9 @@ interface Props {
   onExplain: () => void;
 }
 
+/** Runs one action; its failure becomes the notice (a share the person cancelled is not a failure). */
+type Act = (work: () => Promise<void>) => Promise<void>;
+
 export async function shareLink(url: string, title: string): Promise<"shared" | "copied"> {
   if (typeof navigator.share === "function") {
     try {
@@ -33,31 +36,23 @@ export async function shareLink(url: string, title: string): Promise<"shared" | 
   return "copied";
 }
 
+function authorName(status: Status): string {
+  return status.account.displayName || status.account.username;
+}
+
 export function ItemActions({ status, near, onChange, onExplain }: Props) {
   const t = useT();
-  const me = useMe();
-  const [relationship, setRelationship] = useState<Relationship | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [lessOpen, setLessOpen] = useState(false);
-  const [less, setLess] = useState<string | null>(null);
-  const name = status.account.displayName || status.account.username;
-  const mine = me?.id === status.account.id;
+  const name = authorName(status);
 
-  useEffect(() => {
-    if (!near || relationship || !me || mine) return;
-    masto().v1.accounts.relationships.fetch({ id: [status.account.id] })
-      .then(([found]) => setRelationship(found ?? null), () => undefined);
-  }, [near, me, mine]);
-
-  async function act(work: () => Promise<void>) {
+  const act: Act = async (work) => {
     setNotice(null);
     try {
       await work();
     } catch (problem) {
       if (!(problem instanceof DOMException && problem.name === "AbortError")) setNotice(errorText(problem));
     }
-  }
-
+  };
   const api = () => masto().v1.statuses.$select(status.id);
   const update = (updated: Status) => onChange(updated.reblog ?? updated);
   const like = () => act(async () => update(status.favourited ? await api().unfavourite() : await api().favourite()));
@@ -67,34 +62,10 @@ export function ItemActions({ status, near, onChange, onExplain }: Props) {
     const how = await shareLink(status.url ?? location.origin + statusPath(status.account.acct, status.id), name);
     setNotice(how === "copied" ? t("itemActions.copied") : t("itemActions.shared"));
   });
-  const follow = () => act(async () => {
-    const account = masto().v1.accounts.$select(status.account.id);
-    const following = relationship?.following || relationship?.requested;
-    setRelationship(following ? await account.unfollow() : await account.follow());
-  });
-  const chooseLess = (target: LessTarget, label: string) => act(async () => {
-    await showLess(target);
-    setLess(label);
-    setLessOpen(false);
-    setNotice(t("itemActions.lessDone", { what: label }));
-  });
 
-  const following = !!(relationship?.following || relationship?.requested);
-  const lessChoices: [LessTarget, string][] = [
-    [{ statusId: status.id }, t("itemActions.lessPost")],
-    [{ accountId: status.account.id }, t("itemActions.lessAuthor", { name })],
-    ...status.tags.slice(0, 3).map((tag): [LessTarget, string] => [{ tag: tag.name }, t("itemActions.lessTag", { tag: tag.name })]),
-  ];
   return (
     <div class="item-actions" role="group" aria-label={t("itemActions.label", { name })}>
-      {!mine && (
-        // Its place is kept while the relationship loads, so nothing moves when it arrives.
-        <button type="button" class={following ? "rail-button" : "rail-button rail-follow"} aria-pressed={following}
-                onClick={follow} aria-label={t("itemActions.follow", { name })} hidden={!relationship}>
-          <span aria-hidden="true">{following ? "✓" : "+"}</span>
-          <span class="rail-label">{t("profile.follow")}</span>
-        </button>
-      )}
+      <FollowButton status={status} near={near} act={act} />
       <button type="button" class="rail-button" aria-pressed={!!status.favourited} onClick={like}
               aria-label={`${t("status.like")}, ${t("status.likes", { count: status.favouritesCount })}`}>
         <span aria-hidden="true">{status.favourited ? "♥" : "♡"}</span>
@@ -119,28 +90,78 @@ export function ItemActions({ status, near, onChange, onExplain }: Props) {
         <span aria-hidden="true">↗</span>
         <span class="rail-label">{t("itemActions.shareShort")}</span>
       </button>
-      <div class="rail-menu">
-        <button type="button" class="rail-button" aria-expanded={lessOpen} aria-pressed={less !== null}
-                onClick={() => setLessOpen(!lessOpen)} aria-label={t("itemActions.less")}>
-          <span aria-hidden="true">⊘</span>
-          <span class="rail-label">{t("itemActions.lessShort")}{less && <span aria-hidden="true"> ✓</span>}</span>
-        </button>
-        {lessOpen && (
-          <ul class="rail-choices">
-            {lessChoices.map(([target, label]) => (
-              <li key={label}>
-                <button type="button" class="button button-small" aria-pressed={less === label}
-                        onClick={() => chooseLess(target, label)}>{label}</button>
-              </li>
-            ))}
-          </ul>
-        )}
-      </div>
+      <LessMenu status={status} act={act} onChosen={(what) => setNotice(t("itemActions.lessDone", { what }))} />
       <button type="button" class="rail-button" onClick={onExplain} aria-label={t("forYou.why")}>
         <span aria-hidden="true">?</span>
         <span class="rail-label">{t("itemActions.whyShort")}</span>
       </button>
       <p class="rail-notice" role="status">{notice}</p>
+    </div>
+  );
+}
+
+/** Follow or unfollow the author; its place is kept while the relationship loads, so nothing moves. */
+function FollowButton({ status, near, act }: { status: Status; near: boolean; act: Act }) {
+  const t = useT();
+  const me = useMe();
+  const [relationship, setRelationship] = useState<Relationship | null>(null);
+  const mine = me?.id === status.account.id;
+
+  useEffect(() => {
+    if (!near || relationship || !me || mine) return;
+    masto().v1.accounts.relationships.fetch({ id: [status.account.id] })
+      .then(([found]) => setRelationship(found ?? null), () => undefined);
+  }, [near, me, mine]);
+
+  if (mine) return null;
+  const following = !!(relationship?.following || relationship?.requested);
+  const toggle = () => act(async () => {
+    const account = masto().v1.accounts.$select(status.account.id);
+    setRelationship(following ? await account.unfollow() : await account.follow());
+  });
+  return (
+    <button type="button" class={following ? "rail-button" : "rail-button rail-follow"} aria-pressed={following}
+            onClick={toggle} aria-label={t("itemActions.follow", { name: authorName(status) })} hidden={!relationship}>
+      <span aria-hidden="true">{following ? "✓" : "+"}</span>
+      <span class="rail-label">{t("profile.follow")}</span>
+    </button>
+  );
+}
+
+/** "Show less like this": a short menu of what to see less of — this post, its author, one of its hashtags. */
+function LessMenu({ status, act, onChosen }: { status: Status; act: Act; onChosen: (what: string) => void }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  const [chosen, setChosen] = useState<string | null>(null);
+  const choices: [LessTarget, string][] = [
+    [{ statusId: status.id }, t("itemActions.lessPost")],
+    [{ accountId: status.account.id }, t("itemActions.lessAuthor", { name: authorName(status) })],
+    ...status.tags.slice(0, 3).map((tag): [LessTarget, string] => [{ tag: tag.name },
+                                                                     t("itemActions.lessTag", { tag: tag.name })]),
+  ];
+  const choose = (target: LessTarget, label: string) => act(async () => {
+    await showLess(target);
+    setChosen(label);
+    setOpen(false);
+    onChosen(label);
+  });
+  return (
+    <div class="rail-menu">
+      <button type="button" class="rail-button" aria-expanded={open} aria-pressed={chosen !== null}
+              onClick={() => setOpen(!open)} aria-label={t("itemActions.less")}>
+        <span aria-hidden="true">⊘</span>
+        <span class="rail-label">{t("itemActions.lessShort")}{chosen && <span aria-hidden="true"> ✓</span>}</span>
+      </button>
+      {open && (
+        <ul class="rail-choices">
+          {choices.map(([target, label]) => (
+            <li key={label}>
+              <button type="button" class="button button-small" aria-pressed={chosen === label}
+                      onClick={() => choose(target, label)}>{label}</button>
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

@@ -143,7 +143,6 @@ function useOnScreen(element: { current: Element | null }): boolean {
 export function VideoStage({ attachment, preload, clock }: VideoProps) {
   const t = useT();
   const video = useRef<HTMLVideoElement>(null);
-  const bar = useRef<HTMLDivElement>(null);
   const [soundOn, setSound] = useState(isSoundOn());
   const [playing, setPlaying] = useState(false);
   const [percent, setPercent] = useState(0);
@@ -161,8 +160,9 @@ export function VideoStage({ attachment, preload, clock }: VideoProps) {
     if (!element) return;
     if (active && !reduced) {
       element.muted = !isSoundOn();
-      // A browser may refuse sound without a gesture: then it plays muted, as it started.
-      element.play().catch(() => {
+      element.play().catch((refused: unknown) => {
+        // Sound before any gesture in this tab is refused: it plays muted, as every video starts.
+        if (!(refused instanceof DOMException && refused.name === "NotAllowedError")) return;
         element.muted = true;
         setSound(false);
         return element.play().catch(() => undefined);
@@ -171,21 +171,6 @@ export function VideoStage({ attachment, preload, clock }: VideoProps) {
       element.pause();
     }
   }, [active]);
-
-  // The bar follows every frame while playing; its value for assistive technology, a few times a second.
-  useEffect(() => {
-    if (!playing) return;
-    let frame = 0;
-    const draw = () => {
-      const element = video.current;
-      if (element && bar.current) {
-        bar.current.style.transform = `scaleX(${progressOf(element.currentTime, element.duration)})`;
-      }
-      frame = requestAnimationFrame(draw);
-    };
-    frame = requestAnimationFrame(draw);
-    return () => cancelAnimationFrame(frame);
-  }, [playing]);
 
   function togglePlay() {
     const element = video.current;
@@ -217,19 +202,50 @@ export function VideoStage({ attachment, preload, clock }: VideoProps) {
           <span aria-hidden="true">▶</span>
         </button>
       )}
-      <div class="stage-controls">
-        <button type="button" class="stage-button" onClick={togglePlay}
-                aria-label={playing ? t("player.pause") : t("player.play")}>
-          <span aria-hidden="true">{playing ? "❚❚" : "▶"}</span>
-        </button>
-        <button type="button" class="stage-button" aria-pressed={soundOn} onClick={() => setSoundOn(!soundOn)}
-                aria-label={t("player.sound")} title={soundOn ? t("player.soundOn") : t("player.soundOff")}>
-          <SpeakerIcon on={soundOn} />
-        </button>
-        <div class="stage-progress" role="progressbar" aria-label={t("player.progress")} aria-valuemin={0}
-             aria-valuemax={100} aria-valuenow={percent}>
-          <div class="stage-progress-bar" ref={bar} />
-        </div>
+      <VideoControls video={video} playing={playing} soundOn={soundOn} percent={percent} onPlay={togglePlay} />
+    </div>
+  );
+}
+
+interface ControlsProps {
+  video: { current: HTMLVideoElement | null };
+  playing: boolean;
+  soundOn: boolean;
+  /** Played, for assistive technology (updated a few times a second; the bar itself follows every frame). */
+  percent: number;
+  onPlay: () => void;
+}
+
+/** Pause/play, sound, and the progress bar along the bottom of the video. */
+function VideoControls({ video, playing, soundOn, percent, onPlay }: ControlsProps) {
+  const t = useT();
+  const bar = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!playing) return;
+    let frame = 0;
+    const draw = () => {
+      const element = video.current;
+      if (element && bar.current) {
+        bar.current.style.transform = `scaleX(${progressOf(element.currentTime, element.duration)})`;
+      }
+      frame = requestAnimationFrame(draw);
+    };
+    frame = requestAnimationFrame(draw);
+    return () => cancelAnimationFrame(frame);
+  }, [playing]);
+  return (
+    <div class="stage-controls">
+      <button type="button" class="stage-button" onClick={onPlay}
+              aria-label={playing ? t("player.pause") : t("player.play")}>
+        <span aria-hidden="true">{playing ? "❚❚" : "▶"}</span>
+      </button>
+      <button type="button" class="stage-button" aria-pressed={soundOn} onClick={() => setSoundOn(!soundOn)}
+              aria-label={t("player.sound")} title={soundOn ? t("player.soundOn") : t("player.soundOff")}>
+        <SpeakerIcon on={soundOn} />
+      </button>
+      <div class="stage-progress" role="progressbar" aria-label={t("player.progress")} aria-valuemin={0}
+           aria-valuemax={100} aria-valuenow={percent}>
+        <div class="stage-progress-bar" ref={bar} />
       </div>
     </div>
   );
