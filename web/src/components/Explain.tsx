@@ -29,7 +29,14 @@ export function Explain({ status, mode, onClose }: Props) {
     const opener = document.activeElement as HTMLElement | null;
     dialog.current?.showModal(); // modal: focus moves in, Escape closes, the page behind is inert
     fetchIt();
-    return () => opener?.focus?.();
+    return () => {
+      // Back to the button that opened it, unless the person has moved on already (j/k pressed as the
+      // dialog closed): focusing it then would scroll the feed back to its post.
+      const focused = document.activeElement;
+      if (!focused || focused === document.body || dialog.current?.contains(focused)) {
+        opener?.focus?.({ preventScroll: true });
+      }
+    };
   }, [status.id, mode]);
 
   const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3, signDisplay: "exceptZero" });
