@@ -108,7 +108,9 @@ def test_private_events_never_replicate(cls: type[Event]) -> None:
 
 def test_the_private_events_are_those_about_private_data() -> None:
     assert {cls.type for cls in EVENTS if cls.private} == {
-        "mute.created", "mute.deleted", "for_you.less", "for_you.label", "for_you.reset", "view.recorded"}
+        "mute.created", "mute.deleted", "for_you.less", "for_you.label", "for_you.reset", "view.recorded",
+        "bookmark.created", "bookmark.deleted", "marker.saved", "notification.dismissed", "notifications.cleared",
+        "suggestion.dismissed"}
 
 
 def test_rows_stored_before_a_field_existed_still_decode() -> None:
