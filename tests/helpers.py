@@ -1,12 +1,26 @@
-"""Helpers for API tests: sign up users through the API and run the event consumers."""
+"""Helpers shared by the tests: sign up users through the API, run the event consumers, read the projections."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import numpy as np
+from sqlalchemy import select
 
+from stoa.feeds import similar
+from stoa.store.database import Database
 from stoa.store.replication import replicators_for
+from stoa.store.schema import (
+    accounts,
+    home_feed,
+    notifications,
+    status_search,
+    status_vectors,
+    statuses,
+    trending_posts,
+)
 from stoa.worker import consumers
 
 
@@ -67,3 +81,39 @@ async def drain(client: httpx.AsyncClient) -> int:
         total += done
         if not done:
             return total
+
+
+async def projections(db: Database) -> dict[str, Any]:
+    """Every derived table, keyed by meaning: people by username, posts by their place in time."""
+    async with db.read() as conn:
+        name = {int(r.id): r.username for r in await conn.execute(select(accounts.c.id, accounts.c.username))}
+        order = {int(sid): n for n, sid in enumerate((await conn.execute(
+            select(statuses.c.id).order_by(statuses.c.id))).scalars())}
+        people = await conn.execute(select(accounts.c.username, accounts.c.followers_count,
+                                           accounts.c.following_count, accounts.c.statuses_count,
+                                           accounts.c.last_status_at.is_(None).label("never_posted")))
+        posts = await conn.execute(select(statuses.c.id, statuses.c.replies_count,
+                                          statuses.c.reblogs_count, statuses.c.favourites_count))
+        return {
+            "account counts": sorted(tuple(r) for r in people),
+            "post counts": sorted((order[int(r.id)], *tuple(r)[1:]) for r in posts),
+            "home timelines": sorted((name[r.account_id], order[r.status_id], name[r.author_id])
+                                     for r in await conn.execute(select(home_feed))),
+            "notifications": sorted((name[r.account_id], r.type, name[r.from_account_id],
+                                     None if r.status_id is None else order[r.status_id])
+                                    for r in await conn.execute(select(notifications))),
+            "search": sorted((order[r.status_id], r.document) for r in await conn.execute(select(status_search))),
+            "trending": sorted((order[r.status_id], r.language, r.engagement, r.regional_engagement)
+                               for r in await conn.execute(select(trending_posts))),
+            "vectors": {order[r.status_id]: similar.unpack(r.vector)
+                        for r in await conn.execute(select(status_vectors))},
+        }
+
+
+def assert_same_projections(found: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Equal row for row; text vectors equal up to float16 rounding (a batch's arithmetic may differ)."""
+    for name in expected.keys() - {"vectors"}:
+        assert found[name] == expected[name], name
+    assert found["vectors"].keys() == expected["vectors"].keys()
+    for n, vector in expected["vectors"].items():
+        assert np.allclose(found["vectors"][n], vector, atol=2e-3), n

@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import delete, select
 
 from stoa.config import Settings
 from stoa.core.context import Context
 from stoa.demo.community import CommunitySize, generate
-from stoa.feeds import similar
 from stoa.social import accounts, interactions, relationships, statuses
 from stoa.social.streaming import Broker, LocalHub
 from stoa.store.database import Database
@@ -29,15 +27,11 @@ from stoa.store.schema import accounts as account_rows
 from stoa.store.schema import (
     favourites,
     follows,
-    home_feed,
     metadata,
-    notifications,
-    status_search,
-    status_vectors,
-    trending_posts,
 )
 from stoa.store.schema import statuses as status_rows
 from stoa.worker import consumers
+from tests.helpers import assert_same_projections, projections
 
 SMALL = CommunitySize(accounts=14, posts=90, follows_per_account=4, likes_per_post=1.5)
 KEPT = {"store_identity"}  # what the store is, not what happened in it
@@ -70,33 +64,6 @@ async def history(db: Database) -> History:
             follows=(await conn.execute(select(follows).order_by(follows.c.id))).all(),
             posts=(await conn.execute(select(status_rows).order_by(status_rows.c.id))).all(),
             likes=(await conn.execute(select(favourites).order_by(favourites.c.id))).all())
-
-
-async def projections(db: Database) -> dict[str, Any]:
-    """Every derived table, keyed by meaning: people by username, posts by their place in time."""
-    async with db.read() as conn:
-        name = {int(r.id): r.username for r in await conn.execute(select(account_rows.c.id, account_rows.c.username))}
-        order = {int(sid): n for n, sid in enumerate((await conn.execute(
-            select(status_rows.c.id).order_by(status_rows.c.id))).scalars())}
-        people = await conn.execute(select(account_rows.c.username, account_rows.c.followers_count,
-                                           account_rows.c.following_count, account_rows.c.statuses_count,
-                                           account_rows.c.last_status_at.is_(None).label("never_posted")))
-        posts = await conn.execute(select(status_rows.c.id, status_rows.c.replies_count,
-                                          status_rows.c.reblogs_count, status_rows.c.favourites_count))
-        return {
-            "account counts": sorted(tuple(r) for r in people),
-            "post counts": sorted((order[int(r.id)], *tuple(r)[1:]) for r in posts),
-            "home timelines": sorted((name[r.account_id], order[r.status_id], name[r.author_id])
-                                     for r in await conn.execute(select(home_feed))),
-            "notifications": sorted((name[r.account_id], r.type, name[r.from_account_id],
-                                     None if r.status_id is None else order[r.status_id])
-                                    for r in await conn.execute(select(notifications))),
-            "search": sorted((order[r.status_id], r.document) for r in await conn.execute(select(status_search))),
-            "trending": sorted((order[r.status_id], r.language, r.engagement, r.regional_engagement)
-                               for r in await conn.execute(select(trending_posts))),
-            "vectors": {order[r.status_id]: similar.unpack(r.vector)
-                        for r in await conn.execute(select(status_vectors))},
-        }
 
 
 async def wipe(db: Database) -> None:
@@ -152,8 +119,4 @@ async def test_the_bulk_path_builds_what_the_consumers_build(ctx: Context) -> No
     await drain(ctx)
     replayed = await projections(ctx.db)
 
-    for name in ("account counts", "post counts", "home timelines", "notifications", "search", "trending"):
-        assert replayed[name] == bulk[name], name
-    assert replayed["vectors"].keys() == bulk["vectors"].keys()
-    for n, vector in bulk["vectors"].items():  # float16: equal up to the rounding of a batch's arithmetic
-        assert np.allclose(replayed["vectors"][n], vector, atol=2e-3), n
+    assert_same_projections(replayed, bulk)
