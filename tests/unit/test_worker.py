@@ -33,11 +33,12 @@ def test_the_worker_does_not_load_the_web_application() -> None:
 def test_every_region_runs_every_job_kind_and_schedule(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, recsys_retrain_hours=6)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
-    kinds = {kind.name for kind in worker.job_registry(settings, db, "local").kinds}
-    assert kinds == {"media.transcode", "maintenance.sweep", "feeds.prune", "recsys.retrain"}
-    assert {s.kind for s in worker.schedules(settings)} == {"maintenance.sweep", "feeds.prune", "recsys.retrain"}
+    kinds = {kind.name for kind in worker.job_registry(settings, db, "local", readers=[], replicas=[]).kinds}
+    assert kinds == {"media.transcode", "maintenance.sweep", "feeds.prune", "recsys.retrain", "outbox.prune"}
+    assert {s.kind for s in worker.schedules(settings)} == {
+        "maintenance.sweep", "feeds.prune", "recsys.retrain", "outbox.prune"}
     assert {s.kind for s in worker.schedules(Settings(data_dir=tmp_path, recsys_retrain_hours=0))} == {
-        "maintenance.sweep", "feeds.prune"}
+        "maintenance.sweep", "feeds.prune", "outbox.prune"}
 
 
 async def test_embedded_workers_transcode_uploads_and_sweep(client: httpx.AsyncClient, settings: Settings,
