@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from stoa.config import Settings
 from tests.databases import BACKENDS, database_url, dispose_url
+from tests.helpers import AppClient
 
 
 @pytest.fixture(params=BACKENDS)
@@ -33,14 +33,10 @@ def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings) -> AsyncIterator[AppClient]:
     """The app in-process. Consumers do not run by themselves: tests call ``drain(client)``."""
     from stoa.app import create_app
 
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
-        c.app = app  # type: ignore[attr-defined]
+    async with AppClient(create_app(settings)) as c:
         yield c
-    await app.state.hub.stop()
-    await app.state.store.dispose()
+    await c.close_app()

@@ -65,3 +65,13 @@ def make_gif(frames: int = 6, size: tuple[int, int] = (80, 60)) -> bytes:
     out = io.BytesIO()
     images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return out.getvalue()
+
+
+def jpeg_with_gps(size: tuple[int, int] = (2400, 1600)) -> bytes:
+    """A photo whose EXIF names where it was taken and the camera: both must never be served."""
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x8825] = {2: (45.0, 27.0, 0.0), 4: (9.0, 11.0, 0.0)}  # GPS latitude and longitude
+    exif[0x010F] = "PhoneMaker"
+    Image.new("RGB", size, (30, 140, 90)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()

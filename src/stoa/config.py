@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     run_workers: bool = True
     worker_poll_seconds: float = 0.5
     unattached_media_hours: float = Field(default=24.0, gt=0, description="Uploads never attached are removed after")
+    outbox_retention_hours: float = Field(default=168.0, ge=0, description="Events every reader has passed are "
+                                          "kept this long (for replays and debugging), then pruned")
     home_feed_depth: int = Field(default=800, ge=40, description="Entries kept per home timeline")
     recsys_retrain_hours: float = Field(default=24.0, ge=0,
                                         description="For You's model is retrained this often by the worker (0: never)")

@@ -1,7 +1,7 @@
 """Background work: what runs beside the HTTP server for every region, and how it is started.
 
 For each region: the outbox consumers (fan-out, notifications, search, counters, For You's tables),
-a job runner per job kind (media transcoding, housekeeping, retraining) and the scheduler of the
+a job runner per job kind (media transcoding, housekeeping, retraining, the outbox's pruning) and the scheduler of the
 periodic jobs; across regions, the replicators. Embedded, `stoa serve` runs all of it as asyncio
 tasks in the server process (:func:`start`); at scale, `stoa worker` processes on any number of
 machines run it without HTTP (:func:`run`), sharing the work through the database.
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -26,6 +27,7 @@ from stoa.social import maintenance
 from stoa.social.consumers import all_consumers
 from stoa.social.streaming import Broker, Hub, LocalHub, PostgresHub
 from stoa.social.timelines import home_holders
+from stoa.store import pruning as outbox_pruning
 from stoa.store.database import Database
 from stoa.store.events import Consumer, run_consumers
 from stoa.store.jobs import JobRunner, Periodic, Registry, Scheduler
@@ -50,9 +52,13 @@ async def home_holders_anywhere(store: Store, status_id: int, account_ids: set[i
     return found
 
 
-def job_registry(settings: Settings, db: Database, region: str) -> Registry:
-    """Every job kind one region's workers run, bound to that region's store."""
+def job_registry(settings: Settings, db: Database, region: str, *, readers: Sequence[str],
+                 replicas: Sequence[Database]) -> Registry:
+    """Every job kind one region's workers run, bound to that region's store. ``readers``: the names of
+    the region's consumers; ``replicas``: the other regions' stores, whose replicators read this outbox."""
     registry = Registry()
+    outbox_pruning.register(registry, db, region, readers=readers, replicas=replicas,
+                            keep=timedelta(hours=settings.outbox_retention_hours))
     storage = storage_for(settings, region)
     media_jobs.register(registry, db, storage, settings)
     maintenance.register(registry, db, storage, depth=settings.home_feed_depth,
@@ -64,7 +70,7 @@ def job_registry(settings: Settings, db: Database, region: str) -> Registry:
 
 def schedules(settings: Settings) -> list[Periodic]:
     """The periodic jobs, the same in every region."""
-    found = [maintenance.schedule(), pruning.schedule()]
+    found = [maintenance.schedule(), pruning.schedule(), outbox_pruning.schedule()]
     if settings.recsys_retrain_hours > 0:
         found.append(ranking_training.schedule(settings.recsys_retrain_hours))
     return found
@@ -82,8 +88,10 @@ def background_work(settings: Settings, store: Store, hub: Hub) -> list[Coroutin
     work: list[Coroutine[Any, Any, None]] = []
     for name in store.region_names:
         db = store.region(name)
-        registry = job_registry(settings, db, name)
-        work.append(run_consumers(db, consumers(db, hub, name), settings.worker_poll_seconds))
+        region_consumers = consumers(db, hub, name)
+        registry = job_registry(settings, db, name, readers=[c.name for c in region_consumers],
+                                replicas=[store.region(other) for other in store.region_names if other != name])
+        work.append(run_consumers(db, region_consumers, settings.worker_poll_seconds))
         # One runner per kind: a long retraining never holds up the sweep, nor a transcode a delivery.
         work += [JobRunner(db, registry, [kind.name], concurrency=kind.concurrency).run_forever()
                  for kind in registry.kinds]

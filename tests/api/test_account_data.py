@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import zipfile
 
-import httpx
 import orjson
 from PIL import Image
 
-from tests.helpers import drain, register_app, sign_up
+from tests.helpers import AppClient, drain, register_app, sign_up
 
 
-async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClient) -> None:
+async def test_export_contains_everything_and_is_logged(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     image = io.BytesIO()
     Image.new("RGB", (64, 64), (0, 90, 200)).save(image, "PNG")
@@ -60,7 +59,7 @@ async def test_export_contains_everything_and_is_logged(client: httpx.AsyncClien
     assert (await client.post("/api/v1/stoa/account/export")).status_code == 401
 
 
-async def test_erasure_purges_private_data_and_keeps_counts_right(client: httpx.AsyncClient) -> None:
+async def test_erasure_purges_private_data_and_keeps_counts_right(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
@@ -113,13 +112,13 @@ async def test_erasure_purges_private_data_and_keeps_counts_right(client: httpx.
         users,
     )
 
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     tables = (users, oauth_tokens, favourites, bookmarks, home_feed, markers, mutes, media_attachments)
     leftovers = union_all(*(select(func.count()).select_from(t).where(t.c.account_id == int(alice.id))
                             for t in tables))
     async with db.read() as conn:
         assert [r[0] for r in await conn.execute(leftovers)] == [0] * len(tables)
-    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = client.settings
     assert not (settings.media_root / her_photo.removeprefix("/media/")).exists()  # the file is gone too
     # The name stays taken, and the erasure is on the public record.
     app = await register_app(client)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
-from tests.helpers import app_token, drain, register_app, sign_up
+from tests.helpers import AppClient, app_token, drain, register_app, sign_up
 
 
-async def test_pin_then_unpin_leaves_the_profile(client: httpx.AsyncClient) -> None:
+async def test_pin_then_unpin_leaves_the_profile(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     post = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "pin me"})).json()
     pinned = await client.post(f"/api/v1/statuses/{post['id']}/pin", headers=alice.headers)
@@ -20,7 +18,7 @@ async def test_pin_then_unpin_leaves_the_profile(client: httpx.AsyncClient) -> N
     assert (await client.get(f"/api/v1/accounts/{alice.id}/statuses", params={"pinned": "true"})).json() == []
 
 
-async def test_account_search_finds_by_name_prefix_and_needs_a_token(client: httpx.AsyncClient) -> None:
+async def test_account_search_finds_by_name_prefix_and_needs_a_token(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     await sign_up(client, "alfred")
     await sign_up(client, "bob")
@@ -33,7 +31,7 @@ async def test_account_search_finds_by_name_prefix_and_needs_a_token(client: htt
     assert missing_q.status_code == 400  # as Mastodon: a missing parameter
 
 
-async def test_an_app_verifies_its_own_credentials_without_its_secret(client: httpx.AsyncClient) -> None:
+async def test_an_app_verifies_its_own_credentials_without_its_secret(client: AppClient) -> None:
     app = await register_app(client)
     token = await app_token(client, app, "read")
     me = await client.get("/api/v1/apps/verify_credentials", headers={"Authorization": f"Bearer {token}"})
@@ -42,7 +40,7 @@ async def test_an_app_verifies_its_own_credentials_without_its_secret(client: ht
     assert (await client.get("/api/v1/apps/verify_credentials")).status_code == 401
 
 
-async def test_posts_by_id_keep_the_order_asked_and_leave_out_the_unknown(client: httpx.AsyncClient) -> None:
+async def test_posts_by_id_keep_the_order_asked_and_leave_out_the_unknown(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     first = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "one"})).json()
     second = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "two"})).json()

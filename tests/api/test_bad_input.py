@@ -10,14 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stoa.config import Settings
-from tests.helpers import drain, register_app, sign_up
+from tests.helpers import AppClient, drain, register_app, sign_up
 
 
-async def count_posts(client: httpx.AsyncClient, account_id: str) -> int:
+async def count_posts(client: AppClient, account_id: str) -> int:
     return int((await client.get(f"/api/v1/accounts/{account_id}")).json()["statuses_count"])
 
 
-async def test_unauthorised_and_forbidden(client: httpx.AsyncClient) -> None:
+async def test_unauthorised_and_forbidden(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     no_token = await client.post("/api/v1/statuses", data={"status": "hi"})
     assert no_token.status_code == 401 and "error" in no_token.json()
@@ -36,7 +36,7 @@ async def test_unauthorised_and_forbidden(client: httpx.AsyncClient) -> None:
     assert await count_posts(client, alice.id) == 0
 
 
-async def test_validation_errors_change_nothing(client: httpx.AsyncClient) -> None:
+async def test_validation_errors_change_nothing(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     cases = [
         ({"status": ""}, 422),
@@ -59,7 +59,7 @@ async def test_validation_errors_change_nothing(client: httpx.AsyncClient) -> No
     assert await count_posts(client, alice.id) == 0
 
 
-async def test_posting_defaults_are_checked_like_any_parameter(client: httpx.AsyncClient) -> None:
+async def test_posting_defaults_are_checked_like_any_parameter(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     for source, message in [({"privacy": ["public"]}, "privacy must be a string"),
                             ({"language": "zzzzzzzzzz"}, "not a supported ISO 639-1 code"),
@@ -74,7 +74,7 @@ async def test_posting_defaults_are_checked_like_any_parameter(client: httpx.Asy
     assert saved.json()["source"]["language"] == "it" and saved.json()["source"]["sensitive"] is True
 
 
-async def test_not_found_shapes(client: httpx.AsyncClient) -> None:
+async def test_not_found_shapes(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     for path in ("/api/v1/statuses/123", "/api/v1/statuses/abc", "/api/v1/accounts/99999999",
                  "/api/v1/accounts/-1", "/api/v1/nothing-here", "/api/v1/statuses/99999999999999999999999"):
@@ -85,7 +85,7 @@ async def test_not_found_shapes(client: httpx.AsyncClient) -> None:
     assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=alice.headers)).status_code == 422
 
 
-async def test_sign_up_rules(client: httpx.AsyncClient) -> None:
+async def test_sign_up_rules(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await register_app(client)
     token = (await client.post("/oauth/token", data={
@@ -106,7 +106,7 @@ async def test_sign_up_rules(client: httpx.AsyncClient) -> None:
     assert ok.status_code == 200
 
 
-async def test_wrong_password_and_bad_grants(client: httpx.AsyncClient) -> None:
+async def test_wrong_password_and_bad_grants(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await register_app(client)
     creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
@@ -123,7 +123,7 @@ async def test_wrong_password_and_bad_grants(client: httpx.AsyncClient) -> None:
     assert bad_code.status_code == 400
 
 
-async def test_body_too_large(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_body_too_large(client: AppClient, settings: Settings) -> None:
     alice = await sign_up(client, "alice")
     huge = b"status=" + b"a" * (settings.max_request_bytes + 10)
     response = await client.post("/api/v1/statuses", headers={**alice.headers,
@@ -133,7 +133,7 @@ async def test_body_too_large(client: httpx.AsyncClient, settings: Settings) -> 
     assert await count_posts(client, alice.id) == 0
 
 
-async def test_oversize_and_broken_avatar(client: httpx.AsyncClient) -> None:
+async def test_oversize_and_broken_avatar(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     broken = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
                                 files={"avatar": ("a.png", b"\x89PNG\r\n\x1a\nnot really", "image/png")},
@@ -181,7 +181,7 @@ async def test_rate_limit_per_ip(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/statuses", "/api/v1/accounts/update_credentials"])
-async def test_fuzzed_parameters_never_500(client: httpx.AsyncClient, path: str) -> None:
+async def test_fuzzed_parameters_never_500(client: AppClient, path: str) -> None:
     alice = await sign_up(client, "alice")
     method = "PATCH" if "update" in path else "POST"
     keys = st.sampled_from(["status", "visibility", "in_reply_to_id", "sensitive", "spoiler_text", "language",
@@ -208,7 +208,7 @@ async def test_fuzzed_parameters_never_500(client: httpx.AsyncClient, path: str)
 @pytest.mark.parametrize("path", ["/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/notifications",
                                   "/api/v2/search", "/api/v1/accounts/relationships", "/api/v1/timelines/tag/x",
                                   "/api/v1/statuses"])
-async def test_fuzzed_query_strings_never_500(client: httpx.AsyncClient, path: str) -> None:
+async def test_fuzzed_query_strings_never_500(client: AppClient, path: str) -> None:
     alice = await sign_up(client, "alice")
     keys = st.sampled_from(["max_id", "since_id", "min_id", "limit", "local", "types[]", "exclude_types[]", "q",
                             "type", "offset", "id[]", "account_id", "any[]", "resolve"])
@@ -246,7 +246,7 @@ async def test_two_server_processes_share_one_redis_count(settings: Settings) ->
         await second.state.store.dispose()
 
 
-async def test_deeply_nested_json_is_a_clear_400(client: httpx.AsyncClient) -> None:
+async def test_deeply_nested_json_is_a_clear_400(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     json_headers = {**alice.headers, "Content-Type": "application/json"}
     for depth in (1_000, 5_000):  # under and over the JSON parser's own limit: 400 either way, never 500
@@ -260,7 +260,7 @@ async def test_deeply_nested_json_is_a_clear_400(client: httpx.AsyncClient) -> N
     assert await count_posts(client, alice.id) == 1
 
 
-async def test_invalid_utf8_is_refused_not_stored(client: httpx.AsyncClient) -> None:
+async def test_invalid_utf8_is_refused_not_stored(client: AppClient) -> None:
     """Bytes that are not UTF-8 are a 400, in JSON, forms, multipart text and query strings."""
     alice = await sign_up(client, "alice")
     form = {**alice.headers, "Content-Type": "application/x-www-form-urlencoded"}

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
-from tests.helpers import drain, sign_up
+from tests.helpers import AppClient, drain, sign_up
 
 
-async def test_trending_posts_in_the_readers_languages(client: httpx.AsyncClient) -> None:
+async def test_trending_posts_in_the_readers_languages(client: AppClient) -> None:
     writer, scrittore, fan, muted = (await sign_up(client, "writer"), await sign_up(client, "scrittore"),
                                      await sign_up(client, "fan"), await sign_up(client, "muted"))
     english = (await client.post("/api/v1/statuses", headers=writer.headers,
@@ -37,7 +35,7 @@ async def test_trending_posts_in_the_readers_languages(client: httpx.AsyncClient
     assert (await client.get("/api/v1/trends/statuses", params={"limit": "many"})).status_code == 422
 
 
-async def test_follow_suggestions_for_a_newcomer_and_after_the_first_follows(client: httpx.AsyncClient) -> None:
+async def test_follow_suggestions_for_a_newcomer_and_after_the_first_follows(client: AppClient) -> None:
     star, poet, reporter, liker = (await sign_up(client, "star"), await sign_up(client, "poeta", locale="it"),
                                    await sign_up(client, "reporter"), await sign_up(client, "liker"))
     for fan in [await sign_up(client, f"fan{i}") for i in range(3)]:

@@ -5,30 +5,23 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import User, drain, sign_up
+from tests.helpers import AppClient, User, drain, post_id, sign_up
 
 
-async def post(client: httpx.AsyncClient, user: User, text: str, **extra: str) -> str:
-    response = await client.post("/api/v1/statuses", headers=user.headers, data={"status": text, "language": "en",
-                                                                                  **extra})
-    assert response.status_code == 200, response.text
-    return str(response.json()["id"])
-
-
-async def feed(client: httpx.AsyncClient, user: User, **params: str) -> list[str]:
+async def feed(client: AppClient, user: User, **params: str) -> list[str]:
     response = await client.get("/api/v1/timelines/for_you", headers=user.headers, params=params)
     assert response.status_code == 200, response.text
     return [s["id"] for s in response.json()]
 
 
-async def test_for_you_learns_from_a_like_and_explains_it(client: httpx.AsyncClient) -> None:
+async def test_for_you_learns_from_a_like_and_explains_it(client: AppClient) -> None:
     me, cyclist, chef, friend = (await sign_up(client, "me"), await sign_up(client, "cyclist"),
                                  await sign_up(client, "chef"), await sign_up(client, "friend"))
     await client.post(f"/api/v1/accounts/{friend.id}/follow", headers=me.headers)
-    ride = await post(client, cyclist, "Morning ride along the coast #cycling")
-    climb = await post(client, cyclist, "Hill repeats today #cycling")
-    soup = await post(client, chef, "Tomato soup, the recipe #cooking")
-    news = await post(client, friend, "Friend's news, chronologically newest")
+    ride = await post_id(client, cyclist, "Morning ride along the coast #cycling")
+    climb = await post_id(client, cyclist, "Hill repeats today #cycling")
+    soup = await post_id(client, chef, "Tomato soup, the recipe #cooking")
+    news = await post_id(client, friend, "Friend's news, chronologically newest")
     await drain(client)
 
     chronological = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=me.headers)).json()]
@@ -54,12 +47,12 @@ async def test_for_you_learns_from_a_like_and_explains_it(client: httpx.AsyncCli
     assert set(await feed(client, me, mode="none")) >= {climb, soup}
 
 
-async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
+async def test_policy_and_errors(client: AppClient) -> None:
     me, loud, muted = await sign_up(client, "me"), await sign_up(client, "loud"), await sign_up(client, "muted")
     for i in range(5):
-        await post(client, loud, f"loud post {i}")
-    hidden = await post(client, muted, "you will not see this")
-    mine = await post(client, me, "my own post")
+        await post_id(client, loud, f"loud post {i}")
+    hidden = await post_id(client, muted, "you will not see this")
+    mine = await post_id(client, me, "my own post")
     await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=me.headers)
     await drain(client)
     page = (await client.get("/api/v1/timelines/for_you", headers=me.headers)).json()
@@ -74,20 +67,20 @@ async def test_policy_and_errors(client: httpx.AsyncClient) -> None:
     assert gone.status_code == 200 and gone.json()["in_feed"] is False
 
 
-async def test_a_page_spreads_authors_hashtags_and_languages(client: httpx.AsyncClient) -> None:
+async def test_a_page_spreads_authors_hashtags_and_languages(client: AppClient) -> None:
     me, loud = await sign_up(client, "me"), await sign_up(client, "loud")
     await client.post(f"/api/v1/accounts/{loud.id}/follow", headers=me.headers)  # ranks loud's posts high
-    loud_posts = [await post(client, loud, f"loud post {i}") for i in range(5)]
+    loud_posts = [await post_id(client, loud, f"loud post {i}") for i in range(5)]
     football = []
     for i in range(5):  # followed too: without the spread, their posts would fill the top of the page
         fan = await sign_up(client, f"fan{i}")
         await client.post(f"/api/v1/accounts/{fan.id}/follow", headers=me.headers)
-        football.append(await post(client, fan, f"Match day {i} #football"))
-    plain = [await post(client, await sign_up(client, f"plain{i}"), f"Just a thought {i}") for i in range(12)]
+        football.append(await post_id(client, fan, f"Match day {i} #football"))
+    plain = [await post_id(client, await sign_up(client, f"plain{i}"), f"Just a thought {i}") for i in range(12)]
     italian = []
     for i in range(3):
         writer = await sign_up(client, f"scrittore{i}")
-        italian += [await post(client, writer, f"Pensiero {i}.{j}", language="it") for j in range(2)]
+        italian += [await post_id(client, writer, f"Pensiero {i}.{j}", language="it") for j in range(2)]
     await client.post(f"/api/v1/statuses/{italian[0]}/favourite", headers=me.headers)  # I read Italian too
     await drain(client)
 
@@ -105,13 +98,13 @@ async def test_a_page_spreads_authors_hashtags_and_languages(client: httpx.Async
     assert why["position"] >= 20 and "moved down the feed to spread authors, hashtags and languages" in why["policy"]
 
 
-async def test_labels_the_viewer_hides_leave_the_feed(client: httpx.AsyncClient) -> None:
+async def test_labels_the_viewer_hides_leave_the_feed(client: AppClient) -> None:
     me, author, robot = await sign_up(client, "me"), await sign_up(client, "author"), await sign_up(client, "robot")
     await client.patch("/api/v1/accounts/update_credentials", headers=robot.headers, data={"bot": "true"})
-    plain = await post(client, author, "Nothing to warn about")
-    sensitive = await post(client, author, "Surgery photos", sensitive="true")
-    warned = await post(client, author, "Spoilers for the finale", spoiler_text="finale")
-    automated = await post(client, robot, "Hourly weather: 14 C")
+    plain = await post_id(client, author, "Nothing to warn about")
+    sensitive = await post_id(client, author, "Surgery photos", sensitive="true")
+    warned = await post_id(client, author, "Spoilers for the finale", spoiler_text="finale")
+    automated = await post_id(client, robot, "Hourly weather: 14 C")
     await drain(client)
     assert set(await feed(client, me)) == {plain, sensitive, warned, automated}
 
@@ -139,11 +132,11 @@ async def test_labels_the_viewer_hides_leave_the_feed(client: httpx.AsyncClient)
             ).status_code == 401
 
 
-async def test_show_less_reset_and_signals(client: httpx.AsyncClient) -> None:
+async def test_show_less_reset_and_signals(client: AppClient) -> None:
     me, cyclist, chef = await sign_up(client, "me"), await sign_up(client, "cyclist"), await sign_up(client, "chef")
-    ride = await post(client, cyclist, "Gravel ride #cycling")
-    climb = await post(client, cyclist, "Alpine climb #cycling")
-    soup = await post(client, chef, "Soup #cooking")
+    ride = await post_id(client, cyclist, "Gravel ride #cycling")
+    climb = await post_id(client, cyclist, "Alpine climb #cycling")
+    soup = await post_id(client, chef, "Soup #cooking")
     await client.post(f"/api/v1/statuses/{ride}/favourite", headers=me.headers)
     await drain(client)
     signals = (await client.get("/api/v1/stoa/feeds/for_you/signals", headers=me.headers)).json()
@@ -172,13 +165,13 @@ async def test_show_less_reset_and_signals(client: httpx.AsyncClient) -> None:
         assert response.status_code == status, (data, response.text)
 
 
-async def test_views_watch_time_and_skips_shape_the_next_page(client: httpx.AsyncClient) -> None:
+async def test_views_watch_time_and_skips_shape_the_next_page(client: AppClient) -> None:
     me, dancer, bore, other = (await sign_up(client, "me"), await sign_up(client, "dancer"),
                                await sign_up(client, "bore"), await sign_up(client, "other"))
-    first_dance = await post(client, dancer, "Dance practice #dance")
-    second_dance = await post(client, dancer, "More moves #dance")
-    dull = [await post(client, bore, f"Dull update {i}") for i in range(2)]
-    await post(client, other, "Something else entirely")
+    first_dance = await post_id(client, dancer, "Dance practice #dance")
+    second_dance = await post_id(client, dancer, "More moves #dance")
+    dull = [await post_id(client, bore, f"Dull update {i}") for i in range(2)]
+    await post_id(client, other, "Something else entirely")
     await drain(client)
     before = await feed(client, me)
     assert first_dance in before and second_dance in before
@@ -215,11 +208,11 @@ async def test_views_watch_time_and_skips_shape_the_next_page(client: httpx.Asyn
     assert first_dance in await feed(client, me)  # "reset my history" forgets what was seen
 
 
-async def test_co_engagement_brings_what_people_with_my_taste_liked(client: httpx.AsyncClient) -> None:
+async def test_co_engagement_brings_what_people_with_my_taste_liked(client: AppClient) -> None:
     me, peer, stranger, author = [await sign_up(client, name) for name in ("me", "peer", "stranger", "author")]
-    shared = await post(client, author, "A climb everyone talks about")
-    gem = await post(client, stranger, "An obscure mountain pass, worth the ride")
-    other = await post(client, stranger, "Unrelated gardening tips")
+    shared = await post_id(client, author, "A climb everyone talks about")
+    gem = await post_id(client, stranger, "An obscure mountain pass, worth the ride")
+    other = await post_id(client, stranger, "Unrelated gardening tips")
     await client.post(f"/api/v1/statuses/{shared}/favourite", headers=peer.headers)
     await client.post(f"/api/v1/statuses/{gem}/favourite", headers=peer.headers)
     await client.post(f"/api/v1/statuses/{other}/favourite", headers=author.headers)  # liked, but not by my peers
@@ -244,20 +237,20 @@ async def test_co_engagement_brings_what_people_with_my_taste_liked(client: http
     assert "co-engagement" not in after.get("sources", [])
 
 
-async def test_similar_posts_reach_me_before_anyone_engages(client: httpx.AsyncClient,
+async def test_similar_posts_reach_me_before_anyone_engages(client: AppClient,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from stoa.feeds import similar
 
     monkeypatch.setattr(similar, "REFRESH_SECONDS", 0.0)  # index new vectors on every request
     me, climber, cook = await sign_up(client, "me"), await sign_up(client, "climber"), await sign_up(client, "cook")
-    liked = await post(client, climber, "Ciclismo in montagna: le salite delle Dolomiti in bici #ciclismo",
+    liked = await post_id(client, climber, "Ciclismo in montagna: le salite delle Dolomiti in bici #ciclismo",
                        language="it")
     await client.post(f"/api/v1/statuses/{liked}/favourite", headers=me.headers)
     # Two brand-new posts nobody has engaged with, by people I do not follow.
-    ride = await post(client, cook, "Giro in bici sulle Dolomiti, salita dura ma che panorama #ciclismo",
+    ride = await post_id(client, cook, "Giro in bici sulle Dolomiti, salita dura ma che panorama #ciclismo",
                       language="it")
-    soup = await post(client, cook, "Sugo di pomodoro e basilico, la ricetta #cucina", language="it")
-    sortie = await post(client, cook, "Sortie à vélo en montagne, quelle montée !", language="fr")  # no word shared
+    soup = await post_id(client, cook, "Sugo di pomodoro e basilico, la ricetta #cucina", language="it")
+    sortie = await post_id(client, cook, "Sortie à vélo en montagne, quelle montée !", language="fr")  # no word shared
     await drain(client)
     abroad = (await client.get(f"/api/v1/stoa/feeds/for_you/explain/{sortie}", headers=me.headers)).json()
     assert "similar" in abroad["sources"]  # found across languages too, by meaning
@@ -282,12 +275,12 @@ async def test_similar_posts_reach_me_before_anyone_engages(client: httpx.AsyncC
     assert "similar" not in unprofiled.get("sources", [])
 
 
-async def test_pages_follow_the_link_header_as_on_any_mastodon_timeline(client: httpx.AsyncClient) -> None:
+async def test_pages_follow_the_link_header_as_on_any_mastodon_timeline(client: AppClient) -> None:
     me = await sign_up(client, "me")
     posts = set()
     for i in range(9):
         writer = await sign_up(client, f"writer{i}")
-        posts |= {await post(client, writer, f"Post {i}.{j}") for j in range(3)}
+        posts |= {await post_id(client, writer, f"Post {i}.{j}") for j in range(3)}
     await drain(client)
 
     first = await client.get("/api/v1/timelines/for_you", headers=me.headers, params={"limit": "10"})

@@ -5,29 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import httpx
 from PIL import Image
 
 from stoa.config import Settings
-from tests.helpers import sign_up
+from tests.helpers import AppClient, sign_up, upload
+from tests.media_samples import jpeg_with_gps
 
 
-def jpeg_with_gps(size: tuple[int, int] = (2400, 1600)) -> bytes:
-    buffer = io.BytesIO()
-    exif = Image.Exif()
-    exif[0x8825] = {2: (45.0, 27.0, 0.0), 4: (9.0, 11.0, 0.0)}  # GPS latitude and longitude
-    exif[0x010F] = "PhoneMaker"
-    Image.new("RGB", size, (30, 140, 90)).save(buffer, "JPEG", exif=exif)
-    return buffer.getvalue()
-
-
-async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes, name: str = "p.jpg",
-                 **fields: str) -> httpx.Response:
-    return await client.post("/api/v2/media", headers=headers, files={"file": (name, data, "image/jpeg")},
-                             data=fields)
-
-
-async def test_upload_describe_attach_and_fetch(client: httpx.AsyncClient) -> None:
+async def test_upload_describe_attach_and_fetch(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     uploaded = await upload(client, alice.headers, jpeg_with_gps(), description="A green field", focus="0.5,-0.25")
     assert uploaded.status_code == 200, uploaded.text
@@ -60,7 +45,7 @@ async def test_upload_describe_attach_and_fetch(client: httpx.AsyncClient) -> No
     assert locked.status_code == 422
 
 
-async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_bad_uploads_are_refused_and_leave_nothing(client: AppClient, settings: Settings) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     media_root = Path(settings.media_root)
 
@@ -92,14 +77,14 @@ async def test_bad_uploads_are_refused_and_leave_nothing(client: httpx.AsyncClie
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["statuses_count"] == 0
 
 
-async def test_oversize_upload_is_413(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_oversize_upload_is_413(client: AppClient, settings: Settings) -> None:
     alice = await sign_up(client, "alice")
     big = jpeg_with_gps((200, 200)) + b"\x00" * (settings.max_image_bytes + 10)  # a JPEG, padded past the limit
     response = await upload(client, alice.headers, big)
     assert response.status_code == 413 and "Image is larger than 10 MB" in response.json()["error"]
 
 
-async def test_image_bombs_are_refused_as_images_with_too_many_pixels(client: httpx.AsyncClient) -> None:
+async def test_image_bombs_are_refused_as_images_with_too_many_pixels(client: AppClient) -> None:
     """A tiny file that decodes to a huge picture: 422, and the words say image, pixels and the limit."""
     from stoa.media.images import MAX_PIXELS
 

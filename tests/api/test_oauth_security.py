@@ -16,7 +16,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stoa.store.schema import users
-from tests.helpers import User, sign_up
+from tests.helpers import AppClient, User, sign_up
 
 REDIRECT = "http://127.0.0.1:9/callback"
 PASSWORD = "correct horse battery"
@@ -74,10 +74,10 @@ class InFlight:
 
 # Codes: one token per code, whatever the concurrency; a replay revokes what the code gave.
 
-async def test_concurrent_redemptions_of_one_code_yield_one_token(client: httpx.AsyncClient) -> None:
+async def test_concurrent_redemptions_of_one_code_yield_one_token(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await new_app(client)
-    counter = InFlight(client.app)  # type: ignore[attr-defined]
+    counter = InFlight(client.app)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=counter), base_url=str(client.base_url)) as c:
         for _ in range(4):  # several rounds: a race that wins some of the time is still a race
             code = await code_for(c, app, "alice")
@@ -89,7 +89,7 @@ async def test_concurrent_redemptions_of_one_code_yield_one_token(client: httpx.
             assert all(a.json()["error"] == "invalid_grant" for a in answers if a.status_code == 400)
 
 
-async def test_a_replayed_code_is_refused_and_revokes_its_token(client: httpx.AsyncClient) -> None:
+async def test_a_replayed_code_is_refused_and_revokes_its_token(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await new_app(client)
     code = await code_for(client, app, "alice")
@@ -110,7 +110,7 @@ async def test_a_replayed_code_is_refused_and_revokes_its_token(client: httpx.As
 
 # PKCE: S256 only, as the metadata says.
 
-async def test_pkce_is_s256_only(client: httpx.AsyncClient) -> None:
+async def test_pkce_is_s256_only(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await new_app(client)
     metadata = (await client.get("/.well-known/oauth-authorization-server")).json()
@@ -136,12 +136,12 @@ async def test_pkce_is_s256_only(client: httpx.AsyncClient) -> None:
     "javascript:alert(document.cookie)", "JavaScript://%0aalert(1)", "data:text/html,<script>alert(1)</script>",
     "file:///etc/passwd", "vbscript:msgbox(1)", "http://evil.example/cb", "https://app.example/cb#fragment",
     "not a uri", "//app.example/cb"])
-async def test_dangerous_redirect_uris_are_refused(client: httpx.AsyncClient, uri: str) -> None:
+async def test_dangerous_redirect_uris_are_refused(client: AppClient, uri: str) -> None:
     response = await client.post("/api/v1/apps", data={"client_name": "x", "redirect_uris": uri})
     assert response.status_code == 422, response.text
 
 
-async def test_the_redirect_uris_clients_use_are_accepted(client: httpx.AsyncClient) -> None:
+async def test_the_redirect_uris_clients_use_are_accepted(client: AppClient) -> None:
     for uri in ("urn:ietf:wg:oauth:2.0:oob", "https://elk.zone/api/stoa.example/oauth", "http://127.0.0.1:4000/cb",
                 "http://localhost:3000/callback", "http://[::1]:8080/cb", "tusky://oauth", "com.example.app:/cb",
                 "org.joinmastodon.android.oauth://callback", "https://app.example/a https://app.example/b"):
@@ -157,7 +157,7 @@ def assert_unframeable(response: httpx.Response) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-async def test_every_html_page_refuses_framing(client: httpx.AsyncClient) -> None:
+async def test_every_html_page_refuses_framing(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await new_app(client, redirect_uris=f"{REDIRECT} urn:ietf:wg:oauth:2.0:oob")
     form = {"client_id": app["client_id"], "redirect_uri": REDIRECT, "response_type": "code", "scope": "read"}
@@ -185,13 +185,13 @@ def test_html_is_only_rendered_through_the_page_helper() -> None:
 
 # Admin scopes: for admins only.
 
-async def make_admin(client: httpx.AsyncClient, user: User) -> None:
-    store = client.app.state.store  # type: ignore[attr-defined]
+async def make_admin(client: AppClient, user: User) -> None:
+    store = client.store
     async with store.db.write() as conn:
         await conn.execute(users.update().where(users.c.account_id == int(user.id)).values(role="admin"))
 
 
-async def test_only_admins_get_admin_scopes(client: httpx.AsyncClient) -> None:
+async def test_only_admins_get_admin_scopes(client: AppClient) -> None:
     await sign_up(client, "alice")
     boss = await sign_up(client, "boss")
     await make_admin(client, boss)
@@ -222,7 +222,7 @@ async def test_only_admins_get_admin_scopes(client: httpx.AsyncClient) -> None:
 
 # Export: everything about a person, so it needs write access and the password.
 
-async def test_export_needs_write_scope_and_the_password(client: httpx.AsyncClient) -> None:
+async def test_export_needs_write_scope_and_the_password(client: AppClient) -> None:
     await sign_up(client, "alice")
     app = await new_app(client)
 
@@ -247,7 +247,7 @@ async def test_export_needs_write_scope_and_the_password(client: httpx.AsyncClie
 
 # Conversations: private, so they need a token with read:statuses.
 
-async def test_conversations_need_read_statuses(client: httpx.AsyncClient) -> None:
+async def test_conversations_need_read_statuses(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     app = await new_app(client)
     assert (await client.get("/api/v1/conversations")).status_code == 401

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from stoa.api.mastodon.streaming import render
 from stoa.social.accounts import set_suspended
 from stoa.store.schema import statuses
-from tests.helpers import User, drain, sign_up
+from tests.helpers import AppClient, User, drain, post, sign_up
 
 
 def png() -> bytes:
@@ -22,19 +22,13 @@ def png() -> bytes:
     return buffer.getvalue()
 
 
-async def post(client: httpx.AsyncClient, user: User, text: str, **extra: Any) -> dict[str, Any]:
-    response = await client.post("/api/v1/statuses", headers=user.headers, data={"status": text, **extra})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def post_with_photo(client: httpx.AsyncClient, user: User, text: str, visibility: str) -> dict[str, Any]:
+async def post_with_photo(client: AppClient, user: User, text: str, visibility: str) -> dict[str, Any]:
     media = await client.post("/api/v2/media", headers=user.headers, files={"file": ("p.png", png(), "image/png")})
     assert media.status_code == 200, media.text
     return await post(client, user, text, visibility=visibility, **{"media_ids[]": media.json()["id"]})
 
 
-async def follow(client: httpx.AsyncClient, follower: User, target: User) -> None:
+async def follow(client: AppClient, follower: User, target: User) -> None:
     response = await client.post(f"/api/v1/accounts/{target.id}/follow", headers=follower.headers)
     assert response.status_code == 200, response.text
 
@@ -44,7 +38,7 @@ def ids(response: httpx.Response) -> list[str]:
     return [s["id"] for s in response.json()]
 
 
-async def test_a_boost_never_widens_a_followers_only_post(client: httpx.AsyncClient) -> None:
+async def test_a_boost_never_widens_a_followers_only_post(client: AppClient) -> None:
     alice, bob, carol = await sign_up(client, "alice"), await sign_up(client, "bob"), await sign_up(client, "carol")
     await follow(client, bob, alice)
     private = await post_with_photo(client, alice, "For my followers only", "private")
@@ -70,7 +64,7 @@ async def test_a_boost_never_widens_a_followers_only_post(client: httpx.AsyncCli
     assert boost["id"] in ids(await client.get("/api/v1/timelines/home", headers=bob.headers))
 
     # A boost stored public before this rule (or by a peer that lies) still hides a private original.
-    app = client.app  # type: ignore[attr-defined]
+    app = client.app
     async with app.state.store.db.write() as conn:
         await conn.execute(update(statuses).where(statuses.c.id == int(boost["id"])).values(visibility="public"))
     assert (await client.get(f"/api/v1/statuses/{boost['id']}")).status_code == 404
@@ -78,7 +72,7 @@ async def test_a_boost_never_widens_a_followers_only_post(client: httpx.AsyncCli
     assert ids(await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=carol.headers)) == []
 
 
-async def test_bookmarks_and_favourites_follow_a_later_block(client: httpx.AsyncClient) -> None:
+async def test_bookmarks_and_favourites_follow_a_later_block(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     public = await post(client, alice, "Worth keeping")
     for action in ("bookmark", "favourite"):
@@ -97,7 +91,7 @@ async def test_bookmarks_and_favourites_follow_a_later_block(client: httpx.Async
     assert (await client.get(f"/api/v1/statuses/{public['id']}/history", headers=bob.headers)).status_code == 404
 
 
-async def test_an_edit_that_drops_a_recipient_drops_their_access(client: httpx.AsyncClient) -> None:
+async def test_an_edit_that_drops_a_recipient_drops_their_access(client: AppClient) -> None:
     alice, bob, carol = await sign_up(client, "alice"), await sign_up(client, "bob"), await sign_up(client, "carol")
     direct = await post(client, alice, "@bob @carol the plan", visibility="direct")
     await drain(client)
@@ -117,7 +111,7 @@ async def test_an_edit_that_drops_a_recipient_drops_their_access(client: httpx.A
     assert found.json()["statuses"] == []
 
 
-async def test_signed_media_urls_die_with_the_post_and_the_account(client: httpx.AsyncClient) -> None:
+async def test_signed_media_urls_die_with_the_post_and_the_account(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await follow(client, bob, alice)
     first = await post_with_photo(client, alice, "One", "private")
@@ -131,13 +125,13 @@ async def test_signed_media_urls_die_with_the_post_and_the_account(client: httpx
     assert (await client.delete(f"/api/v1/statuses/{first['id']}", headers=alice.headers)).status_code == 200
     assert (await client.get(urls[0])).status_code == 404
     assert (await client.get(urls[1])).status_code == 200
-    app = client.app  # type: ignore[attr-defined]
+    app = client.app
     async with app.state.store.db.write() as conn:
         await set_suspended(conn, int(alice.id), True)
     assert (await client.get(urls[1])).status_code == 404
 
 
-async def test_for_you_answers_the_same_for_a_hidden_post_and_a_missing_one(client: httpx.AsyncClient) -> None:
+async def test_for_you_answers_the_same_for_a_hidden_post_and_a_missing_one(client: AppClient) -> None:
     alice, carol = await sign_up(client, "alice"), await sign_up(client, "carol")
     hidden = [(await post(client, alice, "Followers only", visibility="private"))["id"],
               (await post(client, alice, "@alice a note to self", visibility="direct"))["id"]]
@@ -152,8 +146,8 @@ async def test_for_you_answers_the_same_for_a_hidden_post_and_a_missing_one(clie
         assert view.status_code == 404
 
 
-async def test_deletes_reach_only_those_who_could_see_the_post_on_every_stream(client: httpx.AsyncClient) -> None:
-    app = client.app  # type: ignore[attr-defined]
+async def test_deletes_reach_only_those_who_could_see_the_post_on_every_stream(client: AppClient) -> None:
+    app = client.app
     ctx = app.state.ctx
     await app.state.hub.start()
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
@@ -189,7 +183,7 @@ async def test_deletes_reach_only_those_who_could_see_the_post_on_every_stream(c
     assert anonymous.queue.empty()
 
 
-async def test_idempotency_keys_redeem_once(client: httpx.AsyncClient) -> None:
+async def test_idempotency_keys_redeem_once(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     too_long = await client.post("/api/v1/statuses", headers={**alice.headers, "Idempotency-Key": "k" * 256},
                                  data={"status": "hello"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 from stoa.cli import app
 from stoa.config import Settings
 from stoa.feeds import ranking_model, ranking_training
-from tests.helpers import drain, sign_up
+from tests.helpers import AppClient, drain, sign_up
 
 runner = CliRunner()
 
@@ -56,7 +55,7 @@ async def train(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str)
 
 
 async def test_a_learned_model_is_logged_serves_and_is_refused_when_tampered(
-        client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: AppClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     cyclist, chef = await sign_up(client, "cyclist"), await sign_up(client, "chef")
     viewers = [await sign_up(client, f"viewer{i}") for i in range(4)]
     rides, soups = [], []
@@ -113,7 +112,7 @@ async def test_a_learned_model_is_logged_serves_and_is_refused_when_tampered(
     assert unprofiled["model"] == {"name": "for-you-v0", "sha256": None}  # no profiling: published weights
 
 
-async def test_scheduled_retraining_runs_once_per_period_across_processes(client: httpx.AsyncClient,
+async def test_scheduled_retraining_runs_once_per_period_across_processes(client: AppClient,
                                                                          settings: Settings) -> None:
     from datetime import timedelta
 
@@ -122,7 +121,7 @@ async def test_scheduled_retraining_runs_once_per_period_across_processes(client
     from stoa.store.jobs import JobRunner, Registry, Scheduler, utcnow
     from stoa.store.schema import jobs
 
-    db = client.app.state.store.region("local")  # type: ignore[attr-defined]
+    db = client.region("local")
     now = utcnow()
     workers = [Scheduler(db, [ranking_training.schedule(24)], clock=lambda: now) for _ in range(2)]
     assert await workers[0].tick() == []  # the period starts now
@@ -142,7 +141,7 @@ async def test_scheduled_retraining_runs_once_per_period_across_processes(client
     assert outcome.startswith("kept the current model: not enough")
 
 
-async def test_training_examples_label_each_engagement_without_leaking_it(client: httpx.AsyncClient) -> None:
+async def test_training_examples_label_each_engagement_without_leaking_it(client: AppClient) -> None:
     me, author, other = await sign_up(client, "me"), await sign_up(client, "author"), await sign_up(client, "other")
     posts = [(await client.post("/api/v1/statuses", headers=who.headers, data={"status": text, "language": "en"})
               ).json()["id"] for who, text in ((author, "one #bikes"), (author, "two #bikes"), (other, "three"))]
@@ -157,7 +156,7 @@ async def test_training_examples_label_each_engagement_without_leaking_it(client
     await client.post(f"/api/v1/accounts/{author.id}/follow", headers=me.headers)  # after seeing their posts
     await drain(client)
 
-    db = client.app.state.store.region("local")  # type: ignore[attr-defined]
+    db = client.region("local")
     async with db.read() as conn:
         data = await ranking_training.examples(conn)
     assert len(data.x) == 3

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from stoa.config import Settings
 from stoa.feeds import trending
@@ -34,7 +33,7 @@ from stoa.store.schema import (
     views,
 )
 from tests.databases import create_postgres_database, drop_postgres_database
-from tests.helpers import User, drain, register_app
+from tests.helpers import AppClient, User, drain, register_app
 
 
 @pytest.fixture
@@ -57,18 +56,15 @@ def regional_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.fixture
-async def regional(regional_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def regional(regional_settings: Settings) -> AsyncIterator[AppClient]:
     from stoa.app import create_app
 
-    app = create_app(regional_settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as c:
-        c.app = app  # type: ignore[attr-defined]
+    async with AppClient(create_app(regional_settings)) as c:
         yield c
-    await app.state.hub.stop()
-    await app.state.store.dispose()
+    await c.close_app()
 
 
-async def sign_up_in(client: httpx.AsyncClient, username: str, region: str | None) -> User:
+async def sign_up_in(client: AppClient, username: str, region: str | None) -> User:
     app = await register_app(client)
     token = (await client.post("/oauth/token", data={
         "grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"],
@@ -83,16 +79,16 @@ async def sign_up_in(client: httpx.AsyncClient, username: str, region: str | Non
     return User(me["id"], username, user_token)
 
 
-async def count(client: httpx.AsyncClient, region: str, table: object, account_id: str) -> int:
-    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+async def count(client: AppClient, region: str, table: Table, account_id: str) -> int:
+    db = client.region(region)
     async with db.read() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table).where(  # type: ignore[arg-type]
-            table.c.account_id == int(account_id)))).scalar_one())  # type: ignore[attr-defined]
+        return int((await conn.execute(select(func.count()).select_from(table).where(
+            table.c.account_id == int(account_id)))).scalar_one())
 
 
-async def held_for(client: httpx.AsyncClient, region: str, status_id: str) -> int | None:
+async def held_for(client: AppClient, region: str, status_id: str) -> int | None:
     """Whom the region's copy of a post is held for (None: the author's own); KeyError: no copy."""
-    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+    db = client.region(region)
     async with db.read() as conn:
         row = (await conn.execute(select(statuses.c.held_for_id).where(statuses.c.id == int(status_id)))).first()
     if row is None:
@@ -100,7 +96,7 @@ async def held_for(client: httpx.AsyncClient, region: str, status_id: str) -> in
     return row.held_for_id
 
 
-async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
+async def test_two_regions_one_square(regional: AppClient) -> None:
     client = regional
     alice = await sign_up_in(client, "alice", None)  # the default region: us
     carol = await sign_up_in(client, "carol", "us")
@@ -208,7 +204,7 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
     assert await count(client, "us", notifications, alice.id) >= 2
     assert await count(client, "eu", notifications, alice.id) == 0
     assert await count(client, "eu", home_feed, alice.id) == 0 and await count(client, "us", home_feed, bob.id) == 0
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = client.store
     for region in ("us", "eu"):
         async with store.region(region).read() as conn:
             checked, found = await guards.misplaced(conn, region)
@@ -216,7 +212,7 @@ async def test_two_regions_one_square(regional: httpx.AsyncClient) -> None:
         assert sum(checked.values()) > 0
 
 
-async def test_a_region_down_answers_503_and_is_caught_up_later(regional: httpx.AsyncClient) -> None:
+async def test_a_region_down_answers_503_and_is_caught_up_later(regional: AppClient) -> None:
     from stoa.store.database import Database
     from stoa.store.replication import replicators_for
 
@@ -226,7 +222,7 @@ async def test_a_region_down_answers_503_and_is_caught_up_later(regional: httpx.
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     await drain(client)
 
-    store = client.app.state.store  # type: ignore[attr-defined]
+    store = client.store
     eu = store._regions["eu"]
     store._regions["eu"] = Database("postgresql+asyncpg://postgres@127.0.0.1:1/gone", "eu")  # eu goes dark
     try:
@@ -249,7 +245,7 @@ async def test_a_region_down_answers_503_and_is_caught_up_later(regional: httpx.
     assert mine == []  # the refused post was not half-written
 
 
-async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None:
+async def test_erasure_reaches_every_region(regional: AppClient) -> None:
     client = regional
     alice, bob = await sign_up_in(client, "alice", "us"), await sign_up_in(client, "bob", "eu")
     await drain(client)
@@ -289,7 +285,7 @@ async def test_erasure_reaches_every_region(regional: httpx.AsyncClient) -> None
     assert (await client.get(f"/api/v1/statuses/{to_bob['id']}", headers=alice.headers)).status_code == 200
 
 
-async def test_follow_requests_to_a_locked_account_in_another_region(regional: httpx.AsyncClient) -> None:
+async def test_follow_requests_to_a_locked_account_in_another_region(regional: AppClient) -> None:
     client = regional
     alice, carol, dave = [await sign_up_in(client, name, "us") for name in ("alice", "carol", "dave")]
     bob = await sign_up_in(client, "bob", "eu")
@@ -311,7 +307,7 @@ async def test_follow_requests_to_a_locked_account_in_another_region(regional: h
         "alice", "carol", "dave"]
 
     for region, holder in (("us", None), ("eu", int(bob.id))):  # each side's copy, in its own region
-        async with client.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+        async with client.region(region).read() as conn:
             held = (await conn.execute(select(follow_requests.c.held_for_id))).scalars().all()
             assert held == [holder] * 3 and (await guards.misplaced(conn, region))[1] == []
 
@@ -339,19 +335,19 @@ async def test_follow_requests_to_a_locked_account_in_another_region(regional: h
     await drain(client)
     assert quiet["id"] in [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=alice.headers)).json()]
     for region in ("us", "eu"):
-        async with client.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+        async with client.region(region).read() as conn:
             assert (await conn.execute(select(func.count()).select_from(follow_requests))).scalar_one() == 0
             assert (await guards.misplaced(conn, region))[1] == []
 
 
-async def regional_scores(client: httpx.AsyncClient, region: str) -> dict[str, tuple[int, int]]:
-    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+async def regional_scores(client: AppClient, region: str) -> dict[str, tuple[int, int]]:
+    db = client.region(region)
     async with db.read() as conn:
         rows = (await conn.execute(select(trending_posts))).all()
     return {str(r.status_id): (r.engagement, r.regional_engagement) for r in rows}
 
 
-async def test_trending_by_region_counts_only_that_regions_people(regional: httpx.AsyncClient) -> None:
+async def test_trending_by_region_counts_only_that_regions_people(regional: AppClient) -> None:
     client = regional
     writer = await sign_up_in(client, "writer", "us")
     americans = [await sign_up_in(client, f"us{i}", "us") for i in range(3)]
@@ -399,13 +395,13 @@ async def test_trending_by_region_counts_only_that_regions_people(regional: http
     # The rebuild after a bulk load gives the same numbers.
     for region in ("us", "eu"):
         before = await regional_scores(client, region)
-        db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+        db = client.region(region)
         async with db.write() as conn:
             await trending.rebuild(conn)
         assert await regional_scores(client, region) == before
 
 
-async def test_privacy_holds_across_regions(regional: httpx.AsyncClient) -> None:
+async def test_privacy_holds_across_regions(regional: AppClient) -> None:
     """A boost of a followers-only post stays followers-only in every region, and an edit that drops a
     direct post's recipients abroad removes the copy held for them there."""
     alice, dave = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "dave", "us")
@@ -436,20 +432,20 @@ async def test_privacy_holds_across_regions(regional: httpx.AsyncClient) -> None
     await drain(regional)
     for reader in (bob, carol):
         assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=reader.headers)).status_code == 404
-    async with regional.app.state.store.region("eu").read() as conn:  # type: ignore[attr-defined]
+    async with regional.region("eu").read() as conn:
         held = (await conn.execute(select(func.count()).select_from(statuses).where(
             statuses.c.id == int(direct["id"])))).scalar_one()
     assert held == 0
     assert (await regional.get(f"/api/v1/statuses/{direct['id']}", headers=dave.headers)).status_code == 200
 
 
-async def outbox_types(client: httpx.AsyncClient, region: str) -> list[str]:
-    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+async def outbox_types(client: AppClient, region: str) -> list[str]:
+    db = client.region(region)
     async with db.read() as conn:
         return list((await conn.execute(select(events.c.type).order_by(events.c.id))).scalars())
 
 
-async def test_private_events_stay_in_their_home_region(regional: httpx.AsyncClient) -> None:
+async def test_private_events_stay_in_their_home_region(regional: AppClient) -> None:
     """Mutes, For You controls and views are recorded as events in the actor's region only (a block goes
     to the blocked person's region as well: see the next test)."""
     alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
@@ -470,14 +466,14 @@ async def test_private_events_stay_in_their_home_region(regional: httpx.AsyncCli
     assert not private & set(await outbox_types(regional, "us"))
 
 
-async def held_blocks(client: httpx.AsyncClient, region: str) -> list[tuple[int, int, int | None]]:
-    db = client.app.state.store.region(region)  # type: ignore[attr-defined]
+async def held_blocks(client: AppClient, region: str) -> list[tuple[int, int, int | None]]:
+    db = client.region(region)
     async with db.read() as conn:
-        return [tuple(r) for r in await conn.execute(  # type: ignore[misc]
-            select(blocks.c.account_id, blocks.c.target_account_id, blocks.c.held_for_id))]
+        rows = await conn.execute(select(blocks.c.account_id, blocks.c.target_account_id, blocks.c.held_for_id))
+        return [(int(r.account_id), int(r.target_account_id), r.held_for_id) for r in rows]
 
 
-async def test_a_block_holds_in_the_blocked_persons_region(regional: httpx.AsyncClient) -> None:
+async def test_a_block_holds_in_the_blocked_persons_region(regional: AppClient) -> None:
     """Alice (us) blocks Bob (eu): in his own region Bob can no longer see, answer or like her posts, nor
     follow her back; lifting the block, or erasing Alice, removes the copy held for him."""
     alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
@@ -507,7 +503,7 @@ async def test_a_block_holds_in_the_blocked_persons_region(regional: httpx.Async
                               headers=bob.headers)).json()[0]
     assert (rel["blocked_by"], rel["following"]) == (True, False)
     for region in ("us", "eu"):
-        async with regional.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+        async with regional.region(region).read() as conn:
             assert (await guards.misplaced(conn, region))[1] == []
 
     assert (await regional.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice.headers)).status_code == 200
@@ -526,7 +522,7 @@ async def test_a_block_holds_in_the_blocked_persons_region(regional: httpx.Async
     assert await held_blocks(regional, "eu") == []
 
 
-async def test_pins_and_follow_options_reach_the_other_region(regional: httpx.AsyncClient) -> None:
+async def test_pins_and_follow_options_reach_the_other_region(regional: AppClient) -> None:
     alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
     await drain(regional)
     await regional.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
@@ -538,7 +534,7 @@ async def test_pins_and_follow_options_reach_the_other_region(regional: httpx.As
     await drain(regional)
 
     async def rows_in(region: str, table: Any, *where: Any) -> list[Any]:
-        async with regional.app.state.store.region(region).read() as conn:  # type: ignore[attr-defined]
+        async with regional.region(region).read() as conn:
             return list((await conn.execute(select(table).where(*where))).all())
 
     pinned = await rows_in("eu", pins, pins.c.account_id == int(alice.id))  # the replica of alice's pin
@@ -547,11 +543,11 @@ async def test_pins_and_follow_options_reach_the_other_region(regional: httpx.As
     assert [(f.notify, f.show_reblogs) for f in follow] == [(True, False)]
     assert (await regional.post(f"/api/v1/statuses/{hello['id']}/unpin", headers=alice.headers)).status_code == 200
     await drain(regional)
-    async with regional.app.state.store.region("eu").read() as conn:  # type: ignore[attr-defined]
+    async with regional.region("eu").read() as conn:
         assert (await conn.execute(select(func.count()).select_from(pins))).scalar_one() == 0
 
 
-async def test_replaying_replicated_events_counts_each_once(regional: httpx.AsyncClient) -> None:
+async def test_replaying_replicated_events_counts_each_once(regional: AppClient) -> None:
     """A like, boost, reply and follow from another region change the home region's counts once, however
     often the counter keeper's batch is replayed (a rewound cursor, a rebuild)."""
     alice, bob = await sign_up_in(regional, "alice", "us"), await sign_up_in(regional, "bob", "eu")
@@ -569,7 +565,7 @@ async def test_replaying_replicated_events_counts_each_once(regional: httpx.Asyn
         seen = []
         for region, reader in (("us", alice), ("eu", bob)):  # each served from the reader's home region
             post = (await regional.get(f"/api/v1/statuses/{hello['id']}", headers=reader.headers)).json()
-            db = regional.app.state.store.region(region)  # type: ignore[attr-defined]
+            db = regional.region(region)
             async with db.read() as conn:
                 followers = (await conn.execute(select(accounts.c.followers_count).where(
                     accounts.c.id == int(alice.id)))).scalar_one()
@@ -577,7 +573,7 @@ async def test_replaying_replicated_events_counts_each_once(regional: httpx.Asyn
         return seen
 
     assert await counts() == [(1, 1, 1, 1)] * 2
-    us = regional.app.state.store.region("us")  # type: ignore[attr-defined]
+    us = regional.region("us")
     for _ in range(2):  # the same batch, twice
         async with us.write() as conn:
             await conn.execute(consumer_cursors.update().where(consumer_cursors.c.name == "counters")

@@ -12,11 +12,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from stoa.config import Settings
-from tests.api.test_media import jpeg_with_gps
-from tests.api.test_media import upload as upload_image
-from tests.api.test_video import run_jobs, stored_files, upload
-from tests.helpers import sign_up
-from tests.media_samples import make_video
+from tests.helpers import AppClient, run_jobs, sign_up, stored_files, upload
+from tests.media_samples import jpeg_with_gps, make_video
 
 BASE = "http://127.0.0.1:8000"
 
@@ -44,12 +41,12 @@ def keys(bucket: Any) -> list[str]:
     return sorted(o.key for o in bucket.objects.all())
 
 
-async def test_images_and_videos_live_in_the_bucket(bucket: Any, client: httpx.AsyncClient, settings: Settings,
+async def test_images_and_videos_live_in_the_bucket(bucket: Any, client: AppClient, settings: Settings,
                                                     tmp_path: Path) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     photo = jpeg_with_gps((640, 480))
-    first = (await upload_image(client, alice.headers, photo)).json()
-    await upload_image(client, bob.headers, photo)  # the same bytes again: stored once
+    first = (await upload(client, alice.headers, photo)).json()
+    await upload(client, bob.headers, photo)  # the same bytes again: stored once
     assert len(keys(bucket)) == 2  # one picture, one preview
     assert all(k.startswith(f"{settings.region}/") for k in keys(bucket))
     post = (await client.post("/api/v1/statuses", headers=alice.headers,
@@ -63,7 +60,7 @@ async def test_images_and_videos_live_in_the_bucket(bucket: Any, client: httpx.A
         assert part.status_code == 206 and part.content == body.content[:10]
 
     clip = make_video(tmp_path / "clip.mp4", seconds=0.5).read_bytes()
-    queued = (await upload(client, alice.headers, clip, "clip.mp4")).json()
+    queued = (await upload(client, alice.headers, clip, "clip.mp4", "video/mp4")).json()
     assert any(k.startswith(f"{settings.region}/incoming/") for k in keys(bucket))
     assert await run_jobs(client, settings) == 1
     ready = (await client.get(f"/api/v1/media/{queued['id']}", headers=alice.headers)).json()

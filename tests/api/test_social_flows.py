@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from stoa.store.schema import mutes
-from tests.helpers import User, drain, sign_up
+from tests.helpers import AppClient, User, drain, post, sign_up
 
 
-async def post(client: httpx.AsyncClient, user: User, text: str, **extra: str) -> dict:
-    response = await client.post("/api/v1/statuses", headers=user.headers, data={"status": text, **extra})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def home_ids(client: httpx.AsyncClient, user: User, **params: str) -> list[str]:
+async def home_ids(client: AppClient, user: User, **params: str) -> list[str]:
     response = await client.get("/api/v1/timelines/home", headers=user.headers, params=params)
     assert response.status_code == 200, response.text
     return [s["id"] for s in response.json()]
 
 
-async def test_follow_post_fanout_and_unfollow(client: httpx.AsyncClient) -> None:
+async def test_follow_post_fanout_and_unfollow(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     before = await post(client, alice, "Before the follow")
     r = await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
@@ -49,7 +41,7 @@ async def test_follow_post_fanout_and_unfollow(client: httpx.AsyncClient) -> Non
     assert rel[0]["following"] is False
 
 
-async def test_reply_boost_favourite_bookmark_pin(client: httpx.AsyncClient) -> None:
+async def test_reply_boost_favourite_bookmark_pin(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
     original = await post(client, alice, "Original thought")
@@ -101,7 +93,7 @@ async def test_reply_boost_favourite_bookmark_pin(client: httpx.AsyncClient) -> 
     assert (seen["reblogs_count"], seen["favourites_count"], seen["bookmarked"]) == (0, 0, False)
 
 
-async def test_edit_history_and_delete(client: httpx.AsyncClient) -> None:
+async def test_edit_history_and_delete(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     status = await post(client, alice, "Frist post")
@@ -126,7 +118,7 @@ async def test_edit_history_and_delete(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["statuses_count"] == 0
 
 
-async def test_visibility_rules(client: httpx.AsyncClient) -> None:
+async def test_visibility_rules(client: AppClient) -> None:
     alice, bob, carol = (await sign_up(client, "alice"), await sign_up(client, "bob"),
                          await sign_up(client, "carol"))
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
@@ -148,7 +140,7 @@ async def test_visibility_rules(client: httpx.AsyncClient) -> None:
     assert boost.status_code == 422
 
 
-async def test_block_and_mute(client: httpx.AsyncClient) -> None:
+async def test_block_and_mute(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     await post(client, alice, "visible until muted")
@@ -170,7 +162,7 @@ async def test_block_and_mute(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=bob.headers)).json() == []
 
 
-async def test_mutes_hide_posts_and_boosts_from_home_until_they_end(client: httpx.AsyncClient) -> None:
+async def test_mutes_hide_posts_and_boosts_from_home_until_they_end(client: AppClient) -> None:
     alice, bob, carol = [await sign_up(client, n) for n in ("alice", "bob", "carol")]
     for followed in (alice, carol):
         await client.post(f"/api/v1/accounts/{followed.id}/follow", headers=bob.headers)
@@ -188,14 +180,14 @@ async def test_mutes_hide_posts_and_boosts_from_home_until_they_end(client: http
                                           data={"duration": "3600"})
     assert muted_for_a_while.json()["muting"] is True
     assert await home_ids(client, bob) == []
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     async with db.write() as conn:  # the hour passes
         await conn.execute(mutes.update().where(mutes.c.target_account_id == int(alice.id))
                            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert await home_ids(client, bob) == [own["id"]]
 
 
-async def test_public_and_tag_timelines_paginate(client: httpx.AsyncClient) -> None:
+async def test_public_and_tag_timelines_paginate(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     ids = [(await post(client, alice, f"post {i} #daily"))["id"] for i in range(7)]
     page1 = await client.get("/api/v1/timelines/public", params={"limit": 3})
@@ -214,7 +206,7 @@ async def test_public_and_tag_timelines_paginate(client: httpx.AsyncClient) -> N
     assert all(int(ids[i]) < int(ids[i + 1]) for i in range(6))  # ids sort by creation time
 
 
-async def test_search_is_language_aware(client: httpx.AsyncClient) -> None:
+async def test_search_is_language_aware(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     await sign_up(client, "alberto")
     it = await post(client, alice, "Oggi sono andata in bicicletta sulle colline", language="it")
@@ -241,7 +233,7 @@ async def test_search_is_language_aware(client: httpx.AsyncClient) -> None:
     assert await found("cycling") == []
 
 
-async def test_idempotency_key_and_markers(client: httpx.AsyncClient) -> None:
+async def test_idempotency_key_and_markers(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     headers = {**alice.headers, "Idempotency-Key": "abc-123"}
     first = await client.post("/api/v1/statuses", headers=headers, data={"status": "only once"})
@@ -258,7 +250,7 @@ async def test_idempotency_key_and_markers(client: httpx.AsyncClient) -> None:
     assert got["home"]["last_read_id"] == "5"
 
 
-async def test_profile_update_with_avatar(client: httpx.AsyncClient, tmp_path) -> None:
+async def test_profile_update_with_avatar(client: AppClient, tmp_path) -> None:
     import io
 
     from PIL import Image
@@ -284,7 +276,7 @@ async def test_profile_update_with_avatar(client: httpx.AsyncClient, tmp_path) -
     assert not served.getexif()  # metadata, GPS included, is gone
 
 
-async def test_locked_account_approves_followers(client: httpx.AsyncClient) -> None:
+async def test_locked_account_approves_followers(client: AppClient) -> None:
     alice, bob, carol = await sign_up(client, "alice"), await sign_up(client, "bob"), await sign_up(client, "carol")
     locked = await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers, data={"locked": "true"})
     assert locked.json()["locked"] is True
@@ -316,7 +308,7 @@ async def test_locked_account_approves_followers(client: httpx.AsyncClient) -> N
     assert [n["type"] for n in notes] == ["follow"]  # the accepted request became a follow; the rejected one went
 
 
-async def test_notifications_get_dismiss_clear(client: httpx.AsyncClient) -> None:
+async def test_notifications_get_dismiss_clear(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     mention = await post(client, bob, "@alice look", spoiler_text="spoilers!")
@@ -338,7 +330,7 @@ async def test_notifications_get_dismiss_clear(client: httpx.AsyncClient) -> Non
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
 
 
-async def test_instance_and_lookup(client: httpx.AsyncClient) -> None:
+async def test_instance_and_lookup(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     await post(client, alice, "counted")
     v1 = (await client.get("/api/v1/instance")).json()
@@ -352,19 +344,19 @@ async def test_instance_and_lookup(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/accounts/lookup", params={"acct": "alice@elsewhere.org"})).status_code == 404
 
 
-async def test_passwords_are_stored_as_argon2id(client: httpx.AsyncClient) -> None:
+async def test_passwords_are_stored_as_argon2id(client: AppClient) -> None:
     from sqlalchemy import select
 
     from stoa.store.schema import users
 
     await sign_up(client, "alice", password="a very secret password")
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     async with db.read() as conn:
         stored = (await conn.execute(select(users.c.password_hash))).scalar_one()
     assert stored.startswith("$argon2id$") and "a very secret password" not in stored
 
 
-async def test_posting_defaults_round_trip(client: httpx.AsyncClient) -> None:
+async def test_posting_defaults_round_trip(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     await client.patch("/api/v1/accounts/update_credentials", headers=alice.headers,
                        data={"source[privacy]": "unlisted", "source[language]": "it"})

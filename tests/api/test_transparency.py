@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import httpx
 import pytest
 from sqlalchemy import update
 
@@ -12,7 +11,7 @@ from stoa.core.errors import ValidationFailed
 from stoa.residency import merkle
 from stoa.residency.transparency import Record, TransparencyLog, node_key, verify_head_signature
 from stoa.store.schema import transparency_entries, transparency_nodes
-from tests.helpers import sign_up
+from tests.helpers import AppClient, sign_up
 
 PREFIX = "/api/v1/stoa/transparency/local"
 
@@ -21,11 +20,11 @@ def b(text: str) -> bytes:
     return base64.b64decode(text)
 
 
-def log_of(client: httpx.AsyncClient) -> TransparencyLog:
-    return client.app.state.transparency["local"]  # type: ignore[attr-defined, no-any-return]
+def log_of(client: AppClient) -> TransparencyLog:
+    return client.app.state.transparency["local"]
 
 
-async def test_heads_and_proofs_verify(client: httpx.AsyncClient) -> None:
+async def test_heads_and_proofs_verify(client: AppClient) -> None:
     log = log_of(client)
     empty = (await client.get(f"{PREFIX}/head")).json()
     assert empty["size"] == 0
@@ -51,7 +50,7 @@ async def test_heads_and_proofs_verify(client: httpx.AsyncClient) -> None:
                               [b(p) for p in consistency["proof"]])
 
 
-async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient) -> None:
+async def test_bad_requests_get_clear_errors(client: AppClient) -> None:
     await log_of(client).append([Record("operator:test", "user.list", "one"), Record("o", "a", "two")])
     cases = [
         ("/api/v1/stoa/transparency/mars/head", {}, 404),
@@ -70,13 +69,13 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient) -> None:
         assert "error" in response.json()
 
 
-async def test_a_reason_is_required(client: httpx.AsyncClient) -> None:
+async def test_a_reason_is_required(client: AppClient) -> None:
     with pytest.raises(ValidationFailed):
         await log_of(client).append([Record("operator:test", "user.list", "  ")])
     assert (await client.get(f"{PREFIX}/head")).json()["size"] == 0  # nothing half-written
 
 
-async def test_people_see_the_entries_about_them(client: httpx.AsyncClient) -> None:
+async def test_people_see_the_entries_about_them(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await log_of(client).append([Record("operator:test", "user.suspend", "spam", int(alice.id)),
                                  Record("operator:test", "token.create", "support", int(bob.id))])
@@ -85,11 +84,11 @@ async def test_people_see_the_entries_about_them(client: httpx.AsyncClient) -> N
     assert (await client.get("/api/v1/stoa/transparency/mine")).status_code == 401
 
 
-async def test_tampering_with_the_store_is_detected(client: httpx.AsyncClient) -> None:
+async def test_tampering_with_the_store_is_detected(client: AppClient) -> None:
     log = log_of(client)
     await log.append([Record("operator:test", "user.list", f"review {i}") for i in range(9)])
     head = (await client.get(f"{PREFIX}/head")).json()
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     # Rewrite an entry's text: re-hashing the entries no longer gives the signed root.
     async with db.write() as conn:
         await conn.execute(update(transparency_entries).where(transparency_entries.c.position == 3)

@@ -7,47 +7,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
-import httpx
 from sqlalchemy import select, update
 
 from stoa.config import Settings
-from stoa.media.jobs import TRANSCODE, register
-from stoa.media.storage import storage_for
-from stoa.store.jobs import Clock, JobRunner, Registry, utcnow
 from stoa.store.schema import jobs as jobs_table
 from stoa.store.schema import media_attachments
-from tests.helpers import sign_up
-from tests.media_samples import GPS, make_gif, make_video
+from tests.helpers import AppClient, media_jobs, run_jobs, sign_up, stored_files, upload
+from tests.media_samples import GPS, jpeg_with_gps, make_gif, make_video
 
 BASE = "http://127.0.0.1:8000"
 
 
-async def upload(client: httpx.AsyncClient, headers: dict[str, str], data: bytes, name: str,
-                 content_type: str = "video/mp4") -> httpx.Response:
-    return await client.post("/api/v2/media", headers=headers, files={"file": (name, data, content_type)})
-
-
-def jobs(client: httpx.AsyncClient, settings: Settings, clock: Clock = utcnow) -> JobRunner:
-    """A worker's media job runner for the client's default region."""
-    db = client.app.state.store.db  # type: ignore[attr-defined]
-    registry = Registry()
-    register(registry, db, storage_for(settings, settings.region), settings)
-    return JobRunner(db, registry, [TRANSCODE], clock=clock)
-
-
-async def run_jobs(client: httpx.AsyncClient, settings: Settings) -> int:
-    """What a worker does: claim and process every queued job."""
-    runner, done = jobs(client, settings), 0
-    while await runner.run_once():
-        done += 1
-    return done
-
-
-def stored_files(settings: Settings) -> list[Path]:
-    return [p for p in Path(settings.media_root).rglob("*") if p.is_file()]
-
-
-async def test_phone_video_is_processed_attached_and_plays(client: httpx.AsyncClient, settings: Settings,
+async def test_phone_video_is_processed_attached_and_plays(client: AppClient, settings: Settings,
                                                            tmp_path: Path) -> None:
     alice = await sign_up(client, "alice")
     # A portrait phone clip: landscape pixels with a rotation flag, GPS position and device in its metadata.
@@ -99,14 +70,14 @@ async def test_phone_video_is_processed_attached_and_plays(client: httpx.AsyncCl
     assert not [p for p in stored_files(settings) if "incoming" in p.parts]  # the raw upload is gone
 
 
-async def test_codecs_and_containers(client: httpx.AsyncClient, settings: Settings, tmp_path: Path) -> None:
+async def test_codecs_and_containers(client: AppClient, settings: Settings, tmp_path: Path) -> None:
     alice = await sign_up(client, "alice")
     samples = [("hevc.mp4", "libx265", None), ("vp9.webm", "libvpx-vp9", "webm"), ("av1.mp4", "libsvtav1", None)]
     ids = []
     for name, codec, container in samples:
         path = make_video(tmp_path / name, seconds=0.5, width=320, height=240, codec=codec, container=container,
                           audio=container != "webm")
-        response = await upload(client, alice.headers, path.read_bytes(), name)
+        response = await upload(client, alice.headers, path.read_bytes(), name, "video/mp4")
         assert response.status_code == 202, (name, response.text)
         ids.append(response.json()["id"])
     assert await run_jobs(client, settings) == len(samples)
@@ -115,7 +86,7 @@ async def test_codecs_and_containers(client: httpx.AsyncClient, settings: Settin
         assert ready.status_code == 200 and ready.json()["url"].split("?")[0].endswith(".mp4"), ready.text
 
 
-async def test_animated_gif_becomes_a_looping_video(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_animated_gif_becomes_a_looping_video(client: AppClient, settings: Settings) -> None:
     alice = await sign_up(client, "alice")
     accepted = await upload(client, alice.headers, make_gif(frames=8), "party.gif", "image/gif")
     assert accepted.status_code == 202 and accepted.json()["type"] == "gifv"
@@ -125,14 +96,14 @@ async def test_animated_gif_becomes_a_looping_video(client: httpx.AsyncClient, s
     assert ready["meta"]["original"]["duration"] >= 0.7  # eight frames of 100 ms
 
 
-async def test_same_video_twice_is_processed_and_stored_once(client: httpx.AsyncClient, settings: Settings,
+async def test_same_video_twice_is_processed_and_stored_once(client: AppClient, settings: Settings,
                                                              tmp_path: Path) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     clip = make_video(tmp_path / "clip.mp4", seconds=0.5).read_bytes()
-    first = (await upload(client, alice.headers, clip, "clip.mp4")).json()
+    first = (await upload(client, alice.headers, clip, "clip.mp4", "video/mp4")).json()
     await run_jobs(client, settings)
     files = len(stored_files(settings))
-    again = await upload(client, bob.headers, clip, "again.mp4")
+    again = await upload(client, bob.headers, clip, "again.mp4", "video/mp4")
     assert again.status_code == 200  # already transcoded: ready at once
     assert await run_jobs(client, settings) == 0
     assert len(stored_files(settings)) == files
@@ -140,7 +111,7 @@ async def test_same_video_twice_is_processed_and_stored_once(client: httpx.Async
     assert again.json()["url"].split("?")[0] == mine["url"].split("?")[0]
 
 
-async def test_bad_videos_are_refused_and_leave_nothing(client: httpx.AsyncClient, settings: Settings,
+async def test_bad_videos_are_refused_and_leave_nothing(client: AppClient, settings: Settings,
                                                         tmp_path: Path) -> None:
     alice = await sign_up(client, "alice")
     before = stored_files(settings)
@@ -155,28 +126,28 @@ async def test_bad_videos_are_refused_and_leave_nothing(client: httpx.AsyncClien
         (audio_only.getvalue(), "voice.mp4", None),
     ]
     for data, name, words in cases:
-        response = await upload(client, alice.headers, data, name)
+        response = await upload(client, alice.headers, data, name, "video/mp4")
         assert response.status_code == 422, (name, response.text)
         if words:
             assert words in response.json()["error"], response.json()
     settings.max_video_seconds = 1.0
-    too_long = await upload(client, alice.headers, clip, "long.mp4")
+    too_long = await upload(client, alice.headers, clip, "long.mp4", "video/mp4")
     assert too_long.status_code == 422 and "limit is 1 s" in too_long.json()["error"]
     settings.max_video_seconds, settings.max_video_bytes = 180.0, 20_000
-    too_big = await upload(client, alice.headers, clip, "big.mp4")
+    too_big = await upload(client, alice.headers, clip, "big.mp4", "video/mp4")
     assert too_big.status_code == 413
     assert stored_files(settings) == before
     assert not list((Path(settings.data_dir) / "tmp").glob("*"))
 
 
-async def test_a_crashed_job_is_retried_then_given_up(client: httpx.AsyncClient, settings: Settings,
+async def test_a_crashed_job_is_retried_then_given_up(client: AppClient, settings: Settings,
                                                       tmp_path: Path) -> None:
     alice = await sign_up(client, "alice")
     clip = make_video(tmp_path / "clip.mp4", seconds=0.5).read_bytes()
-    media_id = int((await upload(client, alice.headers, clip, "clip.mp4")).json()["id"])
+    media_id = int((await upload(client, alice.headers, clip, "clip.mp4", "video/mp4")).json()["id"])
     now = datetime.now(UTC)
-    runner = jobs(client, settings, clock=lambda: now)
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    runner = media_jobs(client, settings, clock=lambda: now)
+    db = client.db
     claimed = await runner.claim()
     assert claimed is not None and claimed.attempts == 1
     assert await runner.claim() is None  # held by its (now dead) worker until the lease runs out
@@ -187,7 +158,7 @@ async def test_a_crashed_job_is_retried_then_given_up(client: httpx.AsyncClient,
     assert (await client.get(f"/api/v1/media/{media_id}", headers=alice.headers)).status_code == 200
 
     poison = int((await upload(client, alice.headers, make_video(tmp_path / "p.mp4", seconds=0.6).read_bytes(),
-                                "p.mp4")).json()["id"])
+                                "p.mp4", "video/mp4")).json()["id"])
     async with db.write() as conn:  # it crashed its worker every time
         await conn.execute(update(jobs_table).where(jobs_table.c.dedupe_key == f"media:{poison}")
                            .values(attempts=settings.media_job_attempts))
@@ -199,12 +170,10 @@ async def test_a_crashed_job_is_retried_then_given_up(client: httpx.AsyncClient,
     assert row.state == "failed" and row.source is None
 
 
-async def test_media_follows_the_posts_visibility(client: httpx.AsyncClient, settings: Settings) -> None:
-    from tests.api.test_media import jpeg_with_gps
-    from tests.api.test_media import upload as upload_image
+async def test_media_follows_the_posts_visibility(client: AppClient, settings: Settings) -> None:
 
     alice = await sign_up(client, "alice")
-    unattached = (await upload_image(client, alice.headers, jpeg_with_gps((300, 200)))).json()
+    unattached = (await upload(client, alice.headers, jpeg_with_gps((300, 200)))).json()
     signed = unattached["url"].replace(BASE, "")
     plain = signed.split("?")[0]
     assert "signature=" in signed
@@ -223,7 +192,7 @@ async def test_media_follows_the_posts_visibility(client: httpx.AsyncClient, set
     assert (await client.get(private_url.split("?")[0])).status_code == 404
     assert (await client.get(private_url)).headers["cache-control"].startswith("private")
 
-    public_media = (await upload_image(client, alice.headers, jpeg_with_gps((310, 200)))).json()
+    public_media = (await upload(client, alice.headers, jpeg_with_gps((310, 200)))).json()
     public = (await client.post("/api/v1/statuses", headers=alice.headers, data={
         "status": "hello all", "media_ids[]": public_media["id"]})).json()
     public_url = public["media_attachments"][0]["url"].replace(BASE, "")

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from stoa.api.mastodon.streaming import render
 from stoa.social.accounts import set_suspended
-from tests.helpers import User, drain, sign_up
+from tests.helpers import AppClient, User, drain, sign_up
 
 PEOPLE = 4
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -49,6 +49,8 @@ class Model:
     suspended: set[int] = field(default_factory=set)
     posts: dict[str, Post] = field(default_factory=dict)
     boosts: dict[tuple[int, str], str] = field(default_factory=dict)  # (booster, original) -> boost
+    # who could see each deleted post when it was deleted (its author may be suspended since)
+    seen_when_deleted: dict[str, set[int | None]] = field(default_factory=dict)
 
     def blocked(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
@@ -78,7 +80,7 @@ def actions() -> st.SearchStrategy[list[tuple[str, int, int, int]]]:
                     min_size=10, max_size=28)
 
 
-async def _community(client: httpx.AsyncClient) -> list[User]:
+async def _community(client: AppClient) -> list[User]:
     n = next(_examples)
     return [await sign_up(client, f"m{n}p{i}") for i in range(PEOPLE)]
 
@@ -87,9 +89,9 @@ async def _community(client: httpx.AsyncClient) -> list[User]:
           phases=[Phase.explicit, Phase.generate],  # no shrinking: each example is a community, slow to replay
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(script=actions())
-async def test_every_path_agrees_with_the_model(client: httpx.AsyncClient, script: list[tuple[str, int, int, int]]
+async def test_every_path_agrees_with_the_model(client: AppClient, script: list[tuple[str, int, int, int]]
                                                 ) -> None:
-    app = client.app  # type: ignore[attr-defined]
+    app = client.app
     if not getattr(app.state, "model_hub_started", False):
         await app.state.hub.start()
         app.state.model_hub_started = True
@@ -113,7 +115,7 @@ async def test_every_path_agrees_with_the_model(client: httpx.AsyncClient, scrip
             subscription.close()
 
 
-async def _perform(client: httpx.AsyncClient, app: Any, model: Model, people: list[User], action: str,
+async def _perform(client: AppClient, app: Any, model: Model, people: list[User], action: str,
                    x: int, y: int, z: int) -> None:
     active = [i for i in range(PEOPLE) if i not in model.suspended]
     if not active:
@@ -199,10 +201,11 @@ async def _perform(client: httpx.AsyncClient, app: Any, model: Model, people: li
         target = mine[y % len(mine)]
         r = await call("DELETE", f"/api/v1/statuses/{target}")
         assert r.status_code == 200, r.text
-        model.posts[target].deleted = True
-        for post in model.posts.values():
-            if post.reblog_of == target:
-                post.deleted = True
+        gone = [target, *(p for p, post in model.posts.items() if post.reblog_of == target)]
+        for p in gone:
+            if not model.posts[p].deleted:
+                model.seen_when_deleted[p] = {v for v in (None, *range(PEOPLE)) if model.visible(v, p)}
+            model.posts[p].deleted = True
     elif action in ("bookmark", "favourite") and chosen is not None:
         r = await call("POST", f"/api/v1/statuses/{chosen}/{action}")
         assert r.status_code == (200 if model.visible(actor, chosen) else 404), (action, r.text)
@@ -217,7 +220,7 @@ def _ids(response: httpx.Response) -> list[str]:
     return [s["id"] for s in response.json()]
 
 
-async def _check(client: httpx.AsyncClient, app: Any, model: Model, people: list[User],
+async def _check(client: AppClient, app: Any, model: Model, people: list[User],
                  streams: dict[int | None, Any]) -> None:
     everything = list(model.posts)
     viewers: list[int | None] = [None, *(i for i in range(PEOPLE) if i not in model.suspended)]
@@ -265,9 +268,10 @@ async def _check(client: httpx.AsyncClient, app: Any, model: Model, people: list
                 continue
             if message.event == "delete":
                 # Who could have seen the post may hear it is gone; of a public or unlisted one, anyone may
-                # (signed out, they could have seen it).
+                # (signed out, they could have seen it) — as it was when deleted: the message was sent then.
+                could = model.seen_when_deleted.get(payload, set())
                 assert payload not in model.posts or model.visible(v, payload, deleted_too=True) or \
-                    model.visible(None, payload, deleted_too=True), (v, payload)
+                    model.visible(None, payload, deleted_too=True) or v in could or None in could, (v, payload)
             elif message.event in ("update", "status.update"):
                 shown = orjson.loads(payload)["id"]
                 # (a message about another example's post, arriving late from PostgreSQL, is not ours to judge)

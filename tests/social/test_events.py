@@ -6,10 +6,20 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from stoa.core.context import Context
-from stoa.feeds import controls, viewing
-from stoa.feeds.events import HistoryReset, LabelChosen, ShowLessChosen, ViewRecorded
-from stoa.social import interactions, relationships, statuses
-from stoa.social.events import BlockDeleted, FollowUpdated, MuteDeleted, PinCreated, PinDeleted, StatusCreated
+from stoa.feeds import controls, suggestions, viewing
+from stoa.feeds.events import HistoryReset, LabelChosen, ShowLessChosen, SuggestionDismissed, ViewRecorded
+from stoa.social import interactions, markers, relationships, statuses
+from stoa.social.events import (
+    BlockDeleted,
+    BookmarkCreated,
+    BookmarkDeleted,
+    FollowUpdated,
+    MarkerSaved,
+    MuteDeleted,
+    PinCreated,
+    PinDeleted,
+    StatusCreated,
+)
 from stoa.store.events import Event, decode
 from stoa.store.schema import events
 from tests.social.conftest import new_person
@@ -77,3 +87,19 @@ async def test_for_you_controls_and_views_are_events(ctx: Context) -> None:
     assert recorded[:4] == [ShowLessChosen(alice, tag="hills"), LabelChosen(alice, "sensitive", hidden=True),
                             LabelChosen(alice, "sensitive", hidden=False), ViewRecorded(alice, post, 1200, False)]
     assert isinstance(recorded[4], HistoryReset) and recorded[4].account_id == alice and len(recorded) == 5
+
+
+async def test_bookmarks_markers_and_dismissed_suggestions_are_events_once(ctx: Context) -> None:
+    alice, bob = await new_person(ctx, "alice"), await new_person(ctx, "bob")
+    post = await statuses.post_status(ctx, bob, statuses.Draft(text="worth keeping", language="en"))
+    start = await last_id(ctx)
+    for on in (True, True, False, False):  # the second of each changes nothing
+        await interactions.set_bookmark(ctx, alice, post, on)
+    await markers.save_markers(ctx, alice, {"home": post, "notifications": 3})
+    await markers.save_markers(ctx, alice, {"home": post + 1})
+    await suggestions.dismiss(ctx, alice, bob)
+    await suggestions.dismiss(ctx, alice, bob)
+    assert await outbox_after(ctx, start) == [
+        BookmarkCreated(alice, post), BookmarkDeleted(alice, post),
+        MarkerSaved(alice, "home", post), MarkerSaved(alice, "notifications", 3), MarkerSaved(alice, "home", post + 1),
+        SuggestionDismissed(alice, bob)]

@@ -16,7 +16,7 @@ import pytest
 
 import stoa
 import stoa.app  # the assembled application: every event, consumer and rule it knows
-from stoa.social.events import BlockCreated, FavouriteDeleted, StatusCreated
+from stoa.social.events import BlockCreated, FavouriteDeleted, StatusCreated, StatusUpdated
 from stoa.store.events import CATALOGUE, ORIGIN, Event, MalformedEvent, decode
 from stoa.store.replication import RULES, ReplicationRules
 from stoa.worker import consumers
@@ -108,13 +108,15 @@ def test_private_events_never_replicate(cls: type[Event]) -> None:
 
 def test_the_private_events_are_those_about_private_data() -> None:
     assert {cls.type for cls in EVENTS if cls.private} == {
-        "mute.created", "mute.deleted", "for_you.less", "for_you.label", "for_you.reset", "view.recorded"}
+        "mute.created", "mute.deleted", "for_you.less", "for_you.label", "for_you.reset", "view.recorded",
+        "bookmark.created", "bookmark.deleted", "marker.saved", "notification.dismissed", "notifications.cleared",
+        "suggestion.dismissed"}
 
 
 def test_rows_stored_before_a_field_existed_still_decode() -> None:
     assert decode("favourite.deleted", {"account_id": 1, "status_id": 2}) == FavouriteDeleted(1, 2, None)
-    assert decode("status.updated", {"status_id": 3, "account_id": 1, "new_mentions": [4],
-                                     "visibility": "public"}).dropped_mentions == []  # type: ignore[union-attr]
+    edited = decode("status.updated", {"status_id": 3, "account_id": 1, "new_mentions": [4], "visibility": "public"})
+    assert isinstance(edited, StatusUpdated) and edited.dropped_mentions == []
     boost = decode("status.created", {"status_id": 5, "account_id": 1, "visibility": "public", "mentions": [],
                                       "tags": [], "in_reply_to_id": None, "reblog_of_id": 3})
     assert boost == StatusCreated(5, 1, "public", reblog_of_id=3)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -13,36 +12,45 @@ from stoa.social.events import FavouriteCreated, StatusUpdated
 from stoa.store.database import Connection
 from stoa.store.events import Consumer, Entry
 from stoa.store.schema import consumer_cursors, events, home_feed
-from tests.helpers import drain, sign_up
+from tests.helpers import AppClient, assert_same_projections, drain, projections, sign_up
 
 
-async def _feed_rows(client: httpx.AsyncClient) -> list[tuple[int, int]]:
-    db = client.app.state.store.db  # type: ignore[attr-defined]
-    async with db.read() as conn:
-        return sorted((r.account_id, r.status_id) for r in await conn.execute(select(home_feed)))
-
-
-async def test_replaying_every_event_changes_nothing(client: httpx.AsyncClient) -> None:
-    alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
-    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
-    for i in range(3):
-        await client.post("/api/v1/statuses", headers=alice.headers, data={"status": f"post {i} @bob"})
+async def test_replaying_every_event_changes_no_projection(client: AppClient) -> None:
+    """Rewinding every consumer to the beginning, as after a crash, rebuilds each projection as it was:
+    home timelines, notifications (dismissed ones stay dismissed), counts, search, trending, vectors."""
+    alice, bob, carol = await sign_up(client, "alice"), await sign_up(client, "bob"), await sign_up(client, "carol")
+    for follower in (bob, carol):
+        await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers)
+    posts = [(await client.post("/api/v1/statuses", headers=alice.headers, data={
+        "status": f"ride number {i} along the river @bob @carol #cycling", "language": "en"})).json() for i in range(3)]
+    await client.post("/api/v1/statuses", headers=bob.headers, data={
+        "status": "@alice lovely ride", "in_reply_to_id": posts[0]["id"], "language": "en"})
+    await client.post(f"/api/v1/statuses/{posts[1]['id']}/reblog", headers=carol.headers)
+    for fan in (bob, carol):
+        await client.post(f"/api/v1/statuses/{posts[2]['id']}/favourite", headers=fan.headers)
+    await client.delete(f"/api/v1/statuses/{posts[1]['id']}", headers=alice.headers)
     await drain(client)
-    before = await _feed_rows(client)
-    notes_before = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
-    db = client.app.state.store.db  # type: ignore[attr-defined]
-    async with db.write() as conn:  # rewind every consumer to the beginning, as after a crash
+    mentions = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
+    await client.post(f"/api/v1/notifications/{mentions[0]['id']}/dismiss", headers=bob.headers)
+    assert (await client.get("/api/v1/notifications", headers=carol.headers)).json()
+    await client.post("/api/v1/notifications/clear", headers=carol.headers)
+    await drain(client)
+    db = client.db
+    before = await projections(db)
+    assert before["home timelines"] and before["notifications"] and before["search"] and before["trending"]
+    assert before["vectors"]
+
+    async with db.write() as conn:
         await conn.execute(consumer_cursors.update().values(position=0))
     assert await drain(client) > 0
-    assert await _feed_rows(client) == before
-    notes_after = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
-    assert [n["id"] for n in notes_after] == [n["id"] for n in notes_before]
+    assert_same_projections(await projections(db), before)
+    assert not [n for n in before["notifications"] if n[0] == "carol"]
 
 
-async def test_a_failing_batch_is_rolled_back_and_retried(client: httpx.AsyncClient) -> None:
+async def test_a_failing_batch_is_rolled_back_and_retried(client: AppClient) -> None:
     alice = await sign_up(client, "alice")
     await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     seen: list[int] = []
 
     async def explode(conn: Connection, batch: Sequence[Entry]) -> None:
@@ -67,13 +75,13 @@ async def test_a_failing_batch_is_rolled_back_and_retried(client: httpx.AsyncCli
     assert handled == seen  # the same events, delivered again
 
 
-async def test_rows_of_older_shapes_and_unknown_types_are_still_delivered(client: httpx.AsyncClient) -> None:
+async def test_rows_of_older_shapes_and_unknown_types_are_still_delivered(client: AppClient) -> None:
     """Databases hold rows written by earlier builds: they decode (missing fields take their defaults)
     or, for a type this build does not define, reach only consumers of every row, as untyped."""
     alice = await sign_up(client, "alice")
     post = (await client.post("/api/v1/statuses", headers=alice.headers, data={"status": "hello"})).json()
     await drain(client)
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     async with db.write() as conn:
         await conn.execute(events.insert(), [
             {"type": "status.updated", "payload": {"status_id": int(post["id"]), "account_id": int(alice.id),

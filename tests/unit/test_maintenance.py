@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import httpx
-
 from stoa.social.maintenance import trim_home_feeds
-from tests.helpers import drain, sign_up
+from tests.helpers import AppClient, drain, sign_up, upload
+from tests.media_samples import jpeg_with_gps
 
 
-async def test_trimming_keeps_the_newest_entries(client: httpx.AsyncClient) -> None:
+async def test_trimming_keeps_the_newest_entries(client: AppClient) -> None:
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     posted = [(await client.post("/api/v1/statuses", headers=alice.headers, data={"status": f"post {i}"})).json()["id"]
               for i in range(7)]
     await drain(client)
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
 
     cursor, deleted = await trim_home_feeds(db, 0, batch=1, depth=3)  # one account per tick
     assert cursor == int(alice.id) and deleted == 4
@@ -27,7 +26,7 @@ async def test_trimming_keeps_the_newest_entries(client: httpx.AsyncClient) -> N
     assert (await trim_home_feeds(db, 0, depth=3))[1] == 0  # nothing more to trim
 
 
-async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, settings) -> None:
+async def test_stale_unattached_uploads_are_removed(client: AppClient, settings) -> None:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
@@ -35,14 +34,13 @@ async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, s
     from stoa.media.storage import storage_for
     from stoa.social.maintenance import remove_unattached_media
     from stoa.store.schema import media_attachments
-    from tests.api.test_media import jpeg_with_gps, upload
 
     alice = await sign_up(client, "alice")
     kept = (await upload(client, alice.headers, jpeg_with_gps((300, 200)))).json()
     stale = (await upload(client, alice.headers, jpeg_with_gps((320, 200)))).json()
     fresh = (await upload(client, alice.headers, jpeg_with_gps((340, 200)))).json()
     await client.post("/api/v1/statuses", headers=alice.headers, data={"media_ids[]": kept["id"]})
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     async with db.write() as conn:
         await conn.execute(update(media_attachments).where(media_attachments.c.id.in_([int(kept["id"]),
                                                                                        int(stale["id"])]))
@@ -56,7 +54,7 @@ async def test_stale_unattached_uploads_are_removed(client: httpx.AsyncClient, s
         assert (await client.get(f"/api/v1/media/{survivor['id']}", headers=alice.headers)).status_code == 200
 
 
-async def test_the_sweep_goes_on_where_the_last_tick_stopped(client: httpx.AsyncClient, settings) -> None:
+async def test_the_sweep_goes_on_where_the_last_tick_stopped(client: AppClient, settings) -> None:
     """Each tick runs as a job on whichever worker claims it: the trimmer's position is stored, not kept
     in one process."""
     from datetime import timedelta
@@ -68,7 +66,7 @@ async def test_the_sweep_goes_on_where_the_last_tick_stopped(client: httpx.Async
     from stoa.store.schema import consumer_cursors
 
     alice, bob = await sign_up(client, "alice"), await sign_up(client, "bob")
-    db = client.app.state.store.db  # type: ignore[attr-defined]
+    db = client.db
     storage = storage_for(settings, settings.region)
 
     async def position() -> int | None:

@@ -78,7 +78,9 @@ def test_operator_actions_need_a_reason_and_are_logged(cli_env: Settings) -> Non
 def test_migrate_twice_keeps_data(cli_env: Settings) -> None:
     invoke("user", "create", "keeper", "--email", "k@example.org", "--password", "keeper password",
            "--reason", "test account")
-    before, after = re.search(r"schema (\d+) -> (\d+)", invoke("migrate")).groups()  # type: ignore[union-attr]
+    upgraded = re.search(r"schema (\d+) -> (\d+)", invoke("migrate"))
+    assert upgraded is not None
+    before, after = upgraded.groups()
     assert before == after  # already at the newest schema: nothing to do, nothing lost
     assert "keeper" in invoke("user", "list", "--reason", "check the upgrade")
 

@@ -72,7 +72,9 @@ def test_the_index_is_saved_restored_and_refuses_a_foreign_file(tmp_path: Path) 
     built.save()
     restored = SimilarityIndex(capacity=10, path=path)
     assert restored.ready and restored.last_id == 103 and list(restored.order) == [101, 102, 103]
-    nearest = restored.search(embed("In bici sulle Dolomiti, che salita #ciclismo"), 2)  # type: ignore[arg-type]
+    taste = embed("In bici sulle Dolomiti, che salita #ciclismo")
+    assert taste is not None
+    nearest = restored.search(taste, 2)
     assert set(nearest) == {101, 103}
 
     path.write_bytes(b"not an index" * 100)

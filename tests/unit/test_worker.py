@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -19,7 +18,7 @@ from stoa.config import Settings
 from stoa.store.database import Database
 from stoa.store.jobs import GiveUp, Job, JobKind, JobRunner, Registry, enqueue
 from stoa.store.schema import job_schedules, media_attachments
-from tests.helpers import sign_up
+from tests.helpers import AppClient, sign_up
 from tests.media_samples import make_video
 
 
@@ -33,16 +32,17 @@ def test_the_worker_does_not_load_the_web_application() -> None:
 def test_every_region_runs_every_job_kind_and_schedule(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, recsys_retrain_hours=6)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
-    kinds = {kind.name for kind in worker.job_registry(settings, db, "local").kinds}
-    assert kinds == {"media.transcode", "maintenance.sweep", "feeds.prune", "recsys.retrain"}
-    assert {s.kind for s in worker.schedules(settings)} == {"maintenance.sweep", "feeds.prune", "recsys.retrain"}
+    kinds = {kind.name for kind in worker.job_registry(settings, db, "local", readers=[], replicas=[]).kinds}
+    assert kinds == {"media.transcode", "maintenance.sweep", "feeds.prune", "recsys.retrain", "outbox.prune"}
+    assert {s.kind for s in worker.schedules(settings)} == {
+        "maintenance.sweep", "feeds.prune", "recsys.retrain", "outbox.prune"}
     assert {s.kind for s in worker.schedules(Settings(data_dir=tmp_path, recsys_retrain_hours=0))} == {
-        "maintenance.sweep", "feeds.prune"}
+        "maintenance.sweep", "feeds.prune", "outbox.prune"}
 
 
-async def test_embedded_workers_transcode_uploads_and_sweep(client: httpx.AsyncClient, settings: Settings,
+async def test_embedded_workers_transcode_uploads_and_sweep(client: AppClient, settings: Settings,
                                                             tmp_path: Path) -> None:
-    store, hub = client.app.state.store, client.app.state.hub  # type: ignore[attr-defined]
+    store, hub = client.store, client.hub
     tasks = worker.start(settings, store, hub)  # what `stoa serve` starts beside the routes
     try:
         alice = await sign_up(client, "alice")

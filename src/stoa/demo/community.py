@@ -5,7 +5,9 @@ most by few — preferential attachment, as on every real network); they post
 in English, Italian and French with hashtags, reply, boost and like. Rows
 are written in bulk and derived state (home timelines, notifications, the
 search index) is built in bulk too, so that a million posts load in minutes
-and the result is exactly what the event consumers would have produced.
+and the result is exactly what the event consumers would have produced
+(tests/demo/test_community.py plays the same history through the actions and
+the consumers and compares every projection, row for row).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
 
 from stoa.feeds import similar, trending
 from stoa.social import search_text
@@ -31,6 +33,7 @@ from stoa.store.schema import (
     events,
     favourites,
     follows,
+    mentions,
     notifications,
     status_search,
     status_tags,
@@ -126,150 +129,207 @@ def _power_law_targets(rng: random.Random, size: CommunitySize) -> list[set[int]
     return following
 
 
+@dataclass(frozen=True)
+class _People:
+    """The generated accounts: names, languages and ids by index (index 0 is ``demo``)."""
+
+    names: list[str]
+    languages: list[str]
+    ids: list[int]
+
+
+@dataclass
+class _Posts:
+    """The generated posts and what comes with them, in time order."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    tag_ids: dict[str, int] = field(default_factory=dict)
+    tag_links: list[dict[str, int]] = field(default_factory=list)
+    search_rows: list[dict[str, Any]] = field(default_factory=list)
+    originals: list[tuple[int, int, str]] = field(default_factory=list)  # (status id, author index, visibility)
+
+
+@dataclass(frozen=True)
+class _Period:
+    """The time the history spans, ending now."""
+
+    now: datetime
+    start: datetime
+
+    @property
+    def start_ms(self) -> int:
+        return int(self.start.timestamp() * 1000)
+
+    @property
+    def span_ms(self) -> int:
+        return int((self.now - self.start).total_seconds() * 1000)
+
+
+BATCH = 5000  # rows per INSERT
+
+
 async def generate(db: Database, size: CommunitySize, *, region: str, base_url: str, password_hash: str,
                    seed: int = 7, progress: Progress = _no_progress, days: int = 30) -> dict[str, int]:
     """Fill an empty store with a community; returns counts of what was written."""
     rng = random.Random(seed)
+    await _refuse_a_store_with_accounts(db)
+    now = datetime.now(UTC)
+    period = _Period(now, now - timedelta(days=days))
+    people = _people(rng, size, period)
+    await _write_people(db, people, size, region, password_hash, period, progress)
+    follow_rows = _follow_rows(rng, size, people, period)
+    await _write(db, progress, ("follows", follows, follow_rows))
+    posting = _zipf_cumulative(size.accounts, size.posting_exponent)  # who posts, and who likes
+    posts = _posts(rng, size, people, period, posting, base_url)
+    await _write_posts(db, posts, period, progress)
+    like_rows = _like_rows(rng, size, people, posts, posting, period)
+    await _write(db, progress, (None, mentions, _mention_rows(posts)), ("likes", favourites, like_rows))
+    progress("timelines and counters", 0, 1)
+    await rebuild_derived(db, with_notifications=size.accounts <= 5_000)
+    progress("timelines and counters", 1, 1)
+    return {"accounts": size.accounts, "follows": len(follow_rows), "posts": len(posts.rows),
+            "likes": len(like_rows)}
+
+
+async def _refuse_a_store_with_accounts(db: Database) -> None:
     async with db.read() as conn:
         if (await conn.execute(select(func.count()).select_from(accounts))).scalar_one():
             raise RuntimeError("The store already has accounts; a community is only generated into an empty store")
-    now = datetime.now(UTC)
-    start = now - timedelta(days=days)
-    span_ms = int((now - start).total_seconds() * 1000)
-    start_ms = int(start.timestamp() * 1000)
-    batch = 5000
 
-    # Accounts, with a named demo account first.
-    account_rows, user_rows = [], []
+
+async def _write(db: Database, progress: Progress, *tables: tuple[str | None, Table, list[dict[str, Any]]]) -> None:
+    """Insert the rows of each table in batches, in one transaction, reporting each named stage."""
+    async with db.write() as conn:
+        for stage, table, rows in tables:
+            for i in range(0, len(rows), BATCH):
+                await conn.execute(table.insert(), rows[i:i + BATCH])
+                if stage is not None:
+                    progress(stage, min(i + BATCH, len(rows)), len(rows))
+
+
+def _people(rng: random.Random, size: CommunitySize, period: _Period) -> _People:
+    """A named demo account first, then ``star``, then the others; each with a language of TOPICS."""
     names = ["demo", "star"] + [f"{FIRST_NAMES[i % len(FIRST_NAMES)]}{i}" for i in range(2, size.accounts)]
-    names = names[:size.accounts]
     languages = list(TOPICS)
     account_language = [rng.choice(languages) for _ in range(size.accounts)]
-    account_ids = [historical_id(start_ms - size.accounts + i, i) for i in range(size.accounts)]
-    for i, name in enumerate(names):
-        created = start - timedelta(minutes=size.accounts - i)
+    ids = [historical_id(period.start_ms - size.accounts + i, i) for i in range(size.accounts)]
+    return _People(names[:size.accounts], account_language, ids)
+
+
+async def _write_people(db: Database, people: _People, size: CommunitySize, region: str, password_hash: str,
+                        period: _Period, progress: Progress) -> None:
+    account_rows, user_rows = [], []
+    for i, name in enumerate(people.names):
+        created = period.start - timedelta(minutes=size.accounts - i)
         account_rows.append({
-            "id": account_ids[i], "username": name, "username_lower": name.lower(),
-            "display_name": name.capitalize(), "note": f"Demo account ({account_language[i]})", "fields": [],
+            "id": people.ids[i], "username": name, "username_lower": name.lower(),
+            "display_name": name.capitalize(), "note": f"Demo account ({people.languages[i]})", "fields": [],
             "locked": False, "bot": False, "discoverable": True, "region": region, "followers_count": 0,
             "following_count": 0, "statuses_count": 0, "created_at": created, "updated_at": created,
         })
         user_rows.append({
-            "account_id": account_ids[i], "email": f"{name}@demo.stoa.invalid", "password_hash": password_hash,
-            "role": "admin" if i == 0 else "user", "locale": account_language[i],
+            "account_id": people.ids[i], "email": f"{name}@demo.stoa.invalid", "password_hash": password_hash,
+            "role": "admin" if i == 0 else "user", "locale": people.languages[i],
             "default_visibility": "public", "default_sensitive": False, "created_at": created,
         })
-    async with db.write() as conn:
-        for i in range(0, len(account_rows), batch):
-            await conn.execute(accounts.insert(), account_rows[i:i + batch])
-            await conn.execute(users.insert(), user_rows[i:i + batch])
-            progress("accounts", min(i + batch, size.accounts), size.accounts)
+    await _write(db, progress, (None, accounts, account_rows), ("accounts", users, user_rows))
 
-    # Follow graph.
-    graph = _power_law_targets(rng, size)
-    follow_rows = []
-    follow_ids = _Ids()
-    for me, targets in enumerate(graph):
+
+def _follow_rows(rng: random.Random, size: CommunitySize, people: _People, period: _Period) -> list[dict[str, Any]]:
+    """The follow graph (a power law), every follow made when the history starts."""
+    rows = []
+    ids = _Ids()
+    for me, targets in enumerate(_power_law_targets(rng, size)):
         for t in targets:
-            follow_rows.append({"id": follow_ids.at(start_ms), "account_id": account_ids[me],
-                                "target_account_id": account_ids[t], "show_reblogs": True, "notify": False,
-                                "created_at": start})
-    async with db.write() as conn:
-        for i in range(0, len(follow_rows), batch):
-            await conn.execute(follows.insert(), follow_rows[i:i + batch])
-            progress("follows", min(i + batch, len(follow_rows)), len(follow_rows))
+            rows.append({"id": ids.at(period.start_ms), "account_id": people.ids[me],
+                         "target_account_id": people.ids[t], "show_reblogs": True, "notify": False,
+                         "created_at": period.start})
+    return rows
 
-    # Posts: authors drawn by popularity, times spread over the period, in order.
-    posting = _zipf_cumulative(size.accounts, size.posting_exponent)
+
+def _posts(rng: random.Random, size: CommunitySize, people: _People, period: _Period, posting: list[float],
+           base_url: str) -> _Posts:
+    """Posts, replies and boosts: authors drawn by how much they post, times spread over the period, in order."""
     authors = rng.choices(range(size.accounts), cum_weights=posting, k=size.posts)
-    offsets = sorted(rng.randrange(span_ms) for _ in range(size.posts))
-    tag_ids: dict[str, int] = {}
-    status_rows: list[dict[str, Any]] = []
-    tag_links: list[dict[str, int]] = []
-    search_rows: list[dict[str, Any]] = []
-    originals: list[tuple[int, int, str]] = []  # (status id, author index, visibility)
+    offsets = sorted(rng.randrange(period.span_ms) for _ in range(size.posts))
+    posts = _Posts()
     for n in range(size.posts):
-        author = authors[n]
-        sid = historical_id(start_ms + offsets[n], n)
-        created = datetime.fromtimestamp((start_ms + offsets[n]) / 1000, UTC)
+        at_ms = period.start_ms + offsets[n]
+        row = _status_row(historical_id(at_ms, n), people.ids[authors[n]], datetime.fromtimestamp(at_ms / 1000, UTC))
         roll = rng.random()
-        row: dict[str, Any] = {
-            "id": sid, "account_id": account_ids[author], "spoiler_text": "", "sensitive": False,
-            "visibility": "public", "language": None, "in_reply_to_id": None, "in_reply_to_account_id": None,
-            "reblog_of_id": None, "conversation_id": sid, "app_id": None, "replies_count": 0,
-            "reblogs_count": 0, "favourites_count": 0, "created_at": created, "text": "", "content": "",
-        }
-        if originals and roll < size.boost_share:
-            target_id, target_author, _ = originals[rng.randrange(max(0, len(originals) - 500), len(originals))]
-            if target_author == author:
-                continue
-            row["reblog_of_id"] = target_id
-            row["conversation_id"] = target_id
-            status_rows.append(row)
+        if posts.originals and roll < size.boost_share:
+            target_id, target_author, _ = posts.originals[rng.randrange(max(0, len(posts.originals) - 500),
+                                                                        len(posts.originals))]
+            if target_author != authors[n]:
+                posts.rows.append({**row, "reblog_of_id": target_id, "conversation_id": target_id})
             continue
-        language = account_language[author]
-        topic, template = rng.choice(TOPICS[language])
-        body = template.format(n=rng.randint(2, 90)) + f" #{topic}"
-        if originals and roll < size.boost_share + size.reply_share:
-            parent_id, parent_author, _ = originals[rng.randrange(max(0, len(originals) - 200), len(originals))]
-            body = f"@{names[parent_author]} {body}"
-            row["in_reply_to_id"] = parent_id
-            row["in_reply_to_account_id"] = account_ids[parent_author]
-            row["conversation_id"] = parent_id
-        elif rng.random() < 0.05:
-            row["visibility"] = "unlisted"
-        row["text"] = body
-        row["language"] = language
-        mentioned = {names[parent_author]} if row["in_reply_to_id"] is not None else set()
-        row["content"] = post_text.render(body, base_url, mentioned)
-        if topic not in tag_ids:
-            tag_ids[topic] = historical_id(start_ms, 10_000 + len(tag_ids))
-        tag_links.append({"tag_id": tag_ids[topic], "status_id": sid})
-        search_rows.append({"status_id": sid, "document": search_text.document(body, language)})
-        originals.append((sid, author, row["visibility"]))
-        status_rows.append(row)
+        _add_post_or_reply(rng, size, people, period, posts, row, authors[n], roll, base_url)
+    return posts
 
-    async with db.write() as conn:
-        await conn.execute(tags.insert(), [{"id": i, "name": t, "name_lower": t.lower(), "created_at": start}
-                                           for t, i in tag_ids.items()])
-        for i in range(0, len(status_rows), batch):
-            await conn.execute(statuses.insert(), status_rows[i:i + batch])
-            progress("posts", min(i + batch, len(status_rows)), len(status_rows))
-        for i in range(0, len(tag_links), batch):
-            await conn.execute(status_tags.insert(), tag_links[i:i + batch])
-        for i in range(0, len(search_rows), batch):
-            await conn.execute(status_search.insert(), search_rows[i:i + batch])
-            progress("search index", min(i + batch, len(search_rows)), len(search_rows))
 
-    # Mentions of reply parents, likes.
-    from stoa.store.schema import mentions
+def _status_row(status_id: int, account_id: int, created: datetime) -> dict[str, Any]:
+    return {
+        "id": status_id, "account_id": account_id, "spoiler_text": "", "sensitive": False,
+        "visibility": "public", "language": None, "in_reply_to_id": None, "in_reply_to_account_id": None,
+        "reblog_of_id": None, "conversation_id": status_id, "app_id": None, "replies_count": 0,
+        "reblogs_count": 0, "favourites_count": 0, "created_at": created, "text": "", "content": "",
+    }
 
-    mention_rows = [{"status_id": r["id"], "account_id": r["in_reply_to_account_id"]}
-                    for r in status_rows if r["in_reply_to_account_id"] is not None
-                    and r["in_reply_to_account_id"] != r["account_id"]]
-    like_rows: list[dict[str, Any]] = []
+
+def _add_post_or_reply(rng: random.Random, size: CommunitySize, people: _People, period: _Period, posts: _Posts,
+                row: dict[str, Any], author: int, roll: float, base_url: str) -> None:
+    """An original post or a reply (to one of the 200 newest), on a topic of the author's language."""
+    language = people.languages[author]
+    topic, template = rng.choice(TOPICS[language])
+    body = template.format(n=rng.randint(2, 90)) + f" #{topic}"
+    mentioned: set[str] = set()
+    if posts.originals and roll < size.boost_share + size.reply_share:
+        parent_id, parent_author, _ = posts.originals[rng.randrange(max(0, len(posts.originals) - 200),
+                                                                    len(posts.originals))]
+        body = f"@{people.names[parent_author]} {body}"
+        mentioned = {people.names[parent_author]}
+        row.update(in_reply_to_id=parent_id, in_reply_to_account_id=people.ids[parent_author],
+                   conversation_id=parent_id)
+    elif rng.random() < 0.05:
+        row["visibility"] = "unlisted"
+    row.update(text=body, language=language, content=post_text.render(body, base_url, mentioned))
+    if topic not in posts.tag_ids:
+        posts.tag_ids[topic] = historical_id(period.start_ms, 10_000 + len(posts.tag_ids))
+    posts.tag_links.append({"tag_id": posts.tag_ids[topic], "status_id": row["id"]})
+    posts.search_rows.append({"status_id": row["id"], "document": search_text.document(body, language)})
+    posts.originals.append((row["id"], author, row["visibility"]))
+    posts.rows.append(row)
+
+
+async def _write_posts(db: Database, posts: _Posts, period: _Period, progress: Progress) -> None:
+    tag_rows = [{"id": i, "name": t, "name_lower": t.lower(), "created_at": period.start}
+                for t, i in posts.tag_ids.items()]
+    await _write(db, progress, (None, tags, tag_rows), ("posts", statuses, posts.rows),
+                 (None, status_tags, posts.tag_links), ("search index", status_search, posts.search_rows))
+
+
+def _mention_rows(posts: _Posts) -> list[dict[str, Any]]:
+    """Each reply mentions the person it answers (unless it answers its author)."""
+    return [{"status_id": r["id"], "account_id": r["in_reply_to_account_id"]}
+            for r in posts.rows if r["in_reply_to_account_id"] is not None
+            and r["in_reply_to_account_id"] != r["account_id"]]
+
+
+def _like_rows(rng: random.Random, size: CommunitySize, people: _People, posts: _Posts, posting: list[float],
+               period: _Period) -> list[dict[str, Any]]:
+    """Likes of the original posts and replies, by people drawn as authors are (who posts, likes)."""
+    rows: list[dict[str, Any]] = []
     liked: set[tuple[int, int]] = set()
-    like_ids = _Ids()
-    for sid, author, _vis in originals:
+    ids = _Ids()
+    for sid, author, _visibility in posts.originals:
         for _ in range(int(rng.expovariate(1 / size.likes_per_post))):
             fan = rng.choices(range(size.accounts), cum_weights=posting, k=1)[0]
             if fan == author or (fan, sid) in liked:
                 continue
             liked.add((fan, sid))
-            like_rows.append({"id": like_ids.at(sid >> 16), "account_id": account_ids[fan],
-                              "status_id": sid, "created_at": now})
-    async with db.write() as conn:
-        for i in range(0, len(mention_rows), batch):
-            await conn.execute(mentions.insert(), mention_rows[i:i + batch])
-        for i in range(0, len(like_rows), batch):
-            await conn.execute(favourites.insert(), like_rows[i:i + batch])
-            progress("likes", min(i + batch, len(like_rows)), len(like_rows))
-
-    progress("timelines and counters", 0, 1)
-    await rebuild_derived(db, with_notifications=size.accounts <= 5_000)
-    progress("timelines and counters", 1, 1)
-    return {"accounts": size.accounts, "follows": len(follow_rows), "posts": len(status_rows),
-            "likes": len(like_rows)}
+            rows.append({"id": ids.at(sid >> 16), "account_id": people.ids[fan], "status_id": sid,
+                         "created_at": period.now})
+    return rows
 
 
 async def rebuild_derived(db: Database, *, with_notifications: bool = True) -> None:
@@ -348,8 +408,6 @@ async def _bulk_notifications(conn: Any) -> None:
                                        statuses.c.account_id.label("author"))
                                 .join(statuses, statuses.c.id == favourites.c.status_id)):
         add(r.author, "favourite", r.account_id, r.status_id, f"favourite:{r.account_id}:{r.status_id}", r.id)
-    from stoa.store.schema import mentions
-
     for r in await conn.execute(select(mentions.c.status_id, mentions.c.account_id,
                                        statuses.c.account_id.label("author"))
                                 .join(statuses, statuses.c.id == mentions.c.status_id)):
@@ -363,5 +421,5 @@ async def _bulk_notifications(conn: Any) -> None:
     ids = _Ids()
     for row in rows:  # ids ordered by when the underlying action happened
         row["id"] = ids.at(row["id"] >> 16)
-    for i in range(0, len(rows), 5000):
-        await conn.execute(notifications.insert(), rows[i:i + 5000])
+    for i in range(0, len(rows), BATCH):
+        await conn.execute(notifications.insert(), rows[i:i + BATCH])

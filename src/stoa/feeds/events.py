@@ -1,4 +1,4 @@
-"""The For You events: the viewer's controls and what they saw.
+"""The For You events: the viewer's controls, what they saw, and the suggestions they dismissed.
 
 All of it is behaviour, private data of the viewer's home region: ``private``, never replicated.
 For You reads ``feed_preferences`` and ``views`` on every request, so nothing derived waits on
@@ -49,3 +49,11 @@ class ViewRecorded(Event, name="view.recorded", private=True, unconsumed=_READ_A
     status_id: int
     watched_ms: int
     skipped: bool
+
+
+@dataclass(frozen=True)
+class SuggestionDismissed(Event, name="suggestion.dismissed", private=True, unconsumed=_READ_AT_REQUEST):
+    """"Don't suggest this account again" (the follow suggestions read the dismissals on every request)."""
+
+    account_id: int
+    target_account_id: int

@@ -67,63 +67,84 @@ async def examples(conn: Connection, now: datetime | None = None) -> Examples:
     """Features and per-engagement outcomes of the views reported in this store in the last 60 days."""
     now = now or datetime.now(UTC)
     names = list(features.WEIGHTS)
-    since = now - signals.AFFINITY_WINDOW
-    seen = (await conn.execute(select(views.c.account_id, views.c.status_id, views.c.watched_ms, views.c.skipped,
-                                      views.c.first_seen_at)
-                               .where(views.c.last_seen_at > since).order_by(views.c.last_seen_at.desc())
-                               .limit(MAX_EXAMPLES))).all()
-    by_viewer: dict[int, list[Any]] = {}
-    for row in seen:
-        by_viewer.setdefault(int(row.account_id), []).append(row)
     rows_x: list[list[float]] = []
     labels: dict[str, list[int]] = {h: [] for h in HEADS}
-    for viewer_id, items in by_viewer.items():
+    for viewer_id, items in (await _recent_views(conn, now)).items():
         viewer = await signals.read(conn, viewer_id, True)
         ids = [int(r.status_id) for r in items]
         posts = {int(p.id): p for p in await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))}
         outcomes = await _outcomes(conn, viewer_id, ids, {int(p.account_id) for p in posts.values()})
-        post_tags: dict[int, list[str]] = {}
-        for tag_row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
-                                          .join(tags, tags.c.id == status_tags.c.tag_id)
-                                          .where(status_tags.c.status_id.in_(ids))):
-            post_tags.setdefault(int(tag_row.status_id), []).append(tag_row.name_lower)
+        post_tags = await _tags_of(conn, ids)
         for item in items:
             post = posts.get(int(item.status_id))
             if post is None:
                 continue
-            sid, author = int(post.id), int(post.account_id)
-            length = outcomes.video_seconds.get(sid)
-            watched = not item.skipped and item.watched_ms >= signals.WATCHED_MS
-            followed_at = outcomes.followed_at.get(author)
-            first_seen = _aware(item.first_seen_at)
-            label = {
-                "like": sid in outcomes.liked, "repost": sid in outcomes.reposted, "reply": sid in outcomes.replied,
-                "follow": followed_at is not None and followed_at >= first_seen,
-                "completion": (not item.skipped and item.watched_ms >= COMPLETED * length * 1000) if length
-                else watched,
-                "not_interested": bool(item.skipped) or sid in viewer.less_statuses,
-            }
+            label, watched = _label(item, post, outcomes, viewer)
             candidate = candidates.Candidate(post)
-            candidate.tags = post_tags.get(sid, [])
-            # What the engagement being predicted added to the viewer's signals must not predict it.
-            own = int(label["like"]) + int(label["repost"]) + int(watched)
-            authors, tag_counts, skips = (Counter(viewer.author_affinity), Counter(viewer.tag_affinity),
-                                          Counter(viewer.skipped_authors))
-            following = set(viewer.following)
-            viewer.author_affinity[author] = max(0, authors[author] - own)
-            for tag in candidate.tags:
-                viewer.tag_affinity[tag] = max(0, tag_counts[tag] - own)
-            viewer.skipped_authors[author] = max(0, skips[author] - int(bool(item.skipped)))
-            if label["follow"]:
-                viewer.following.discard(author)  # the feed saw someone they did not follow yet
-            values = features.featurise(candidate, viewer, now)
-            viewer.author_affinity, viewer.tag_affinity, viewer.skipped_authors = authors, tag_counts, skips
-            viewer.following = following
+            candidate.tags = post_tags.get(int(post.id), [])
+            values = _features_before(candidate, viewer, item, label, watched, now)
             rows_x.append([values.get(n, 0.0) for n in names])
             for head in HEADS:
                 labels[head].append(int(label[head]))
     return Examples(np.array(rows_x, dtype=np.float64).reshape(-1, len(names)),
                     {h: np.array(v, dtype=np.float64) for h, v in labels.items()}, names)
+
+
+async def _recent_views(conn: Connection, now: datetime) -> dict[int, list[Any]]:
+    """The newest MAX_EXAMPLES views of the affinity window, by viewer."""
+    seen = (await conn.execute(select(views.c.account_id, views.c.status_id, views.c.watched_ms, views.c.skipped,
+                                      views.c.first_seen_at)
+                               .where(views.c.last_seen_at > now - signals.AFFINITY_WINDOW)
+                               .order_by(views.c.last_seen_at.desc()).limit(MAX_EXAMPLES))).all()
+    by_viewer: dict[int, list[Any]] = {}
+    for row in seen:
+        by_viewer.setdefault(int(row.account_id), []).append(row)
+    return by_viewer
+
+
+async def _tags_of(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
+    post_tags: dict[int, list[str]] = {}
+    for tag_row in await conn.execute(select(status_tags.c.status_id, tags.c.name_lower)
+                                      .join(tags, tags.c.id == status_tags.c.tag_id)
+                                      .where(status_tags.c.status_id.in_(ids))):
+        post_tags.setdefault(int(tag_row.status_id), []).append(tag_row.name_lower)
+    return post_tags
+
+
+def _label(item: Any, post: Any, outcomes: _Outcomes, viewer: signals.Viewer) -> tuple[dict[str, bool], bool]:
+    """What the viewer did after this view, per head; and whether the view counts as watched."""
+    sid, author = int(post.id), int(post.account_id)
+    length = outcomes.video_seconds.get(sid)
+    watched = not item.skipped and item.watched_ms >= signals.WATCHED_MS
+    followed_at = outcomes.followed_at.get(author)
+    label = {
+        "like": sid in outcomes.liked, "repost": sid in outcomes.reposted, "reply": sid in outcomes.replied,
+        "follow": followed_at is not None and followed_at >= _aware(item.first_seen_at),
+        "completion": (not item.skipped and item.watched_ms >= COMPLETED * length * 1000) if length else watched,
+        "not_interested": bool(item.skipped) or sid in viewer.less_statuses,
+    }
+    return label, watched
+
+
+def _features_before(candidate: candidates.Candidate, viewer: signals.Viewer, item: Any, label: dict[str, bool],
+                     watched: bool, now: datetime) -> dict[str, float]:
+    """The candidate's features as the viewer's signals were before this view's own engagement: what the
+    engagement being predicted added to the signals must not predict it. The signals are restored after."""
+    author = int(candidate.row.account_id)
+    own = int(label["like"]) + int(label["repost"]) + int(watched)
+    authors, tag_counts, skips = (Counter(viewer.author_affinity), Counter(viewer.tag_affinity),
+                                  Counter(viewer.skipped_authors))
+    following = set(viewer.following)
+    viewer.author_affinity[author] = max(0, authors[author] - own)
+    for tag in candidate.tags:
+        viewer.tag_affinity[tag] = max(0, tag_counts[tag] - own)
+    viewer.skipped_authors[author] = max(0, skips[author] - int(bool(item.skipped)))
+    if label["follow"]:
+        viewer.following.discard(author)  # the feed saw someone they did not follow yet
+    values = features.featurise(candidate, viewer, now)
+    viewer.author_affinity, viewer.tag_affinity, viewer.skipped_authors = authors, tag_counts, skips
+    viewer.following = following
+    return values
 
 
 @dataclass

@@ -23,8 +23,10 @@ from sqlalchemy import func, select
 from stoa.core.context import Context
 from stoa.core.errors import NotFound
 from stoa.feeds import trending
+from stoa.feeds.events import SuggestionDismissed
 from stoa.social.timelines import hidden_accounts
 from stoa.store.database import Connection
+from stoa.store.events import emit
 from stoa.store.ids import new_id
 from stoa.store.schema import accounts, feed_preferences, follow_requests, follows, statuses
 
@@ -69,8 +71,10 @@ async def dismiss(ctx: Context, viewer_id: int, account_id: int) -> None:
         if not (await conn.execute(select(func.count()).select_from(accounts).where(
                 accounts.c.id == account_id))).scalar_one():
             raise NotFound()
-        await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
+        dismissed = await conn.execute(ctx.db.insert_ignore(feed_preferences).values(
             id=new_id(), account_id=viewer_id, kind=DISMISSED, value=str(account_id), created_at=datetime.now(UTC)))
+        if dismissed.rowcount:
+            await emit(conn, SuggestionDismissed(account_id=viewer_id, target_account_id=account_id))
 
 
 async def _excluded(conn: Connection, viewer_id: int) -> set[int]:

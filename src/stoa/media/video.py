@@ -158,12 +158,6 @@ def transcode(source: Path, target: Path, max_lines: int = 720,
 
 def _transcode(source: Path, target: Path, max_lines: int, checked: Probe) -> tuple[Transcoded, Image.Image]:
     width, height = output_size(checked.width, checked.height, max_lines)
-    poster: Image.Image | None = None
-    frames = 0
-    first_seconds: float | None = None
-    last_seconds = 0.0
-    last_ticks = -1
-    samples = 0
     with _open(source) as inp, av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
@@ -172,59 +166,88 @@ def _transcode(source: Path, target: Path, max_lines: int, checked: Probe) -> tu
         fps_cap = rate > 60
         out_rate = Fraction(30) if fps_cap else rate
         # Every output stream exists before the first packet is written (the MP4 header lists them).
-        vout = _video_stream(out, vin, out_rate, width, height)
-        graph = _graph(vin, checked.rotation, width, height, fps_cap)
-        aout: Any = None
-        resampler: Any = None
-        if ain is not None:
-            aout = out.add_stream("aac", rate=AUDIO_RATE)
-            aout.layout = "stereo"
-            aout.bit_rate = AUDIO_BITRATE
-            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
-
-        def encode_video(done: Any) -> None:
-            nonlocal poster, frames, first_seconds, last_seconds, last_ticks
-            if done.pts is None or done.pts <= last_ticks:  # damaged timestamps: keep time moving forward
-                done.pts = last_ticks + 1
-            last_ticks = done.pts
-            seconds = float(done.pts * done.time_base)
-            first_seconds = seconds if first_seconds is None else first_seconds
-            last_seconds = seconds
-            if poster is None:
-                poster = done.to_image()
-            frames += 1
-            out.mux(vout.encode(done))
-
-        def encode_audio(chunk: Any) -> None:
-            nonlocal samples
-            chunk.pts, chunk.time_base = samples, Fraction(1, AUDIO_RATE)  # a gapless, monotonic track
-            samples += chunk.samples
-            out.mux(aout.encode(chunk))
-
+        video = _VideoTrack(out, _video_stream(out, vin, out_rate, width, height),
+                            _graph(vin, checked.rotation, width, height, fps_cap))
+        audio = _AudioTrack(out) if ain is not None else None
         for packet in inp.demux(*([vin] + ([ain] if ain is not None else []))):
             for frame in packet.decode():
                 if packet.stream is vin:
-                    graph.push(frame)
-                    for done in _pull(graph):
-                        encode_video(done)
-                elif aout is not None:
-                    for chunk in resampler.resample(frame):
-                        encode_audio(chunk)
-        graph.push(None)
-        for done in _pull(graph):
-            encode_video(done)
-        if poster is None:
-            raise ValidationFailed("The video has no frames Stoa can decode")
-        out.mux(vout.encode(None))
-        if aout is not None:
-            for chunk in resampler.resample(None):
-                encode_audio(chunk)
-            out.mux(aout.encode(None))
-    duration = last_seconds - (first_seconds or 0.0) + 1 / float(out_rate)
+                    video.push(frame)
+                elif audio is not None:
+                    audio.push(frame)
+        poster = video.finish()
+        if audio is not None:
+            audio.finish()
+    duration = video.last_seconds - (video.first_seconds or 0.0) + 1 / float(out_rate)
     size = target.stat().st_size
     info = Transcoded(width, height, f"{out_rate.numerator}/{out_rate.denominator}", round(duration, 3),
-                      int(size * 8 / duration), frames, ain is not None)
+                      int(size * 8 / duration), video.frames, ain is not None)
     return info, poster
+
+
+class _VideoTrack:
+    """Decoded frames through the filter graph into the H.264 stream; keeps the first frame as the poster."""
+
+    def __init__(self, out: Any, stream: Any, graph: Any) -> None:
+        self.out, self.stream, self.graph = out, stream, graph
+        self.poster: Image.Image | None = None
+        self.frames = 0
+        self.first_seconds: float | None = None
+        self.last_seconds = 0.0
+        self._last_ticks = -1
+
+    def push(self, frame: Any) -> None:
+        self.graph.push(frame)
+        for done in _pull(self.graph):
+            self._encode(done)
+
+    def finish(self) -> Image.Image:
+        """Flush the graph and the encoder; the poster frame (a video with none is refused)."""
+        self.graph.push(None)
+        for done in _pull(self.graph):
+            self._encode(done)
+        if self.poster is None:
+            raise ValidationFailed("The video has no frames Stoa can decode")
+        self.out.mux(self.stream.encode(None))
+        return self.poster
+
+    def _encode(self, done: Any) -> None:
+        if done.pts is None or done.pts <= self._last_ticks:  # damaged timestamps: keep time moving forward
+            done.pts = self._last_ticks + 1
+        self._last_ticks = done.pts
+        seconds = float(done.pts * done.time_base)
+        self.first_seconds = seconds if self.first_seconds is None else self.first_seconds
+        self.last_seconds = seconds
+        if self.poster is None:
+            self.poster = done.to_image()
+        self.frames += 1
+        self.out.mux(self.stream.encode(done))
+
+
+class _AudioTrack:
+    """Decoded audio resampled to stereo AAC at AUDIO_RATE, timed by its samples (gapless, monotonic)."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.stream = out.add_stream("aac", rate=AUDIO_RATE)
+        self.stream.layout = "stereo"
+        self.stream.bit_rate = AUDIO_BITRATE
+        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+        self.samples = 0
+
+    def push(self, frame: Any) -> None:
+        for chunk in self.resampler.resample(frame):
+            self._encode(chunk)
+
+    def finish(self) -> None:
+        for chunk in self.resampler.resample(None):
+            self._encode(chunk)
+        self.out.mux(self.stream.encode(None))
+
+    def _encode(self, chunk: Any) -> None:
+        chunk.pts, chunk.time_base = self.samples, Fraction(1, AUDIO_RATE)
+        self.samples += chunk.samples
+        self.out.mux(self.stream.encode(chunk))
 
 
 def _graph(vin: Any, rotation: int, width: int, height: int, fps_cap: bool) -> Any:

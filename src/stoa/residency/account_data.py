@@ -80,14 +80,31 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 
 
 async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
+    """Every file of the archive, by name: the profile, the posts, the relationships, the private rows."""
+    files: dict[str, Any] = {"account.json": await _profile(conn, account_id),
+                             "statuses.json": await _posts_with_history(conn, account_id)}
+    for name, query in _account_lists(account_id).items():
+        files[name] = _rows(await conn.execute(query))
+    for name, query in _private_rows(account_id).items():
+        files[name] = _rows(await conn.execute(query))
+    return files
+
+
+async def _profile(conn: Connection, account_id: int) -> dict[str, Any]:
     me = await account_actions.get_account(conn, account_id)
     user = await account_actions.get_user(conn, account_id)
-    other = accounts.alias("other")
+    return {
+        "id": str(me.id), "username": me.username, "display_name": me.display_name, "note": me.note,
+        "fields": me.fields, "locked": me.locked, "bot": me.bot, "discoverable": me.discoverable,
+        "region": me.region, "created_at": _iso(me.created_at), "avatar": me.avatar, "header": me.header,
+        "email": user.email, "role": user.role, "locale": user.locale,
+        "default_visibility": user.default_visibility, "default_sensitive": user.default_sensitive,
+        "default_language": user.default_language, "sign_up_ip": user.sign_up_ip,
+    }
 
-    def acct_list(column: Any, other_column: Any, table: Any) -> Any:
-        return (select(table.c.id, other.c.id.label("account_id"), other.c.username, table.c.created_at)
-                .join(other, other.c.id == other_column).where(column == account_id).order_by(table.c.id))
 
+async def _posts_with_history(conn: Connection, account_id: int) -> list[dict[str, Any]]:
+    """The account's posts, each with its earlier versions (``history``)."""
     own_statuses = _rows(await conn.execute(
         select(statuses.c.id, statuses.c.created_at, statuses.c.edited_at, statuses.c.visibility, statuses.c.text,
                statuses.c.spoiler_text, statuses.c.sensitive, statuses.c.language, statuses.c.in_reply_to_id,
@@ -102,50 +119,51 @@ async def _collect(conn: Connection, account_id: int) -> dict[str, Any]:
         by_status.setdefault(edit.pop("status_id"), []).append(edit)
     for post in own_statuses:
         post["history"] = by_status.get(post["id"], [])
+    return own_statuses
+
+
+def _account_lists(account_id: int) -> dict[str, Any]:
+    """Whom the account follows, who follows it, whom it blocks and mutes: each with the other's username."""
+    other = accounts.alias("other")
+
+    def listed(table: Any, column: Any, other_column: Any) -> Any:
+        return (select(table.c.id, other.c.id.label("account_id"), other.c.username, table.c.created_at)
+                .join(other, other.c.id == other_column).where(column == account_id).order_by(table.c.id))
+
     return {
-        "account.json": {
-            "id": str(me.id), "username": me.username, "display_name": me.display_name, "note": me.note,
-            "fields": me.fields, "locked": me.locked, "bot": me.bot, "discoverable": me.discoverable,
-            "region": me.region, "created_at": _iso(me.created_at), "avatar": me.avatar, "header": me.header,
-            "email": user.email, "role": user.role, "locale": user.locale,
-            "default_visibility": user.default_visibility, "default_sensitive": user.default_sensitive,
-            "default_language": user.default_language, "sign_up_ip": user.sign_up_ip,
-        },
-        "statuses.json": own_statuses,
-        "following.json": _rows(await conn.execute(acct_list(follows.c.account_id, follows.c.target_account_id,
-                                                             follows))),
-        "followers.json": _rows(await conn.execute(acct_list(follows.c.target_account_id, follows.c.account_id,
-                                                             follows))),
-        "blocks.json": _rows(await conn.execute(acct_list(blocks.c.account_id, blocks.c.target_account_id,
-                                                          blocks))),
-        "mutes.json": _rows(await conn.execute(acct_list(mutes.c.account_id, mutes.c.target_account_id, mutes))),
-        "bookmarks.json": _rows(await conn.execute(select(bookmarks.c.status_id, bookmarks.c.created_at)
-                                                   .where(bookmarks.c.account_id == account_id))),
-        "favourites.json": _rows(await conn.execute(select(favourites.c.status_id, favourites.c.created_at)
-                                                    .where(favourites.c.account_id == account_id))),
-        "notifications.json": _rows(await conn.execute(
-            select(notifications.c.id, notifications.c.type, notifications.c.from_account_id,
-                   notifications.c.status_id, notifications.c.created_at)
-            .where(notifications.c.account_id == account_id).order_by(notifications.c.id))),
-        "feed_preferences.json": _rows(await conn.execute(
-            select(feed_preferences.c.kind, feed_preferences.c.value, feed_preferences.c.created_at)
-            .where(feed_preferences.c.account_id == account_id))),
-        "media_attachments.json": _rows(await conn.execute(
-            select(media_attachments.c.id, media_attachments.c.status_id, media_attachments.c.type,
-                   media_attachments.c.state, media_attachments.c.description, media_attachments.c.file,
-                   media_attachments.c.created_at)
-            .where(media_attachments.c.account_id == account_id).order_by(media_attachments.c.id))),
-        "views.json": _rows(await conn.execute(
-            select(views.c.status_id, views.c.views, views.c.watched_ms, views.c.skipped, views.c.first_seen_at,
-                   views.c.last_seen_at).where(views.c.account_id == account_id))),
-        "markers.json": _rows(await conn.execute(select(markers.c.timeline, markers.c.last_read_id,
-                                                        markers.c.updated_at)
-                                                 .where(markers.c.account_id == account_id))),
-        "apps.json": _rows(await conn.execute(
-            select(apps.c.name, apps.c.website, oauth_tokens.c.scopes, oauth_tokens.c.created_at,
-                   oauth_tokens.c.revoked_at)
-            .join(apps, apps.c.id == oauth_tokens.c.app_id, isouter=True)
-            .where(oauth_tokens.c.account_id == account_id))),
+        "following.json": listed(follows, follows.c.account_id, follows.c.target_account_id),
+        "followers.json": listed(follows, follows.c.target_account_id, follows.c.account_id),
+        "blocks.json": listed(blocks, blocks.c.account_id, blocks.c.target_account_id),
+        "mutes.json": listed(mutes, mutes.c.account_id, mutes.c.target_account_id),
+    }
+
+
+def _private_rows(account_id: int) -> dict[str, Any]:
+    """The account's own private rows, one query a file."""
+    return {
+        "bookmarks.json": select(bookmarks.c.status_id, bookmarks.c.created_at)
+        .where(bookmarks.c.account_id == account_id),
+        "favourites.json": select(favourites.c.status_id, favourites.c.created_at)
+        .where(favourites.c.account_id == account_id),
+        "notifications.json": select(notifications.c.id, notifications.c.type, notifications.c.from_account_id,
+                                     notifications.c.status_id, notifications.c.created_at)
+        .where(notifications.c.account_id == account_id).order_by(notifications.c.id),
+        "feed_preferences.json": select(feed_preferences.c.kind, feed_preferences.c.value,
+                                        feed_preferences.c.created_at)
+        .where(feed_preferences.c.account_id == account_id),
+        "media_attachments.json": select(media_attachments.c.id, media_attachments.c.status_id,
+                                         media_attachments.c.type, media_attachments.c.state,
+                                         media_attachments.c.description, media_attachments.c.file,
+                                         media_attachments.c.created_at)
+        .where(media_attachments.c.account_id == account_id).order_by(media_attachments.c.id),
+        "views.json": select(views.c.status_id, views.c.views, views.c.watched_ms, views.c.skipped,
+                             views.c.first_seen_at, views.c.last_seen_at).where(views.c.account_id == account_id),
+        "markers.json": select(markers.c.timeline, markers.c.last_read_id, markers.c.updated_at)
+        .where(markers.c.account_id == account_id),
+        "apps.json": select(apps.c.name, apps.c.website, oauth_tokens.c.scopes, oauth_tokens.c.created_at,
+                            oauth_tokens.c.revoked_at)
+        .join(apps, apps.c.id == oauth_tokens.c.app_id, isouter=True)
+        .where(oauth_tokens.c.account_id == account_id),
     }
 
 

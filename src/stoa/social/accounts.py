@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,6 +20,7 @@ from stoa.media.images import process_profile_image
 from stoa.social import text as post_text
 from stoa.social.events import AccountCreated, AccountSuspended, AccountUnsuspended, AccountUpdated
 from stoa.social.relationships import count_follow_requests
+from stoa.social.rows import AccountRow, UserRow
 from stoa.store.database import Connection
 from stoa.store.events import emit
 from stoa.store.ids import new_id
@@ -169,30 +170,30 @@ async def authenticate(conn: Connection, login: str, password: str) -> int:
     return int(row.account_id)
 
 
-async def get_account(conn: Connection, account_id: int) -> Any:
+async def get_account(conn: Connection, account_id: int) -> AccountRow:
     row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
     if row is None:
         raise NotFound()
-    return row
+    return cast(AccountRow, row)
 
 
-async def lookup(conn: Connection, acct: str, local_domain: str) -> Any:
+async def lookup(conn: Connection, acct: str, local_domain: str) -> AccountRow:
     name, _, domain = acct.lstrip("@").partition("@")
     if domain and domain.lower() != local_domain.lower():
         raise NotFound()
     row = (await conn.execute(select(accounts).where(accounts.c.username_lower == name.lower()))).first()
     if row is None or row.suspended_at is not None:
         raise NotFound()
-    return row
+    return cast(AccountRow, row)
 
 
-async def lookup_any(conn: Connection, username: str) -> Any:
+async def lookup_any(conn: Connection, username: str) -> AccountRow:
     """A local account by username, suspended or not (for operator tools)."""
     row = (await conn.execute(select(accounts).where(
         accounts.c.username_lower == username.lstrip("@").lower()))).first()
     if row is None:
         raise NotFound()
-    return row
+    return cast(AccountRow, row)
 
 
 @dataclass
@@ -268,16 +269,16 @@ async def set_suspended(conn: Connection, account_id: int, suspended: bool) -> N
     await emit(conn, AccountSuspended(account_id) if suspended else AccountUnsuspended(account_id))
 
 
-async def get_user(conn: Connection, account_id: int) -> Any:
+async def get_user(conn: Connection, account_id: int) -> UserRow:
     row = (await conn.execute(select(users).where(users.c.account_id == account_id))).first()
     if row is None:
         raise NotFound()
-    return row
+    return cast(UserRow, row)
 
 
 # The actions and reads the API calls: each owns its transaction, in the context's home region.
 
-async def visible_account(ctx: Context, account_id: int) -> Any:
+async def visible_account(ctx: Context, account_id: int) -> AccountRow:
     """An account as anyone may see it: a suspended one is not found."""
     async with ctx.db.read() as conn:
         row = await get_account(conn, account_id)
@@ -286,7 +287,7 @@ async def visible_account(ctx: Context, account_id: int) -> Any:
     return row
 
 
-async def lookup_account(ctx: Context, acct: str) -> Any:
+async def lookup_account(ctx: Context, acct: str) -> AccountRow:
     """``alice`` or ``alice@this.domain``; other domains, unknown and suspended accounts are not found."""
     async with ctx.db.read() as conn:
         return await lookup(conn, acct, ctx.domain)
@@ -296,8 +297,8 @@ async def lookup_account(ctx: Context, acct: str) -> Any:
 class Credential:
     """The signed-in person's own account: the public row, their private settings, pending follow requests."""
 
-    account: Any
-    user: Any
+    account: AccountRow
+    user: UserRow
     follow_requests: int
 
 
@@ -309,7 +310,7 @@ async def credential(ctx: Context, account_id: int) -> Credential:
     return Credential(row, user, pending)
 
 
-async def posting_defaults(ctx: Context, account_id: int) -> Any:
+async def posting_defaults(ctx: Context, account_id: int) -> UserRow:
     """The person's private settings row (default visibility, sensitivity, language)."""
     async with ctx.db.read() as conn:
         return await get_user(conn, account_id)

@@ -32,6 +32,8 @@ from stoa.social.events import (
     FollowRequestRejected,
     FollowRequestWithdrawn,
     MuteCreated,
+    NotificationDismissed,
+    NotificationsCleared,
     StatusCounted,
     StatusCreated,
     StatusDeleted,
@@ -171,7 +173,7 @@ class NotificationWriter:
     name = "notifications"
     events: ClassVar[tuple[type[Event], ...]] = (
         StatusCreated, StatusUpdated, StatusDeleted, FavouriteCreated, FollowCreated, FollowRequestCreated,
-        FollowRequestRejected, FollowRequestWithdrawn, AccountErased)
+        FollowRequestRejected, FollowRequestWithdrawn, AccountErased, NotificationDismissed, NotificationsCleared)
 
     def __init__(self, db: Database, hub: Hub, region: str) -> None:
         self.db = db
@@ -225,6 +227,12 @@ class NotificationWriter:
                     await conn.execute(delete(notifications).where(
                         notifications.c.account_id == event.target_account_id,
                         notifications.c.dedupe_key == f"follow_request:{event.account_id}"))
+                case NotificationDismissed() as event:  # gone already, unless a replay wrote it back
+                    await conn.execute(delete(notifications).where(
+                        notifications.c.account_id == event.account_id,
+                        notifications.c.dedupe_key == event.dedupe_key))
+                case NotificationsCleared() as event:  # what the events before it notified
+                    await conn.execute(delete(notifications).where(notifications.c.account_id == event.account_id))
 
     async def _status_created(self, conn: Connection, event: StatusCreated) -> None:
         if event.reblog_of_id is not None:

@@ -1,4 +1,5 @@
-"""The social events: accounts, posts, likes, pins, follows, follow requests, blocks and mutes.
+"""The social events: accounts, posts, likes, bookmarks, pins, follows, follow requests, blocks, mutes,
+notifications dismissed and reading positions.
 
 One definition per event, shared by its producer (the action in ``social/*.py`` that emits it), its
 consumers (``social/consumers.py``, ``feeds/trending.py``, ``feeds/similar.py``) and its replication
@@ -108,6 +109,50 @@ class FavouriteDeleted(Event, name="favourite.deleted"):
     account_id: int
     status_id: int
     status_account_id: int | None = None
+
+
+# Bookmarks, markers and dismissed notifications are the owner's private rows, read as stored on every
+# request: nothing derived waits on them, and they never leave the owner's region.
+
+_READ_AS_STORED = ("read from the owner's stored rows on every request: no projection to keep; a record for "
+                   "replays and the data export")
+
+
+@dataclass(frozen=True)
+class BookmarkCreated(Event, name="bookmark.created", private=True, unconsumed=_READ_AS_STORED):
+    account_id: int
+    status_id: int
+
+
+@dataclass(frozen=True)
+class BookmarkDeleted(Event, name="bookmark.deleted", private=True, unconsumed=_READ_AS_STORED):
+    account_id: int
+    status_id: int
+
+
+@dataclass(frozen=True)
+class MarkerSaved(Event, name="marker.saved", private=True, unconsumed=_READ_AS_STORED):
+    """Where the owner stopped reading a timeline (``home`` or ``notifications``)."""
+
+    account_id: int
+    timeline: str
+    last_read_id: int
+
+
+@dataclass(frozen=True)
+class NotificationDismissed(Event, name="notification.dismissed", private=True):
+    """One notification dismissed by its owner. The notification consumer deletes it again (by its
+    ``dedupe_key``) when a replay has written it back."""
+
+    account_id: int
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class NotificationsCleared(Event, name="notifications.cleared", private=True):
+    """Every notification of the owner dismissed at once; replayed, it clears what came before it."""
+
+    account_id: int
 
 
 @dataclass(frozen=True)

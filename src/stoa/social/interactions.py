@@ -11,6 +11,8 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from stoa.core.context import Context
 from stoa.core.errors import ValidationFailed
 from stoa.social.events import (
+    BookmarkCreated,
+    BookmarkDeleted,
     FavouriteCreated,
     FavouriteDeleted,
     PinCreated,
@@ -138,11 +140,15 @@ async def set_bookmark(ctx: Context, actor_id: int, status_id: int, on: bool) ->
         row = await get_visible(conn, actor_id, status_id)
         target_id = int(row.reblog_of_id or row.id)
         if on:
-            await conn.execute(db.insert_ignore(bookmarks).values(
+            added = await conn.execute(db.insert_ignore(bookmarks).values(
                 id=new_id(), account_id=actor_id, status_id=target_id, created_at=_now()))
+            if added.rowcount:
+                await emit(conn, BookmarkCreated(account_id=actor_id, status_id=target_id))
         else:
-            await conn.execute(delete(bookmarks).where(
+            removed = await conn.execute(delete(bookmarks).where(
                 bookmarks.c.account_id == actor_id, bookmarks.c.status_id == target_id))
+            if removed.rowcount:
+                await emit(conn, BookmarkDeleted(account_id=actor_id, status_id=target_id))
     return target_id
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from stoa.core.context import Context
 from stoa.core.errors import ValidationFailed
+from stoa.social.events import MarkerSaved
+from stoa.store.events import emit
 from stoa.store.schema import markers
 
 TIMELINES = ("home", "notifications")
@@ -39,4 +41,5 @@ async def save_markers(ctx: Context, viewer_id: int, positions: dict[str, int]) 
                 await conn.execute(markers.update().where(
                     markers.c.account_id == viewer_id, markers.c.timeline == timeline
                 ).values(version=markers.c.version + 1, **values))
+            await emit(conn, MarkerSaved(account_id=viewer_id, timeline=timeline, last_read_id=last_read_id))
     return await get_markers(ctx, viewer_id, list(positions))

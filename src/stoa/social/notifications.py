@@ -9,10 +9,12 @@ from sqlalchemy import delete, select
 
 from stoa.core.context import Context
 from stoa.core.errors import NotFound
+from stoa.social.events import NotificationDismissed, NotificationsCleared
 from stoa.social.paging import Page
 from stoa.social.timelines import hidden_accounts
 from stoa.social.views import StatusView, load_accounts, load_statuses
 from stoa.store.database import Connection
+from stoa.store.events import emit
 from stoa.store.schema import notifications
 
 WITH_STATUS = {"mention", "status", "reblog", "favourite", "poll", "update"}
@@ -73,12 +75,16 @@ async def get_notification(ctx: Context, viewer_id: int, notification_id: int) -
 
 async def dismiss(ctx: Context, viewer_id: int, notification_id: int) -> None:
     async with ctx.db.write() as conn:
-        result = await conn.execute(delete(notifications).where(
-            notifications.c.id == notification_id, notifications.c.account_id == viewer_id))
-    if not result.rowcount:
-        raise NotFound()
+        dedupe_key = (await conn.execute(delete(notifications).where(
+            notifications.c.id == notification_id, notifications.c.account_id == viewer_id)
+            .returning(notifications.c.dedupe_key))).scalar()
+        if dedupe_key is None:
+            raise NotFound()
+        await emit(conn, NotificationDismissed(account_id=viewer_id, dedupe_key=dedupe_key))
 
 
 async def clear(ctx: Context, viewer_id: int) -> None:
     async with ctx.db.write() as conn:
-        await conn.execute(delete(notifications).where(notifications.c.account_id == viewer_id))
+        cleared = await conn.execute(delete(notifications).where(notifications.c.account_id == viewer_id))
+        if cleared.rowcount:
+            await emit(conn, NotificationsCleared(account_id=viewer_id))

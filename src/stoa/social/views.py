@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from stoa.core.context import Context
 from stoa.core.errors import NotFound
+from stoa.social.rows import AccountRow, StatusRow
 from stoa.social.visibility import OPEN, may_see
 from stoa.store.database import Connection
 from stoa.store.schema import (
@@ -112,8 +113,8 @@ def _statements(conn: Connection) -> _Statements:
 
 @dataclass
 class StatusView:
-    row: Any
-    account: Any
+    row: StatusRow
+    account: AccountRow
     reblog: StatusView | None = None
     mentions: list[Any] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)

@@ -178,6 +178,11 @@ class Copier:
             await _drop_post(self.dst, status_id)
 
 
+def replica_cursor(source: str) -> str:
+    """The name of the cursor, in each other region's store, of how far it has read ``source``'s outbox."""
+    return f"replica:{source}"
+
+
 class Replicator:
     """Copies what ``source`` published into ``target`` (both regions' databases), by ``rules``."""
 
@@ -185,7 +190,7 @@ class Replicator:
                  batch_size: int = 200, rules: ReplicationRules = RULES) -> None:
         self.source, self.source_name = source, source_name
         self.target, self.target_name = target, target_name
-        self.cursor = f"replica:{source_name}"
+        self.cursor = replica_cursor(source_name)
         self.batch_size = batch_size
         self.rules = rules
 

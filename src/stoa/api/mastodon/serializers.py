@@ -9,6 +9,7 @@ from stoa.core.context import MediaUrlSigner
 from stoa.social.accounts import note_html
 from stoa.social.notifications import NotificationView
 from stoa.social.relationships import Relationship
+from stoa.social.rows import AccountRow, UserRow
 from stoa.social.views import StatusView
 
 DEFAULT_AVATAR = "/static/avatar.png"
@@ -36,7 +37,8 @@ def _media_url(base_url: str, path: str | None, default: str) -> str:
 _account_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def account(a: Any, base_url: str, domain: str, *, source: Any = None, follow_requests: int = 0) -> dict[str, Any]:
+def account(a: AccountRow, base_url: str, domain: str, *, source: UserRow | None = None,
+            follow_requests: int = 0) -> dict[str, Any]:
     """The Account entity. Without ``source`` the result is shared between calls: do not mutate it."""
     if source is not None:
         return _account(a, base_url, domain, source, follow_requests)
@@ -51,7 +53,7 @@ def account(a: Any, base_url: str, domain: str, *, source: Any = None, follow_re
     return cached
 
 
-def _account(a: Any, base_url: str, domain: str, source: Any, follow_requests: int) -> dict[str, Any]:
+def _account(a: AccountRow, base_url: str, domain: str, source: UserRow | None, follow_requests: int) -> dict[str, Any]:
     acct = a.username if a.domain is None else f"{a.username}@{a.domain}"
     avatar = _media_url(base_url, a.avatar, DEFAULT_AVATAR)
     header = _media_url(base_url, a.header, DEFAULT_HEADER)
