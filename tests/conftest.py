@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from stoa.config import Settings
+from stoa.core.context import Context
+from stoa.store.regions import Store
 from tests.databases import BACKENDS, database_url, dispose_url
 from tests.helpers import AppClient
 
@@ -40,3 +42,13 @@ async def client(settings: Settings) -> AsyncIterator[AppClient]:
     async with AppClient(create_app(settings)) as c:
         yield c
     await c.close_app()
+
+
+@pytest.fixture
+async def ctx(settings: Settings) -> AsyncIterator[Context]:
+    """The domain's context over a fresh store, for tests that call actions directly."""
+    store = Store(settings)
+    try:
+        yield Context(store, settings)
+    finally:
+        await store.dispose()

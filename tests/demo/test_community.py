@@ -9,20 +9,16 @@ row for row, compared by what the rows mean (usernames, the posts' order) since 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, select
 
-from stoa.config import Settings
 from stoa.core.context import Context
 from stoa.demo.community import CommunitySize, generate
 from stoa.social import accounts, interactions, relationships, statuses
 from stoa.social.streaming import Broker, LocalHub
 from stoa.store.database import Database
-from stoa.store.regions import Store
 from stoa.store.schema import accounts as account_rows
 from stoa.store.schema import (
     favourites,
@@ -35,15 +31,6 @@ from tests.helpers import assert_same_projections, projections
 
 SMALL = CommunitySize(accounts=14, posts=90, follows_per_account=4, likes_per_post=1.5)
 KEPT = {"store_identity"}  # what the store is, not what happened in it
-
-
-@pytest.fixture
-async def ctx(settings: Settings) -> AsyncIterator[Context]:
-    store = Store(settings)
-    try:
-        yield Context(store, settings)
-    finally:
-        await store.dispose()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -243,14 +244,8 @@ def test_for_you_plays_media_and_its_actions_reach_the_server(demo: LiveServer, 
     token = signed_up(demo, "media_fan")
     signals = "/api/v1/stoa/feeds/for_you/signals"
     assert api(demo, token, signals).json()["author_affinity"] == []
-    context = browser.new_context(viewport=SCREENS["phone"], locale="en-GB")  # type: ignore[arg-type]
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page, problems = as_person(browser, demo, token)
     with screenshot_on_failure(page, f"media-{time.strftime('%H%M%S')}"):
-        page.goto(demo.url + "/")
-        page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
         page.goto(demo.url + "/for-you")
 
         # A video plays muted as soon as it is on screen; a tap turns the sound on, m off and on again.
@@ -298,16 +293,12 @@ def test_for_you_plays_media_and_its_actions_reach_the_server(demo: LiveServer, 
         assert status["favourited"] and status["bookmarked"]
         assert status_id in api(demo, token, signals).json()["show_less"]["statuses"]
     assert problems == []
-    context.close()
+    page.context.close()
 
 
 def test_with_reduced_motion_a_video_waits_for_its_play_button(demo: LiveServer, browser: Browser) -> None:
-    context = browser.new_context(viewport=SCREENS["desktop"], reduced_motion="reduce")  # type: ignore[arg-type]
-    page = context.new_page()
-    token = signed_up(demo, "still_please")
+    page, _ = as_person(browser, demo, signed_up(demo, "still_please"), "desktop", reduced_motion="reduce")
     with screenshot_on_failure(page, f"reduced-{time.strftime('%H%M%S')}"):
-        page.goto(demo.url + "/")
-        page.evaluate("token => localStorage.setItem('stoa.token', token)", token)
         page.goto(demo.url + "/for-you")
         item = page.locator(".for-you-item:has(video)").first
         shown(page, item)
@@ -318,7 +309,7 @@ def test_with_reduced_motion_a_video_waits_for_its_play_button(demo: LiveServer,
         play.click()
         page.wait_for_function("video => !video.paused && video.currentTime > 0", arg=video)
         expect(play).to_be_hidden()
-    context.close()
+    page.context.close()
 
 
 @pytest.mark.parametrize(("locale", "welcome", "sign_in"), [("it-IT", "Benvenuto su", "Accedi"),
@@ -335,9 +326,10 @@ def test_the_app_speaks_the_browsers_language(demo: LiveServer, browser: Browser
     context.close()
 
 
-def as_person(browser: Browser, server: LiveServer, token: str, screen: str = "phone") -> tuple[Page, list[str]]:
+def as_person(browser: Browser, server: LiveServer, token: str, screen: str = "phone",
+              **options: Any) -> tuple[Page, list[str]]:
     """A page signed in with `token` (made through the API), collecting page and console errors."""
-    context = browser.new_context(viewport=SCREENS[screen], locale="en-GB")  # type: ignore[arg-type]
+    context = browser.new_context(viewport=SCREENS[screen], locale="en-GB", **options)  # type: ignore[arg-type]
     # Signed in once, on the first page: signing out (or erasing) stays signed out on the pages after.
     context.add_init_script(f"""if (!localStorage.getItem('e2e.signedIn')) {{
       localStorage.setItem('e2e.signedIn', '1');

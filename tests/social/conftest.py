@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from stoa.config import Settings
 from stoa.core.context import Context
 from stoa.social import accounts, sessions
-from stoa.store.regions import Store
-
-
-@pytest.fixture
-async def ctx(settings: Settings) -> AsyncIterator[Context]:
-    store = Store(settings)
-    try:
-        yield Context(store, settings)
-    finally:
-        await store.dispose()
 
 
 async def new_person(ctx: Context, username: str, password: str = "correct horse battery") -> int:
